@@ -1,0 +1,103 @@
+"""The safegeo exception tree.
+
+Every error safegeo raises for bad input derives from :class:`SafegeoError` and
+also from a builtin, so callers may catch either (``except ValueError`` keeps
+working).  The CLI maps these to a clear message and exit code 1 (data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class SafegeoError(Exception):
+    """Base class of every error safegeo raises on purpose."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:  # message, then the fix on its own line
+        msg = super().__str__()
+        return f"{msg}\n  hint: {self.hint}" if self.hint else msg
+
+
+class StudyFileError(SafegeoError, ValueError):
+    """The study file (study.toml) is malformed or names something that does not exist."""
+
+
+class LayerReadError(SafegeoError, OSError):
+    """A layer file cannot be opened or parsed."""
+
+
+class CRSError(SafegeoError, ValueError):
+    """A layer has no CRS, or a metric operation was asked of geographic coordinates."""
+
+
+class NetworkError(SafegeoError, ValueError):
+    """The road network cannot be built or is unusable (empty, no edges, ...)."""
+
+
+class SnapError(SafegeoError, ValueError):
+    """Points cannot be attached to the network within the maximum snap distance."""
+
+
+class OnlineError(SafegeoError, ConnectionError):
+    """An online source (OSM download) was asked for but could not be reached."""
+
+
+class RegistryError(SafegeoError, RuntimeError):
+    """The vehicle registry database is missing, damaged or refused a change."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation finding: what is wrong, where, and how to fix it."""
+
+    layer: str
+    message: str
+    severity: str = "error"  # "error" or "warning"
+    source: str | None = None  # file the layer came from
+    column: str | None = None
+    rows: tuple[int, ...] = field(default_factory=tuple)
+    fix: str | None = None
+
+    def format(self) -> str:
+        where = self.source or self.layer
+        parts = [f"{where}:"]
+        if self.column:
+            parts.append(f"column '{self.column}'")
+        parts.append(self.message)
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:10])
+            more = f" and {len(self.rows) - 10} more" if len(self.rows) > 10 else ""
+            parts.append(f"(rows {shown}{more})")
+        text = " ".join(parts)
+        if self.fix:
+            text += f"; {self.fix}"
+        return text
+
+    def to_dict(self) -> dict:
+        return {
+            "layer": self.layer,
+            "severity": self.severity,
+            "source": self.source,
+            "column": self.column,
+            "rows": list(self.rows),
+            "message": self.message,
+            "fix": self.fix,
+        }
+
+
+class ValidationError(SafegeoError, ValueError):
+    """One or more layers failed validation; ``problems`` lists every finding at once."""
+
+    def __init__(self, problems: list[Problem], *, hint: str | None = None) -> None:
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.severity == "error"]
+        lines = [f"{len(errors)} problem(s) in the study area:"]
+        lines += [f"  - {p.format()}" for p in errors]
+        super().__init__("\n".join(lines), hint=hint)

@@ -1,0 +1,226 @@
+"""Layer validation: collect every problem of a layer at once (what, where, how to fix)."""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from safegeo._errors import Problem
+from safegeo.schema import LayerSpec
+
+_GEOM_TYPES = {
+    "point": {"Point"},
+    "line": {"LineString", "MultiLineString"},
+    "polygon": {"Polygon", "MultiPolygon"},
+}
+
+
+def _rows(mask: np.ndarray) -> tuple[int, ...]:
+    """1-based row numbers where *mask* is true (row 1 = first data row)."""
+    return tuple(int(i) + 1 for i in np.flatnonzero(mask))
+
+
+def validate_layer(
+    gdf: gpd.GeoDataFrame,
+    spec: LayerSpec,
+    *,
+    source: str,
+    strict: bool = False,
+    layer_name: str | None = None,
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Check *gdf* against *spec*; return the cleaned frame and every problem found.
+
+    Cleaning is limited to what is safe: invalid geometries are repaired
+    (``make_valid``, a warning; an error when *strict*), numeric columns are
+    cast, a missing id column is created from row numbers.  Nothing is dropped
+    silently: bad rows are errors.
+    """
+    name = layer_name or spec.name
+    problems: list[Problem] = []
+
+    def add(message: str, *, column: str | None = None, rows: tuple[int, ...] = (), fix: str | None = None,
+            severity: str = "error") -> None:
+        problems.append(Problem(name, message, severity, source, column, rows, fix))
+
+    if gdf.crs is None:
+        add("has no CRS", fix='add crs = "EPSG:4326" (or the right code) to this layer in study.toml, or save the file with a CRS')
+    if len(gdf) == 0:
+        add("is empty (no features)", fix="point the study file at a layer with features, or remove the entry")
+        return gdf, problems
+
+    gdf = gdf.copy()
+    geom = gdf.geometry.values
+    missing_geom = np.asarray(shapely.is_missing(geom) | shapely.is_empty(geom))
+    if missing_geom.any():
+        add(f"{missing_geom.sum()} feature(s) have no geometry", rows=_rows(missing_geom),
+            fix="give them a geometry or delete them")
+    types = np.asarray(shapely.get_type_id(geom))
+    allowed = _GEOM_TYPES[spec.geometry]
+    type_names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
+                           "MultiPolygon", "GeometryCollection"])
+    tn = np.where(types >= 0, type_names[np.clip(types, 0, 7)], "None")
+    wrong = ~np.isin(tn, list(allowed)) & ~missing_geom
+    if wrong.any():
+        found = ", ".join(sorted(set(tn[wrong])))
+        add(f"has {wrong.sum()} {found} geometries where {spec.geometry} geometries are expected",
+            rows=_rows(wrong), fix=f"this layer needs {'/'.join(sorted(allowed))} features; check you named the right file/layer")
+    ok_geom = ~missing_geom & ~wrong
+    invalid = ok_geom & ~np.asarray(shapely.is_valid(geom))
+    if invalid.any():
+        sev = "error" if strict else "warning"
+        reasons = sorted(set(shapely.is_valid_reason(geom[invalid])))[:3]
+        add(f"{invalid.sum()} invalid geometr{'y' if invalid.sum() == 1 else 'ies'} ({'; '.join(reasons)})"
+            + ("" if strict else ", repaired with make_valid"),
+            rows=_rows(invalid), severity=sev, fix="repair them in QGIS (Vector > Geometry Tools > Fix Geometries)")
+        if not strict:
+            fixed = shapely.make_valid(geom[invalid])
+            if spec.geometry == "polygon":  # keep the polygonal part only
+                fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
+            geom = geom.copy()
+            geom[invalid] = fixed
+            gdf = gdf.set_geometry(gpd.GeoSeries(geom, index=gdf.index, crs=gdf.crs))
+
+    # columns
+    for col in spec.columns:
+        if col.name not in gdf.columns:
+            if col.required:
+                add("is missing", column=col.name,
+                    fix=f"add a '{col.name}' column ({col.kind}{', ' + col.description if col.description else ''})"
+                        f"; columns present: {', '.join(c for c in gdf.columns if c != gdf.geometry.name)}")
+            continue
+        series = gdf[col.name]
+        if col.kind in ("int", "float"):
+            numeric = pd.to_numeric(series, errors="coerce")
+            nonnum = numeric.isna().to_numpy() & series.notna().to_numpy()
+            if nonnum.any():
+                add(f"has {nonnum.sum()} non-numeric value(s)", column=col.name, rows=_rows(nonnum),
+                    fix=f"{col.name} must be a number")
+            if col.required:
+                empty = series.isna().to_numpy()
+                if empty.any():
+                    add(f"has {empty.sum()} empty value(s)", column=col.name, rows=_rows(empty),
+                        fix=f"fill in {col.name} for every feature")
+            if col.min_value is not None:
+                low = (numeric < col.min_value).fillna(False).to_numpy()
+                if low.any():
+                    what = "negative" if col.min_value == 0 else f"below {col.min_value}"
+                    add(f"has {low.sum()} {what} value(s)", column=col.name, rows=_rows(low),
+                        fix=f"{col.name} must be >= {col.min_value:g}")
+            if col.max_value is not None:
+                high = (numeric > col.max_value).fillna(False).to_numpy()
+                if high.any():
+                    add(f"has {high.sum()} value(s) above {col.max_value:g}", column=col.name, rows=_rows(high),
+                        fix=f"{col.name} must be <= {col.max_value:g}")
+            if col.kind == "int":
+                frac = (numeric.notna() & (numeric != np.floor(numeric))).to_numpy()
+                if frac.any():
+                    add(f"has {frac.sum()} non-whole value(s)", column=col.name, rows=_rows(frac),
+                        fix=f"{col.name} counts people; use whole numbers")
+            gdf[col.name] = numeric
+        elif col.kind == "str":
+            if col.required:
+                empty = series.isna().to_numpy() | (series.astype(str).str.strip() == "").to_numpy()
+                if empty.any():
+                    add(f"has {empty.sum()} empty value(s)", column=col.name, rows=_rows(empty),
+                        fix=f"fill in {col.name} for every feature")
+            if col.choices:
+                text = series.astype("string").str.strip().str.lower()
+                bad = (text.notna() & ~text.isin(col.choices)).fillna(False).to_numpy()
+                if bad.any():
+                    values = ", ".join(sorted({str(v) for v in series[bad]})[:5])
+                    add(f"has {bad.sum()} unknown value(s) ({values})", column=col.name, rows=_rows(bad),
+                        fix=f"use one of: {', '.join(col.choices)}")
+                gdf[col.name] = text.astype(object).where(text.notna(), None)
+        elif col.kind == "bool":
+            gdf[col.name] = _to_bool(series)
+
+    # ids
+    if spec.id_column:
+        idc = spec.id_column
+        if idc not in gdf.columns:
+            gdf[idc] = [f"{name}-{i + 1}" for i in range(len(gdf))]
+        else:
+            ids = gdf[idc]
+            empty = ids.isna().to_numpy()
+            if empty.any():
+                add(f"has {empty.sum()} empty id(s)", column=idc, rows=_rows(empty),
+                    fix=f"give every feature a unique {idc}, or drop the column to number them automatically")
+            dup = ids.duplicated(keep=False).to_numpy() & ~empty
+            if dup.any():
+                values = ", ".join(sorted({str(v) for v in ids[dup]})[:5])
+                add(f"has {dup.sum()} duplicate id(s) ({values})", column=idc, rows=_rows(dup),
+                    fix=f"{idc} must be unique")
+            gdf[idc] = ids.astype(str).where(~ids.isna(), None) if ids.dtype == object else ids
+    return gdf, problems
+
+
+def _polygonal(g):
+    if g is None:
+        return g
+    if g.geom_type in ("Polygon", "MultiPolygon"):
+        return g
+    polys = [p for p in getattr(g, "geoms", []) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(polys) if polys else g
+
+
+def _to_bool(series: pd.Series) -> pd.Series:
+    truthy = {"1", "true", "yes", "y", "t", "-1"}
+    return series.map(lambda v: False if v is None or (isinstance(v, float) and np.isnan(v)) else
+                      (bool(v) if isinstance(v, (bool, np.bool_, int, np.integer, float)) else str(v).strip().lower() in truthy)).astype(bool)
+
+
+def check_extent(
+    gdf: gpd.GeoDataFrame,
+    extent_lonlat: tuple[float, float, float, float] | None,
+    *,
+    layer: str,
+    source: str,
+    margin_deg: float = 0.25,
+) -> list[Problem]:
+    """Points far outside the study area; detects swapped lon/lat, the classic mistake.
+
+    *gdf* must be in EPSG:4326 (or convertible).  *extent_lonlat* is
+    (minlon, minlat, maxlon, maxlat) of the study area.
+    """
+    problems: list[Problem] = []
+    if gdf.crs is None or len(gdf) == 0:
+        return problems
+    geom = gdf.geometry
+    if gdf.crs.is_geographic:
+        ll = geom
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ll = geom.to_crs(4326)
+    pts = ll.representative_point() if not (geom.geom_type == "Point").all() else ll
+    x = pts.x.to_numpy()
+    y = pts.y.to_numpy()
+    impossible = ~np.isfinite(x) | ~np.isfinite(y) | (np.abs(y) > 90) | (np.abs(x) > 180)
+    if gdf.crs.is_geographic:
+        impossible |= (np.abs(y) > 90)
+    if impossible.any():
+        swapped = (np.abs(x) <= 90) & (np.abs(y) <= 180) & (np.abs(y) > 90)
+        hint = ("latitude is above 90°: lon and lat look swapped; swap the x/y columns"
+                if swapped[impossible].any() else "coordinates are not valid lon/lat; check the CRS")
+        problems.append(Problem(layer, f"{impossible.sum()} feature(s) have impossible coordinates", "error",
+                                source, None, _rows(impossible), hint))
+    if extent_lonlat is None:
+        return problems
+    minx, miny, maxx, maxy = extent_lonlat
+    outside = ~impossible & ((x < minx - margin_deg) | (x > maxx + margin_deg) | (y < miny - margin_deg) | (y > maxy + margin_deg))
+    if outside.any():
+        sw_in = (y >= minx - margin_deg) & (y <= maxx + margin_deg) & (x >= miny - margin_deg) & (x <= maxy + margin_deg)
+        if (sw_in & outside).sum() * 2 >= outside.sum():
+            fix = "with lon and lat swapped they would fall inside: swap the x/y (lon/lat) columns"
+        else:
+            fix = "check the CRS of this layer and the coordinates of these rows"
+        problems.append(Problem(
+            layer,
+            f"{outside.sum()} feature(s) lie far outside the study area "
+            f"(lon {minx:.2f}–{maxx:.2f}, lat {miny:.2f}–{maxy:.2f})",
+            "error", source, None, _rows(outside), fix))
+    return problems

@@ -1,0 +1,123 @@
+"""Foundation commands: demo, generate, validate, prepare, map."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from safegeo.cli.options import (
+    check_new_file,
+    lang_opt,
+    layers_opt,
+    out_dir_opt,
+    overwrite_opt,
+    public_opt,
+    strict_opt,
+    study_arg,
+)
+
+
+@click.command()
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("out/demo"),
+              show_default=True, help="Output folder for the demo data, results and maps.")
+@lang_opt
+@click.pass_context
+def demo(ctx: click.Context, out: Path, lang: str) -> None:
+    """Write the synthetic demo province and run every analysis on it, with maps.
+
+    The demo study area is generated (seeded, deterministic) at Narathiwat's
+    real coordinates and labelled synthetic.  Example:
+
+        safegeo demo --out out/demo --lang th
+    """
+    from safegeo.demo import run_demo
+
+    result = run_demo(out, lang=lang, progress=ctx.obj.get("progress", False))
+    for line in result.summary_lines():
+        click.echo(line)
+    click.echo(f"Main map: {result.main_map.resolve()}")
+
+
+@click.command()
+@click.option("--nodes", type=click.IntRange(min=100), default=6000, show_default=True,
+              help="About how many road nodes to generate.")
+@click.option("--seed", type=int, default=20261125, show_default=True, help="Random seed.")
+@out_dir_opt
+@overwrite_opt
+def generate(nodes: int, seed: int, out: Path, overwrite: bool) -> None:
+    """Generate a synthetic study area of about N road nodes (the demo generator, scaled).
+
+    Example: safegeo generate --nodes 200000 --out bench/area
+    """
+    from safegeo.generate import generate_study_area
+
+    toml = generate_study_area(out, n_nodes=nodes, seed=seed, overwrite=overwrite)
+    click.echo(f"Study file: {toml}")
+
+
+@click.command()
+@study_arg
+@strict_opt
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (stdout).")
+def validate(study: Path, strict: bool, as_json: bool) -> None:
+    """Check every layer of a study file and print a per-layer report.
+
+    Exits 1 when any layer has errors.  Example: safegeo validate data/demo/study.toml
+    """
+    from safegeo.study import validate_study
+
+    report = validate_study(study, strict=strict)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(report.format())
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@click.command()
+@study_arg
+@out_dir_opt
+@strict_opt
+@click.option("--mode", type=click.Choice(["drive", "walk", "both"]), default="both", show_default=True,
+              help="Which routable networks to save.")
+def prepare(study: Path, out: Path, strict: bool, mode: str) -> None:
+    """Validate layers, project them to the working CRS and save the routable network.
+
+    Writes OUT/study.gpkg (every layer; districts with is_border and
+    border_km) and OUT/network_drive.gpkg / OUT/network_walk.gpkg.
+    """
+    from safegeo.prepare import prepare_study
+
+    written = prepare_study(study, out, strict=strict, modes=("drive", "walk") if mode == "both" else (mode,))
+    for p in written:
+        click.echo(str(p))
+
+
+@click.command(name="map")
+@study_arg
+@layers_opt
+@public_opt
+@lang_opt
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="HTML file to write.")
+@overwrite_opt
+@click.option("--no-tiles", is_flag=True, help="Leave out the online basemap (fully offline page).")
+def map_cmd(study: Path, layers: list[str] | None, public: bool, lang: str, out: Path, overwrite: bool,
+            no_tiles: bool) -> None:
+    """Draw any study layers on a self-contained HTML map.
+
+    Example: safegeo map data/demo/study.toml --layers districts,shelters --public --out shelters.html
+    """
+    from safegeo.overview import study_map
+    from safegeo.study import load_study
+
+    check_new_file(out, overwrite)
+    m = study_map(load_study(study), layers=layers, lang=lang, public=public, tiles=not no_tiles)
+    m.save(out)
+    click.echo(str(out))
+
+
+ALL = [demo, generate, validate, prepare, map_cmd]

@@ -1,0 +1,202 @@
+"""Reading layers from user files and writing results atomically.
+
+Readers accept anything pyogrio reads (GeoPackage with a layer name, GeoJSON,
+Shapefile, FlatGeobuf, ...), GeoParquet, and CSV with x/y (lon/lat) columns.
+Writers never leave a half-written file behind: they write to a temporary file
+in the destination folder and move it in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from safegeo._errors import CRSError, LayerReadError
+
+log = logging.getLogger(__name__)
+
+VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".kml", ".sqlite", ".zip"}
+PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
+CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img"}
+OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.pbf", ".pbf", ".osm.gz")
+
+_X_CANDIDATES = ("lon", "longitude", "lng", "x", "long")
+_Y_CANDIDATES = ("lat", "latitude", "y")
+
+
+def is_osm_path(path: str | os.PathLike) -> bool:
+    name = str(path).lower()
+    return name.endswith(OSM_SUFFIXES)
+
+
+def is_raster_path(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() in RASTER_SUFFIXES
+
+
+def read_vector(
+    path: str | os.PathLike,
+    *,
+    layer: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    crs: Any = None,
+) -> gpd.GeoDataFrame:
+    """Read one vector layer from a file.
+
+    Parameters
+    ----------
+    path
+        GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV, ... .
+    layer
+        Layer name inside a multi-layer file (GeoPackage).  Required when the
+        file has more than one layer.
+    x, y
+        CSV only: names of the longitude/x and latitude/y columns.  Guessed from
+        common names (``lon``/``lat``, ``longitude``/``latitude``, ``x``/``y``)
+        when not given.
+    crs
+        CRS of the CSV coordinates (default EPSG:4326), or the CRS to assume
+        for a vector file that has none.  A vector file that declares a CRS
+        different from this one raises :class:`CRSError`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        With a default RangeIndex; row numbers in error messages are
+        1-based data rows of this frame.
+
+    Raises
+    ------
+    LayerReadError
+        The file is missing, unreadable, or the layer name is wrong.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise LayerReadError(f"{p}: file not found", hint="check the path (paths in study.toml are relative to the study file)")
+    suffix = p.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return _read_csv(p, x=x, y=y, crs=crs)
+    try:
+        if suffix in PARQUET_SUFFIXES:
+            gdf = gpd.read_parquet(p)
+        else:
+            import pyogrio
+
+            if layer is None:
+                layers = pyogrio.list_layers(p)
+                if len(layers) > 1:
+                    names = ", ".join(str(n) for n in layers[:, 0])
+                    raise LayerReadError(
+                        f"{p}: file has {len(layers)} layers ({names}) and no layer was named",
+                        hint='name one, e.g. { path = "' + p.name + '", layer = "' + str(layers[0, 0]) + '" }',
+                    )
+            elif layer not in set(pyogrio.list_layers(p)[:, 0]):
+                names = ", ".join(str(n) for n in pyogrio.list_layers(p)[:, 0])
+                raise LayerReadError(f"{p}: no layer '{layer}' (layers: {names})", hint="fix the layer name in study.toml")
+            gdf = pyogrio.read_dataframe(p, layer=layer)
+    except LayerReadError:
+        raise
+    except Exception as exc:  # pyogrio / arrow raise many types
+        raise LayerReadError(f"{p}: cannot read ({exc.__class__.__name__}: {exc})", hint="is it a valid GIS file?") from exc
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise LayerReadError(f"{p}: has no geometry column", hint="for a CSV give x/y columns; otherwise export with geometry")
+    if gdf.crs is None and crs is not None:
+        gdf = gdf.set_crs(crs)
+    return gdf.reset_index(drop=True)
+
+
+def _read_csv(p: Path, *, x: str | None, y: str | None, crs: Any) -> gpd.GeoDataFrame:
+    sep = "\t" if p.suffix.lower() == ".tsv" else ","
+    try:
+        df = pd.read_csv(p, sep=sep, encoding="utf-8-sig")
+    except Exception as exc:
+        raise LayerReadError(f"{p}: cannot read CSV ({exc})", hint="save it as UTF-8 CSV with a header row") from exc
+    lower = {c.lower(): c for c in df.columns}
+    if x is None:
+        x = next((lower[c] for c in _X_CANDIDATES if c in lower), None)
+    if y is None:
+        y = next((lower[c] for c in _Y_CANDIDATES if c in lower), None)
+    missing = [name for name, col in (("x", x), ("y", y)) if col is None or col not in df.columns]
+    if missing:
+        raise LayerReadError(
+            f"{p}: cannot find the coordinate columns ({', '.join(missing)}); columns are {', '.join(map(str, df.columns))}",
+            hint='name them in study.toml, e.g. { path = "' + p.name + '", x = "lon", y = "lat", crs = "EPSG:4326" }',
+        )
+    xs = pd.to_numeric(df[x], errors="coerce")
+    ys = pd.to_numeric(df[y], errors="coerce")
+    bad = (xs.isna() | ys.isna()).to_numpy().nonzero()[0]
+    if len(bad):
+        rows = ", ".join(str(r + 1) for r in bad[:10])
+        raise LayerReadError(
+            f"{p}: {len(bad)} row(s) have missing or non-numeric coordinates in '{x}'/'{y}' (rows {rows})",
+            hint="fill in or remove those rows",
+        )
+    geometry = gpd.points_from_xy(xs, ys)
+    return gpd.GeoDataFrame(df.drop(columns=[x, y]), geometry=geometry, crs=crs or "EPSG:4326")
+
+
+def require_crs(gdf: gpd.GeoDataFrame, what: str) -> None:
+    """Raise :class:`CRSError` if *gdf* has no CRS."""
+    if gdf.crs is None:
+        raise CRSError(
+            f"{what}: the layer has no CRS, so its coordinates cannot be placed on the earth",
+            hint="add crs = \"EPSG:4326\" (or the right code) to the layer in study.toml, or save the file with a CRS",
+        )
+
+
+@contextlib.contextmanager
+def atomic_path(dest: str | os.PathLike, *, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside *dest*; move it onto *dest* only if the block succeeds.
+
+    Anything already at *dest* stays untouched when the block raises.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=suffix or dest.suffix, dir=dest.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    tmp_path.unlink()  # let the writer create it (GDAL refuses to open an empty file as GPKG)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, dest)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_text_atomic(dest: str | os.PathLike, text: str, *, encoding: str = "utf-8") -> Path:
+    with atomic_path(dest) as tmp:
+        tmp.write_text(text, encoding=encoding)
+    return Path(dest)
+
+
+def write_gpkg(dest: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame | pd.DataFrame]) -> Path:
+    """Write several layers into one GeoPackage, atomically (all layers or none).
+
+    Non-spatial frames are written as attribute tables.  Empty layers are
+    written too (with their columns), so readers find every documented layer.
+    """
+    import pyogrio
+
+    with atomic_path(dest, suffix=".gpkg") as tmp:
+        for name, frame in layers.items():
+            if isinstance(frame, gpd.GeoDataFrame):
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
+            else:
+                pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
+    return Path(dest)
+
+
+def write_csv(dest: str | os.PathLike, frame: pd.DataFrame, **kwargs: Any) -> Path:
+    with atomic_path(dest, suffix=".csv") as tmp:
+        frame.to_csv(tmp, index=False, **kwargs)
+    return Path(dest)

@@ -1,0 +1,43 @@
+"""``safegeo prepare``: validated layers in the working CRS, and the routable networks, saved for reuse."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from safegeo.io import write_gpkg, write_text_atomic
+from safegeo.study import StudyArea, load_study
+
+log = logging.getLogger(__name__)
+
+
+def prepare_study(
+    study: str | Path | StudyArea,
+    out_dir: str | Path,
+    *,
+    strict: bool = False,
+    modes: Sequence[str] = ("drive", "walk"),
+) -> list[Path]:
+    """Write ``study.gpkg`` (all layers in the working CRS) and ``network_<mode>.gpkg`` per mode.
+
+    Returns
+    -------
+    list of Path
+        The files written, plus ``prepare_report.json`` with the network
+        reports (kept / dropped nodes and edges).
+    """
+    sa = study if isinstance(study, StudyArea) else load_study(study, strict=strict)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    layers = {name: gdf for name, gdf in sa.layers.items() if len(gdf)}
+    written = [write_gpkg(out / "study.gpkg", layers)]
+    report = {"study": sa.name, "crs": sa.crs.to_string(), "layers": {k: len(v) for k, v in layers.items()},
+              "networks": {}}
+    for mode in modes:
+        net = sa.network(mode)
+        written.append(net.save(out / f"network_{mode}.gpkg"))
+        report["networks"][mode] = net.report.to_dict() if net.report else {}
+    written.append(write_text_atomic(out / "prepare_report.json", json.dumps(report, indent=2, ensure_ascii=False)))
+    return written

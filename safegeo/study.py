@@ -1,0 +1,604 @@
+"""The study area: layers named in ``study.toml``, validated and put in one projected CRS.
+
+A study file names the layers by path and sets the parameters::
+
+    [study]
+    name = "Narathiwat demo"
+    crs = "EPSG:32647"            # optional; UTM picked from the data when absent
+    [layers]
+    roads = "roads.osm.pbf"
+    districts = { path = "layers.gpkg", layer = "districts" }
+    shelters = { path = "shelters.csv", x = "lon", y = "lat", crs = "EPSG:4326" }
+    hazards = [ { path = "flood.gpkg", kind = "flood" },
+                { path = "flood_depth.tif", kind = "flood", depth_threshold_m = 0.3 } ]
+    [network.speeds_kph]
+    residential = 25
+
+Paths are relative to the study file.  :func:`load_study` reads and validates
+everything, reporting every problem at once (:class:`~safegeo.ValidationError`);
+:meth:`StudyArea.from_layers` is the same model built from GeoDataFrames in a
+notebook.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from safegeo._errors import LayerReadError, Problem, SafegeoError, StudyFileError, ValidationError
+from safegeo._validate import check_extent, validate_layer
+from safegeo.io import is_osm_path, is_raster_path, read_vector
+from safegeo.projection import pick_working_crs
+from safegeo.schema import LAYER_SPECS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+if TYPE_CHECKING:
+    from safegeo.network import RoadNetwork
+
+log = logging.getLogger(__name__)
+
+#: Default parameters; the study file's sections override them key by key.
+DEFAULT_PARAMS: dict[str, Any] = {
+    "network": {
+        "mode": "drive",
+        "max_snap_m": 500.0,
+        "walk_speed_kph": 4.5,
+        "default_speed_kph": 40.0,
+        # Thai roads: Department of Highways limits (90 km/h on highways, 80 on
+        # rural roads, 60 in built-up areas) less the slower reality of mixed
+        # traffic, motorcycles and village lanes.
+        "speeds_kph": {
+            "motorway": 100.0, "motorway_link": 60.0,
+            "trunk": 80.0, "trunk_link": 50.0,
+            "primary": 70.0, "primary_link": 45.0,
+            "secondary": 60.0, "secondary_link": 40.0,
+            "tertiary": 50.0, "tertiary_link": 35.0,
+            "unclassified": 40.0, "road": 40.0,
+            "residential": 30.0, "living_street": 15.0,
+            "service": 20.0, "track": 15.0,
+        },
+    },
+    "border": {"touch_tolerance_m": 100.0},
+    "evacuation": {
+        "max_minutes": 60.0,
+        "severity_speed_factor": {"low": 0.5, "medium": 0.25, "high": 0.0, "extreme": 0.0},
+        "depth_threshold_m": 0.3,
+        "k_nearest": 8,
+    },
+    "coverage": {
+        "light_radius_m": 25.0,
+        "camera_range_m": 50.0,
+        "camera_fov_deg": 90.0,
+        "sos_max_walk_m": 300.0,
+        "weights": {"hazard": 2.0, "border": 1.5, "poi": 1.5, "incident": 2.0, "poi_distance_m": 200.0},
+    },
+    "vehicles": {"target_minutes": {"ambulance": 15, "fire_engine": 15, "rescue_truck": 20, "rescue_boat": 30,
+                                     "water_tanker": 30, "pickup_4x4": 20, "other": 30}},
+    "map": {"lang": "en"},
+}
+
+
+@dataclass
+class HazardSource:
+    """One hazard entry of the study file: polygons or a raster."""
+
+    name: str
+    kind: str
+    polygons: gpd.GeoDataFrame | None = None  # in the working CRS
+    raster_path: Path | None = None
+    depth_threshold_m: float | None = None
+
+    @property
+    def is_raster(self) -> bool:
+        return self.raster_path is not None
+
+
+@dataclass
+class LayerReport:
+    """What the loader found for one layer (for ``safegeo validate``)."""
+
+    name: str
+    source: str
+    features: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def to_dict(self) -> dict:
+        return {
+            "layer": self.name,
+            "source": self.source,
+            "features": self.features,
+            "status": "error" if self.errors else ("warning" if self.warnings else "ok"),
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+@dataclass
+class StudyArea:
+    """Validated layers in one projected CRS, plus the study parameters.
+
+    Attributes
+    ----------
+    name
+        Study name (``[study] name``).
+    crs
+        The working CRS (projected, metres).
+    layers
+        Layer name → GeoDataFrame in :attr:`crs`.  Districts carry
+        ``is_border`` and ``border_km``.
+    hazards
+        Hazard sources (polygons and rasters) in file order.
+    params
+        Parameters: :data:`DEFAULT_PARAMS` overridden by the study file.
+    """
+
+    name: str
+    crs: CRS
+    layers: dict[str, gpd.GeoDataFrame]
+    hazards: list[HazardSource] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULT_PARAMS))
+    synthetic: bool = False
+    path: Path | None = None
+    roads_source: Any = None  # Path of an OSM file, or a dict for osmnx download; None when roads is a line layer
+    reports: list[LayerReport] = field(default_factory=list)
+    _networks: dict[str, RoadNetwork] = field(default_factory=dict, repr=False)
+
+    # -- construction ---------------------------------------------------------------------------
+    @classmethod
+    def from_layers(
+        cls,
+        layers: dict[str, gpd.GeoDataFrame],
+        *,
+        name: str = "study area",
+        crs: Any = None,
+        params: dict[str, Any] | None = None,
+        hazards: list[HazardSource] | None = None,
+        strict: bool = False,
+        synthetic: bool = False,
+        sources: dict[str, str] | None = None,
+        roads_source: Any = None,
+    ) -> StudyArea:
+        """Validate GeoDataFrames and build a study area (the core constructor).
+
+        Raises
+        ------
+        ValidationError
+            With every problem of every layer, when any is an error.
+        """
+        sources = sources or {}
+        reports: list[LayerReport] = []
+        clean: dict[str, gpd.GeoDataFrame] = {}
+        for lname, gdf in layers.items():
+            spec = LAYER_SPECS.get(lname)
+            src = sources.get(lname, lname)
+            if spec is None:
+                raise StudyFileError(f"unknown layer '{lname}'", hint=f"known layers: {', '.join(LAYER_SPECS)}")
+            out, probs = validate_layer(gdf, spec, source=src, strict=strict, layer_name=lname)
+            reports.append(LayerReport(lname, src, len(gdf), probs))
+            clean[lname] = out
+        for hz in hazards or []:
+            if hz.polygons is not None:
+                spec = LAYER_SPECS["hazards"]
+                poly = hz.polygons
+                if "kind" not in poly.columns:
+                    poly = poly.assign(kind=hz.kind)
+                out, probs = validate_layer(poly, spec, source=sources.get(f"hazard:{hz.name}", hz.name),
+                                            strict=strict, layer_name=f"hazards[{hz.name}]")
+                reports.append(LayerReport(f"hazards[{hz.name}]", sources.get(f"hazard:{hz.name}", hz.name), len(poly), probs))
+                hz.polygons = out
+
+        crs_problem: list[Problem] = []
+        working = None
+        try:
+            frames = [g for g in clean.values() if g.crs is not None and len(g)]
+            frames += [h.polygons for h in hazards or [] if h.polygons is not None and h.polygons.crs is not None]
+            working = pick_working_crs(frames, crs)
+        except SafegeoError as exc:
+            crs_problem.append(Problem("study", str(exc).split("\n")[0], "error", "study", fix=exc.hint))
+
+        # extent checks for point layers, against the districts (or roads) extent
+        extent = _extent_lonlat(clean)
+        for rep in reports:
+            base = rep.name.split("[")[0]
+            gdf = clean.get(rep.name)
+            if gdf is None or base not in LAYER_SPECS or rep.errors:
+                continue
+            if LAYER_SPECS[base].geometry == "point" or base in ("districts", "roads", "tambons"):
+                rep.problems += check_extent(gdf, extent if base not in ("districts",) else None,
+                                             layer=rep.name, source=rep.source)
+
+        problems = crs_problem + [p for r in reports for p in r.problems]
+        if any(p.severity == "error" for p in problems):
+            raise ValidationError(problems, hint="run `safegeo validate STUDY.toml` for the full report")
+        for p in problems:
+            log.warning("%s", p.format())
+        assert working is not None
+
+        projected = {k: v.to_crs(working) for k, v in clean.items()}
+        for hz in hazards or []:
+            if hz.polygons is not None:
+                hz.polygons = hz.polygons.to_crs(working)
+        merged = copy.deepcopy(DEFAULT_PARAMS)
+        _deep_update(merged, params or {})
+        if "districts" in projected:
+            border = projected.get("border")
+            projected["districts"] = flag_border_districts(
+                projected["districts"], border, touch_tolerance_m=float(merged["border"]["touch_tolerance_m"]))
+        if hazards:
+            polys = [h.polygons.assign(hazard_source=h.name) for h in hazards if h.polygons is not None]
+            if polys:
+                projected["hazards"] = gpd.GeoDataFrame(pd.concat(polys, ignore_index=True), crs=working)
+        return cls(name=name, crs=working, layers=projected, hazards=list(hazards or []), params=merged,
+                   synthetic=synthetic, roads_source=roads_source, reports=reports)
+
+    # -- access ---------------------------------------------------------------------------------
+    def layer(self, name: str) -> gpd.GeoDataFrame:
+        """The layer *name*; raises a clear error when the study file does not define it."""
+        if name not in self.layers:
+            where = f" in {self.path}" if self.path else ""
+            raise StudyFileError(
+                f"the study area has no '{name}' layer{where}",
+                hint=f'add it under [layers], e.g. {name} = {{ path = "layers.gpkg", layer = "{name}" }}',
+            )
+        return self.layers[name]
+
+    def has(self, name: str) -> bool:
+        return name in self.layers and len(self.layers[name]) > 0
+
+    def hazard(self, name: str | None = None) -> list[HazardSource]:
+        """Hazard sources named *name* (by entry name or kind); all of them when *name* is None."""
+        if name is None:
+            return list(self.hazards)
+        found = [h for h in self.hazards if name in (h.name, h.kind)]
+        if not found:
+            names = ", ".join(sorted({h.name for h in self.hazards} | {h.kind for h in self.hazards})) or "none"
+            raise StudyFileError(f"no hazard named '{name}' (available: {names})",
+                                 hint="use a hazard entry's name or kind from study.toml")
+        return found
+
+    @property
+    def extent(self) -> shapely.Polygon:
+        """Study-area outline in the working CRS: the district union, else the bounds of all layers."""
+        if self.has("districts"):
+            return shapely.union_all(self.layers["districts"].geometry.values)
+        b = np.array([g.total_bounds for g in self.layers.values() if len(g)])
+        return shapely.box(b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+
+    def network(self, mode: str | None = None) -> RoadNetwork:
+        """The routable road network (largest strongly connected component), built once and cached.
+
+        Parameters
+        ----------
+        mode
+            ``"drive"`` (default from ``[network] mode``) or ``"walk"``.
+        """
+        from safegeo.network import network_for_study
+
+        mode = mode or self.params["network"]["mode"]
+        if mode not in self._networks:
+            self._networks[mode] = network_for_study(self, mode=mode)
+        return self._networks[mode]
+
+
+def _deep_update(base: dict, new: dict) -> None:
+    for k, v in new.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            _deep_update(base[k], v)
+        else:
+            base[k] = v
+
+
+def _extent_lonlat(layers: dict[str, gpd.GeoDataFrame]) -> tuple[float, float, float, float] | None:
+    for name in ("districts", "roads"):
+        g = layers.get(name)
+        if g is not None and g.crs is not None and len(g):
+            b = g.to_crs(4326).total_bounds
+            if np.all(np.isfinite(b)) and abs(b[1]) <= 90 and abs(b[3]) <= 90:
+                return tuple(float(v) for v in b)
+    return None
+
+
+def flag_border_districts(
+    districts: gpd.GeoDataFrame,
+    border: gpd.GeoDataFrame | None,
+    *,
+    touch_tolerance_m: float = 100.0,
+) -> gpd.GeoDataFrame:
+    """Add ``is_border`` and ``border_km`` to districts.
+
+    A district is a border district when the international border runs along
+    its boundary: more than ``2 * touch_tolerance_m`` of border line lies
+    within *touch_tolerance_m* of the polygon.  A district that meets the
+    border only at a corner point is not flagged.
+
+    Parameters
+    ----------
+    districts, border
+        In the same projected CRS (metres).
+    touch_tolerance_m
+        How far from a district boundary the border line may run and still
+        count as touching (digitising offsets between sources are often
+        100–500 m).
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy with ``is_border`` (bool) and ``border_km`` (float, km of
+        border line within the tolerance of the district).
+    """
+    out = districts.copy()
+    if border is None or len(border) == 0:
+        out["is_border"] = False
+        out["border_km"] = 0.0
+        return out
+    if border.crs != districts.crs:
+        border = border.to_crs(districts.crs)
+    line = shapely.union_all(border.geometry.values)
+    zones = shapely.buffer(out.geometry.values, touch_tolerance_m)
+    lengths = shapely.length(shapely.intersection(zones, line))
+    # the part of the border inside the tolerance zone, less what a corner touch could give
+    out["border_km"] = np.round(lengths / 1000.0, 3)
+    out["is_border"] = lengths > 2 * touch_tolerance_m + 1.0
+    out.loc[~out["is_border"], "border_km"] = 0.0
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Study file parsing
+# ---------------------------------------------------------------------------------------------
+def _read_toml(path: Path) -> dict:
+    if not path.exists():
+        raise StudyFileError(f"{path}: study file not found", hint="give the path of a study.toml (see README)")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyFileError(f"{path}: not valid TOML ({exc})", hint="fix the syntax at the line given") from exc
+    except UnicodeDecodeError as exc:
+        raise StudyFileError(f"{path}: not UTF-8 text", hint="save the study file as UTF-8") from exc
+
+
+def _entry(path: Path, lname: str, raw: Any) -> dict:
+    if isinstance(raw, str):
+        return {"path": raw}
+    if isinstance(raw, dict):
+        return dict(raw)
+    raise StudyFileError(f"{path}: [layers] {lname} must be a path string or a table like {{ path = \"...\" }}",
+                         hint=f'e.g. {lname} = "{lname}.gpkg"')
+
+
+def read_study_layers(
+    path: str | Path,
+) -> tuple[dict, dict[str, gpd.GeoDataFrame], list[HazardSource], dict[str, str], list[LayerReport], Any]:
+    """Parse a study file and read its layers without validating them.
+
+    Returns the raw config, layer frames, hazards, sources, and reports for
+    layers that could not be read at all.
+    """
+    path = Path(path)
+    cfg = _read_toml(path)
+    base = path.parent
+    unknown_sections = set(cfg) - {"study", "layers"} - set(DEFAULT_PARAMS)
+    if unknown_sections:
+        raise StudyFileError(f"{path}: unknown section(s) [{'], ['.join(sorted(unknown_sections))}]",
+                             hint=f"known sections: study, layers, {', '.join(DEFAULT_PARAMS)}")
+    layers_cfg = cfg.get("layers")
+    if not isinstance(layers_cfg, dict) or not layers_cfg:
+        raise StudyFileError(f"{path}: no [layers] section", hint='add [layers] with at least roads = "..."')
+    unknown = set(layers_cfg) - set(LAYER_SPECS)
+    if unknown:
+        raise StudyFileError(f"{path}: unknown layer(s) {', '.join(sorted(unknown))} in [layers]",
+                             hint=f"known layers: {', '.join(LAYER_SPECS)}")
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    sources: dict[str, str] = {}
+    failed: list[LayerReport] = []
+    hazards: list[HazardSource] = []
+    roads_source: Any = None
+
+    def read_one(lname: str, entry: dict) -> gpd.GeoDataFrame | None:
+        file = base / str(entry["path"])
+        src = str(entry["path"]) + (f" (layer {entry['layer']})" if entry.get("layer") else "")
+        sources[lname] = src
+        try:
+            return read_vector(file, layer=entry.get("layer"), x=entry.get("x"), y=entry.get("y"), crs=entry.get("crs"))
+        except LayerReadError as exc:
+            failed.append(LayerReport(lname, src, 0, [Problem(lname, str(exc).split("\n")[0].split(": ", 1)[-1], "error",
+                                                              src, fix=exc.hint)]))
+            return None
+
+    for lname, raw in layers_cfg.items():
+        if lname == "hazards":
+            items = raw if isinstance(raw, list) else [raw]
+            for i, item in enumerate(items):
+                entry = _entry(path, "hazards", item)
+                if "path" not in entry:
+                    raise StudyFileError(f"{path}: hazards entry {i + 1} has no path", hint='e.g. { path = "flood.gpkg", kind = "flood" }')
+                kind = str(entry.get("kind", "hazard"))
+                hname = str(entry.get("name") or entry.get("layer") or Path(entry["path"]).stem)
+                if any(h.name == hname for h in hazards):
+                    hname = f"{hname}_{i + 1}"
+                file = base / str(entry["path"])
+                if is_raster_path(file):
+                    sources[f"hazard:{hname}"] = str(entry["path"])
+                    if not file.exists():
+                        failed.append(LayerReport(f"hazards[{hname}]", str(entry["path"]), 0, [Problem(
+                            f"hazards[{hname}]", "file not found", "error", str(entry["path"]),
+                            fix="check the path (relative to the study file)")]))
+                        continue
+                    thr = entry.get("depth_threshold_m")
+                    hazards.append(HazardSource(hname, kind, raster_path=file,
+                                                depth_threshold_m=float(thr) if thr is not None else None))
+                else:
+                    gdf = read_one(f"hazard:{hname}", entry)
+                    if gdf is not None:
+                        hazards.append(HazardSource(hname, kind, polygons=gdf))
+            continue
+        entry = _entry(path, lname, raw)
+        if lname == "roads" and "path" not in entry:
+            online = {k: entry[k] for k in ("place", "bbox", "polygon") if k in entry}
+            if not online:
+                raise StudyFileError(f"{path}: roads needs a path, or one of place / bbox / polygon for an OSM download",
+                                     hint='e.g. roads = "roads.osm.pbf" or roads = { place = "Tak Bai, Narathiwat, Thailand" }')
+            roads_source = online
+            continue
+        if "path" not in entry:
+            raise StudyFileError(f"{path}: [layers] {lname} has no path", hint=f'e.g. {lname} = {{ path = "{lname}.gpkg" }}')
+        if lname == "roads" and is_osm_path(entry["path"]):
+            file = base / str(entry["path"])
+            sources["roads"] = str(entry["path"])
+            if not file.exists():
+                failed.append(LayerReport("roads", str(entry["path"]), 0, [Problem(
+                    "roads", "file not found", "error", str(entry["path"]), fix="check the path (relative to the study file)")]))
+            roads_source = file
+            continue
+        gdf = read_one(lname, entry)
+        if gdf is not None:
+            frames[lname] = gdf
+    return cfg, frames, hazards, sources, failed, roads_source
+
+
+def load_study(path: str | Path, *, strict: bool = False) -> StudyArea:
+    """Read, validate and project every layer named in a study file.
+
+    Parameters
+    ----------
+    path
+        The ``study.toml``.
+    strict
+        Treat warnings (e.g. repaired invalid geometries) as errors.
+
+    Returns
+    -------
+    StudyArea
+
+    Raises
+    ------
+    StudyFileError
+        The file is missing or malformed.
+    ValidationError
+        One or more layers have errors; the exception lists all of them.
+
+    Examples
+    --------
+    >>> study = load_study("data/demo/study.toml")          # doctest: +SKIP
+    >>> study.layers["districts"][["name_en", "is_border"]]  # doctest: +SKIP
+    """
+    path = Path(path)
+    cfg, frames, hazards, sources, failed, roads_source = read_study_layers(path)
+    study_cfg = cfg.get("study", {})
+    params = {k: v for k, v in cfg.items() if k not in ("study", "layers")}
+    try:
+        study = StudyArea.from_layers(
+            frames,
+            name=str(study_cfg.get("name", path.parent.name)),
+            crs=study_cfg.get("crs"),
+            params=params,
+            hazards=hazards,
+            strict=strict,
+            synthetic=bool(study_cfg.get("synthetic", False)),
+            sources=sources,
+            roads_source=roads_source,
+        )
+    except ValidationError as exc:
+        problems = [p for r in failed for p in r.problems] + exc.problems
+        raise ValidationError(problems, hint=exc.hint) from None
+    if failed:
+        raise ValidationError([p for r in failed for p in r.problems],
+                              hint="run `safegeo validate STUDY.toml` for the full report")
+    study.path = path
+    study.reports = failed + study.reports
+    return study
+
+
+@dataclass
+class ValidationReport:
+    """Per-layer findings for ``safegeo validate``."""
+
+    study_path: Path
+    layers: list[LayerReport]
+    study_problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.study_problems + [p for r in self.layers for p in r.problems]
+
+    def to_dict(self) -> dict:
+        return {
+            "study": str(self.study_path),
+            "ok": self.ok,
+            "problems": [p.to_dict() for p in self.study_problems],
+            "layers": [r.to_dict() for r in self.layers],
+        }
+
+    def format(self) -> str:
+        lines = [f"Study file {self.study_path}"]
+        for p in self.study_problems:
+            lines.append(f"  {p.severity.upper()}: {p.format()}")
+        for r in self.layers:
+            status = "ERROR" if r.errors else ("warn " if r.warnings else "ok   ")
+            lines.append(f"  [{status}] {r.name:<22} {r.features:>8} features  {r.source}")
+            for p in r.problems:
+                lines.append(f"        {p.severity}: {p.format()}")
+        n_err = sum(p.severity == "error" for p in self.problems)
+        n_warn = sum(p.severity == "warning" for p in self.problems)
+        lines.append(f"{n_err} error(s), {n_warn} warning(s)")
+        return "\n".join(lines)
+
+
+def validate_study(path: str | Path, *, strict: bool = False) -> ValidationReport:
+    """Validate a study file and report per layer, without raising on data errors.
+
+    Raises only :class:`StudyFileError` when the study file itself cannot be
+    parsed.
+    """
+    path = Path(path)
+    cfg, frames, hazards, sources, failed, roads_source = read_study_layers(path)
+    study_cfg = cfg.get("study", {})
+    reports: list[LayerReport] = list(failed)
+    study_problems: list[Problem] = []
+    try:
+        study = StudyArea.from_layers(frames, name=str(study_cfg.get("name", "")), crs=study_cfg.get("crs"),
+                                      params={k: v for k, v in cfg.items() if k not in ("study", "layers")},
+                                      hazards=hazards, strict=strict, sources=sources, roads_source=roads_source)
+        reports += study.reports
+    except ValidationError as exc:
+        by_layer: dict[str, LayerReport] = {}
+        for lname, gdf in frames.items():
+            by_layer[lname] = LayerReport(lname, sources.get(lname, lname), len(gdf))
+        for h in hazards:
+            if h.polygons is not None:
+                by_layer[f"hazards[{h.name}]"] = LayerReport(f"hazards[{h.name}]", sources.get(f"hazard:{h.name}", h.name), len(h.polygons))
+        for p in exc.problems:
+            if p.layer in by_layer:
+                by_layer[p.layer].problems.append(p)
+            else:
+                study_problems.append(p)
+        reports += list(by_layer.values())
+    if isinstance(roads_source, Path):
+        reports.append(LayerReport("roads", str(roads_source.name), 0 if not roads_source.exists() else -1))
+    return ValidationReport(path, reports, study_problems)

@@ -1,0 +1,197 @@
+"""Study files: reading every format, validation messages, CRS policy, border districts."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from conftest import UTM47, X0, Y0, grid_roads, write_study
+from safegeo import CRSError, StudyFileError, ValidationError
+from safegeo.study import flag_border_districts, load_study, validate_study
+
+
+def _points(n, **cols):
+    geom = [shapely.Point(X0 + 10 * i, Y0 + 10 * i) for i in range(n)]
+    return gpd.GeoDataFrame(cols, geometry=geom, crs=UTM47)
+
+
+def test_load_tiny_study(tiny_study):
+    study = load_study(tiny_study)
+    assert study.crs.to_epsg() == 32647
+    assert set(study.layers) == {"roads", "districts", "border", "villages", "shelters"}
+    d = study.layers["districts"].set_index("district_id")
+    # the border runs along the south of D2 only; D1 touches it at a corner
+    assert d.loc["D2", "is_border"] and not d.loc["D1", "is_border"]
+    assert d.loc["D2", "border_km"] == pytest.approx(0.3, abs=0.01)  # 300 m within 100 m of D2
+    assert study.layers["villages"]["population"].sum() == 350
+
+
+def test_utm_picked_when_no_crs(tmp_path):
+    roads = grid_roads().to_crs(4326)
+    villages = _points(2, population=[1, 2]).to_crs(4326)
+    toml = write_study(tmp_path, {"roads": roads, "villages": villages}, crs=None)
+    study = load_study(toml)
+    assert study.crs.to_epsg() == 32647
+    assert study.layers["villages"].crs.to_epsg() == 32647
+
+
+def test_geographic_study_crs_rejected(tmp_path):
+    toml = write_study(tmp_path, {"roads": grid_roads()}, crs="EPSG:4326")
+    with pytest.raises(ValidationError, match="geographic"):
+        load_study(toml)
+
+
+def test_csv_geojson_shapefile_parquet_read(tmp_path):
+    roads = grid_roads()
+    shelters = _points(3, shelter_id=["a", "b", "c"], capacity=[1, 2, 3], kind=["shelter"] * 3)
+    ll = shelters.to_crs(4326)
+    csv = pd.DataFrame({"shelter_id": ll.shelter_id, "capacity": ll.capacity, "kind": ll.kind,
+                        "lon": ll.geometry.x, "lat": ll.geometry.y})
+    csv.to_csv(tmp_path / "shelters.csv", index=False)
+    roads.to_file(tmp_path / "roads.geojson", driver="GeoJSON")
+    _points(2, population=[5, 6]).to_file(tmp_path / "villages.shp")
+    _points(2).to_parquet(tmp_path / "sos.parquet")
+    (tmp_path / "study.toml").write_text(
+        '[study]\nname = "formats"\n[layers]\nroads = "roads.geojson"\nvillages = "villages.shp"\n'
+        'sos = "sos.parquet"\nshelters = { path = "shelters.csv", x = "lon", y = "lat", crs = "EPSG:4326" }\n')
+    study = load_study(tmp_path / "study.toml")
+    got = study.layers["shelters"]
+    assert list(got.capacity) == [1, 2, 3]
+    # the CSV round trip through lon/lat lands within a millimetre of the original points
+    assert np.allclose(got.geometry.x, shelters.geometry.x, atol=1e-3)
+    assert len(study.layers["sos"]) == 2 and len(study.layers["villages"]) == 2
+
+
+def test_every_problem_of_a_layer_reported_at_once(tmp_path):
+    shelters = _points(5, shelter_id=["a", "b", "b", "d", "e"], capacity=[10, -1, 5, -3, "many"],
+                       kind=["shelter", "shelter", "castle", "hospital", "refuge"])
+    toml = write_study(tmp_path, {"roads": grid_roads(), "shelters": shelters})
+    with pytest.raises(ValidationError) as err:
+        load_study(toml)
+    text = str(err.value)
+    assert "column 'capacity' has 2 negative value(s) (rows 2, 4); capacity must be >= 0" in text
+    assert "column 'capacity' has 1 non-numeric value(s) (rows 5)" in text
+    assert "column 'kind' has 1 unknown value(s) (castle) (rows 3)" in text
+    assert "column 'shelter_id' has 2 duplicate id(s) (b) (rows 2, 3)" in text
+    assert "layers.gpkg (layer shelters)" in text
+
+
+def test_missing_required_column_names_fix(tmp_path):
+    toml = write_study(tmp_path, {"roads": grid_roads(), "villages": _points(2, name_en=["a", "b"])})
+    with pytest.raises(ValidationError, match=r"column 'population' is missing; add a 'population' column"):
+        load_study(toml)
+
+
+def test_wrong_geometry_type(tmp_path):
+    villages = gpd.GeoDataFrame({"population": [1]}, geometry=[shapely.box(X0, Y0, X0 + 1, Y0 + 1)], crs=UTM47)
+    toml = write_study(tmp_path, {"roads": grid_roads(), "villages": villages})
+    with pytest.raises(ValidationError, match="has 1 Polygon geometries where point geometries are expected"):
+        load_study(toml)
+
+
+def test_empty_layer(tmp_path):
+    toml = write_study(tmp_path, {"roads": grid_roads(), "sos": _points(0)})
+    with pytest.raises(ValidationError, match="sos.*is empty"):
+        load_study(toml)
+
+
+def test_missing_crs(tmp_path):
+    toml = write_study(tmp_path, {"roads": grid_roads()})
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        gpd.GeoDataFrame(geometry=[shapely.Point(X0, Y0)]).to_file(tmp_path / "sos.shp")  # no .prj
+    with open(toml, "a") as fh:
+        fh.write('sos = "sos.shp"\n')
+    with pytest.raises(ValidationError, match=r"has no CRS; add crs = "):
+        load_study(toml)
+
+
+def test_invalid_polygon_repaired_or_strict_error(tmp_path):
+    bowtie = shapely.Polygon([(X0, Y0), (X0 + 100, Y0 + 100), (X0 + 100, Y0), (X0, Y0 + 100)])
+    districts = gpd.GeoDataFrame({"district_id": ["D"], "name_en": ["x"]}, geometry=[bowtie], crs=UTM47)
+    toml = write_study(tmp_path, {"roads": grid_roads(), "districts": districts})
+    study = load_study(toml)
+    assert study.layers["districts"].is_valid.all()
+    assert study.layers["districts"].area.iloc[0] == pytest.approx(5000.0)
+    with pytest.raises(ValidationError, match="invalid geometry"):
+        load_study(toml, strict=True)
+    report = validate_study(toml)
+    assert report.ok and any(p.severity == "warning" for p in report.problems)
+
+
+def test_swapped_lat_lon_detected(tmp_path):
+    roads = grid_roads()
+    ll = _points(3, shelter_id=["a", "b", "c"], capacity=[1, 1, 1], kind=["shelter"] * 3).to_crs(4326)
+    df = pd.DataFrame({"capacity": [1, 1, 1], "kind": ["shelter"] * 3,
+                       "lon": ll.geometry.y, "lat": ll.geometry.x})  # swapped
+    df.to_csv(tmp_path / "shelters.csv", index=False)
+    roads.to_file(tmp_path / "roads.gpkg", layer="roads")
+    (tmp_path / "study.toml").write_text(
+        '[study]\n[layers]\nroads = { path = "roads.gpkg", layer = "roads" }\n'
+        'shelters = { path = "shelters.csv", x = "lon", y = "lat", crs = "EPSG:4326" }\n')
+    with pytest.raises(ValidationError, match="lon and lat look swapped|swap the x/y"):
+        load_study(tmp_path / "study.toml")
+
+
+def test_points_far_outside(tmp_path):
+    far = gpd.GeoDataFrame({"population": [1, 2]}, geometry=[shapely.Point(X0, Y0), shapely.Point(X0 + 300_000, Y0)],
+                           crs=UTM47)
+    toml = write_study(tmp_path, {"roads": grid_roads(), "villages": far})
+    with pytest.raises(ValidationError, match=r"1 feature\(s\) lie far outside the study area .*\(rows 2\)"):
+        load_study(toml)
+
+
+def test_study_file_errors(tmp_path):
+    with pytest.raises(StudyFileError, match="study file not found"):
+        load_study(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[study\nname=1")
+    with pytest.raises(StudyFileError, match="not valid TOML"):
+        load_study(bad)
+    bad.write_text('[layers]\nroadz = "x.gpkg"\n')
+    with pytest.raises(StudyFileError, match="unknown layer.*roadz"):
+        load_study(bad)
+    bad.write_text('[layers]\nroads = "missing.gpkg"\n')
+    with pytest.raises(ValidationError, match="missing.gpkg.*file not found"):
+        load_study(bad)
+
+
+def test_multilayer_gpkg_needs_layer_name(tmp_path):
+    write_study(tmp_path, {"roads": grid_roads(), "sos": _points(2)})
+    (tmp_path / "s2.toml").write_text('[layers]\nroads = "layers.gpkg"\n')
+    with pytest.raises(ValidationError, match=r"has 2 layers \(roads, sos\) and no layer was named"):
+        load_study(tmp_path / "s2.toml")
+
+
+def test_border_flag_tolerance_and_corner():
+    sq = [shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000), shapely.box(0, 1000, 1000, 2000)]
+    d = gpd.GeoDataFrame({"district_id": ["a", "b", "c"]}, geometry=sq, crs=UTM47)
+    # border runs along the bottom of b (offset 30 m, as digitising differs) and touches a at its corner
+    border = gpd.GeoDataFrame(geometry=[shapely.LineString([(1000, -30), (2000, -30), (2500, -30)])], crs=UTM47)
+    out = flag_border_districts(d, border, touch_tolerance_m=100)
+    assert out.is_border.tolist() == [False, True, False]
+    assert out.border_km.iloc[1] == pytest.approx(1.0954, abs=0.01)  # 1000 m + ~95 m past the corner
+
+
+def test_real_narathiwat_border_districts(shared_data):
+    d = gpd.read_file(shared_data / "th_narathiwat_fullres_cctvnara" / "narathiwat_amphoe_fullres.geojson").to_crs(UTM47)
+    b = gpd.read_file(shared_data / "th_my_border_derived" / "th_my_border_line.geojson").to_crs(UTM47)
+    out = flag_border_districts(d, b, touch_tolerance_m=100)
+    flagged = set(out.loc[out.is_border, "adm2_pcode"])
+    assert len(out) == 13
+    # Tak Bai, Waeng, Sukhirin, Su-ngai Kolok, Chanae border Kelantan
+    assert flagged == {"TH9602", "TH9608", "TH9609", "TH9610", "TH9612"}
+    # the flagged lengths add up to the Narathiwat part of the border line (177.9 km)
+    assert out.border_km.sum() == pytest.approx(177.9, rel=0.03)
+
+
+def test_unknown_hazard_name(tiny_study):
+    study = load_study(tiny_study)
+    with pytest.raises(StudyFileError, match="no hazard named 'flood'"):
+        study.hazard("flood")
+
+
+def test_crs_error_is_value_error():
+    assert issubclass(CRSError, ValueError)
