@@ -75,10 +75,18 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 
 
 def _register() -> None:
-    from safegeo.cli import commands
+    """Add the commands of every module in this package that lists them in ``ALL``."""
+    import importlib
+    import pkgutil
 
-    for cmd in commands.ALL:
-        cli.add_command(cmd)
+    import safegeo.cli as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        if info.name.startswith("_") or info.name == "options":
+            continue
+        module = importlib.import_module(f"safegeo.cli.{info.name}")
+        for cmd in getattr(module, "ALL", []):
+            cli.add_command(cmd)
 
 
 _register()
