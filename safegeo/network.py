@@ -68,7 +68,7 @@ def classes_for_mode(highway: np.ndarray, mode: str) -> np.ndarray:
     if mode == "drive":
         return np.isin(hw, list(DRIVE_CLASSES))
     if mode == "walk":
-        return ~np.isin(hw, list(NEVER_CLASSES | NO_WALK_CLASSES))
+        return ~np.isin(hw, list(NEVER_CLASSES | NO_WALK_CLASSES | {"none", ""}))
     raise NetworkError(f"unknown network mode {mode!r}", hint="use 'drive' or 'walk'")
 
 
@@ -638,7 +638,8 @@ def from_lines(
     first_occ[vid[::-1]] = np.arange(len(vid))[::-1]
     nxy = coords[first_occ[uniq_nodes]]
     row = src[line_of[a]]
-    attrs = pd.DataFrame({c: roads[c].to_numpy()[row] for c in ("road_id", "name", "bridge") if c in roads.columns})
+    attrs = pd.DataFrame({c: roads[c].to_numpy()[row] for c in ("road_id", "name", "bridge") if c in roads.columns},
+                         index=np.arange(len(row)))
     highway = roads["highway"].to_numpy()[row] if "highway" in roads.columns else None
     oneway = roads["oneway"].to_numpy()[row] if "oneway" in roads.columns else None
     if oneway is not None:
@@ -707,7 +708,8 @@ def from_osmnx_graph(
     import osmnx as ox
 
     g = g.copy()
-    hw = np.array([d.get("highway", "road") for _, _, _, d in g.edges(keys=True, data=True)], dtype=object)
+    # OSM ways without a highway tag (railways, barriers...) are not roads
+    hw = np.array([d.get("highway", "none") for _, _, _, d in g.edges(keys=True, data=True)], dtype=object)
     usable = classes_for_mode(hw, mode)
     # private / no-access ways
     access_bad = np.array([str(d.get("access", "")).lower() in ("private", "no") or

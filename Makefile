@@ -1,0 +1,37 @@
+# safegeo — two commands set everything up:
+#   make demo   creates .venv, installs safegeo, runs the demo, writes maps to out/demo/
+#   make test   installs the test extras into the same venv and runs the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+PIP     = $(BIN)/python -m pip
+
+.PHONY: demo test venv install install-test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PIP) install --quiet -e ".[test]"
+	touch $@
+
+venv: $(BIN)/python
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+demo: install
+	$(BIN)/safegeo demo --out out/demo
+
+test: install-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: install-test
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf out .pytest_cache build *.egg-info

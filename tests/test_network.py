@@ -1,0 +1,165 @@
+"""Road networks: OSM files, line layers, components, snapping and the CSR kernel."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import dijkstra
+
+from conftest import UTM47, X0, Y0, grid_roads
+from safegeo import CRSError, NetworkError
+from safegeo.network import DRIVE_CLASSES, RoadNetwork, build_csr, from_lines, from_osm_file, read_osm_graph
+
+
+def _lines(coords_list, **cols):
+    return gpd.GeoDataFrame(cols, geometry=[shapely.LineString(c) for c in coords_list], crs=UTM47)
+
+
+# --- CSR kernel -------------------------------------------------------------------------------
+def test_build_csr_keeps_cheapest_parallel_edge():
+    u = np.array([0, 0, 1, 0])
+    v = np.array([1, 1, 2, 1])
+    w = np.array([5.0, 3.0, 1.0, 4.0])
+    g = build_csr(3, u, v, w)
+    assert g.matrix[0, 1] == 3.0 and g.matrix[1, 2] == 1.0
+    assert g.edge_of.tolist() == [1, 2]  # the 3.0 edge and the 1→2 edge
+    # scipy's own COO conversion would sum the parallel edges
+    assert sp.coo_array((w, (u, v)), shape=(3, 3)).tocsr()[0, 1] == 12.0
+    rev = build_csr(3, u, v, w, reverse=True)
+    assert rev.matrix[1, 0] == 3.0 and rev.matrix[2, 1] == 1.0
+    assert rev.edge_between(np.array([2, 1]), np.array([1, 0])).tolist() == [2, 1]
+
+
+def test_build_csr_drops_closed_and_keeps_zero_edges():
+    g = build_csr(3, np.array([0, 1]), np.array([1, 2]), np.array([0.0, np.inf]))
+    d = dijkstra(g.matrix, indices=0)
+    assert d[1] == 0.0 and np.isinf(d[2])
+
+
+# --- arrays -----------------------------------------------------------------------------------
+def test_one_way_and_largest_scc_reported():
+    # square 0-1-2-3 two-way, plus a one-way spur 3 -> 4 (4 can be reached but not left)
+    x = np.array([0, 100, 100, 0, -100.0]) + X0
+    y = np.array([0, 0, 100, 100, 100.0]) + Y0
+    u = np.array([0, 1, 2, 3, 3])
+    v = np.array([1, 2, 3, 0, 4])
+    oneway = np.array([False, False, False, False, True])
+    net = RoadNetwork.from_arrays(x, y, u, v, crs=UTM47, oneway=oneway, highway=np.array(["residential"] * 5))
+    assert net.n_nodes == 4 and net.n_edges == 8
+    r = net.report
+    assert r.components == 2 and r.dropped_nodes == 1 and r.dropped_edges == 1 and r.largest_dropped_island == 1
+    assert "dropped 1 nodes" in r.format()
+
+
+def test_travel_time_from_class_speeds():
+    x = np.array([0.0, 1000.0]) + X0
+    y = np.array([0.0, 0.0]) + Y0
+    net = RoadNetwork.from_arrays(x, y, np.array([0]), np.array([1]), crs=UTM47, highway=np.array(["primary"]),
+                                  speeds_kph={"primary": 72.0})
+    assert net.length_m.tolist() == [1000.0, 1000.0]
+    assert net.time_s.tolist() == pytest.approx([50.0, 50.0])  # 1 km at 72 km/h = 50 s
+
+
+def test_geographic_crs_refused():
+    with pytest.raises(CRSError, match="projected CRS"):
+        RoadNetwork.from_arrays(np.array([101.0, 101.1]), np.array([6.0, 6.0]), np.array([0]), np.array([1]),
+                                crs="EPSG:4326")
+
+
+def test_no_usable_roads():
+    roads = _lines([[(X0, Y0), (X0 + 100, Y0)]], highway=["footway"])
+    with pytest.raises(NetworkError, match="no road segment is usable for the drive network"):
+        from_lines(roads, mode="drive")
+    assert from_lines(roads, mode="walk").n_edges == 2
+
+
+# --- line layers ------------------------------------------------------------------------------
+def test_lines_connect_at_shared_vertices_only():
+    # a '+' whose lines share the centre vertex: one junction, 4 arms, 5 nodes
+    shared = _lines([[(X0 - 100, Y0), (X0, Y0), (X0 + 100, Y0)], [(X0, Y0 - 100), (X0, Y0), (X0, Y0 + 100)]],
+                    highway=["residential", "residential"])
+    net = from_lines(shared)
+    assert net.n_nodes == 5 and net.n_edges == 8
+    # the same lines crossing without a shared vertex (a flyover): not connected
+    flyover = _lines([[(X0 - 100, Y0), (X0 + 100, Y0)], [(X0, Y0 - 100), (X0, Y0 + 100)]],
+                     highway=["residential", "residential"])
+    net2 = from_lines(flyover)
+    assert net2.report.components == 2 and net2.n_nodes == 2
+
+
+def test_grid_network_shortest_paths_match_networkx():
+    net = from_lines(grid_roads(5, 100.0))
+    assert net.n_nodes == 25 and net.n_edges == 2 * 40
+    d = dijkstra(net.csr("length").matrix, indices=0)
+    g = net.to_networkx()
+    ref = nx.single_source_dijkstra_path_length(g, 0, weight="length")
+    assert all(d[k] == pytest.approx(val) for k, val in ref.items())
+    # Manhattan distance on a grid: the far corner is 800 m away
+    far = int(np.argmax(np.hypot(net.x - net.x[0], net.y - net.y[0])))
+    assert d[far] == pytest.approx(800.0)
+
+
+def test_snap_max_distance_and_nearer_end():
+    net = from_lines(grid_roads(2, 100.0))  # a 100 m square
+    pts = gpd.GeoDataFrame(geometry=[shapely.Point(X0 + 20, Y0 - 10), shapely.Point(X0 + 50, Y0 - 600)], crs=UTM47)
+    s = net.snap(pts, max_snap_m=500)
+    assert s.ok.tolist() == [True, False]
+    assert s.snap_m[0] == pytest.approx(10.0)
+    assert (net.x[s.node[0]], net.y[s.node[0]]) == (X0, Y0)  # 20 m along: the nearer end is the corner at X0
+    assert s.node[1] == -1 and s.unsnappable.tolist() == [1]
+    # the same points in lon/lat are reprojected before snapping
+    s2 = net.snap(pts.to_crs(4326), max_snap_m=500)
+    assert s2.node.tolist() == s.node.tolist()
+
+
+def test_save_load_roundtrip(tmp_path):
+    net = from_lines(grid_roads(3, 100.0))
+    path = net.save(tmp_path / "net.gpkg")
+    back = RoadNetwork.load(path)
+    assert back.n_nodes == net.n_nodes and back.n_edges == net.n_edges
+    assert np.allclose(back.time_s, net.time_s) and back.crs == net.crs
+    d1 = dijkstra(net.csr().matrix, indices=0)
+    d2 = dijkstra(back.csr().matrix, indices=0)
+    assert np.allclose(d1, d2)
+
+
+# --- real OSM extracts ------------------------------------------------------------------------
+@pytest.mark.shared_data
+def test_osm_xml_bz2_and_pbf_agree(shared_data):
+    osm = shared_data / "osm_osmnx_tests"
+    bz2 = from_osm_file(osm / "aguascalientes.osm.bz2")
+    pbf = from_osm_file(osm / "aguascalientes.osm.pbf")
+    assert bz2.crs.to_epsg() == 32613  # UTM 13N for Aguascalientes
+    assert (bz2.n_nodes, bz2.n_edges) == (pbf.n_nodes, pbf.n_edges)
+    assert bz2.length_m.sum() == pytest.approx(pbf.length_m.sum(), rel=1e-9)
+    assert set(bz2.edge_data["highway"]) <= DRIVE_CLASSES
+
+
+@pytest.mark.shared_data
+def test_drive_filters_footways_walk_keeps_them(shared_data):
+    path = shared_data / "osm_osmnx_tests" / "West-Oakland.osm.bz2"
+    raw = read_osm_graph(path)
+    raw_classes = {d.get("highway") for *_, d in raw.edges(data=True)}
+    assert "footway" in raw_classes  # graph_from_xml keeps every way it is given
+    drive = from_osm_file(path, mode="drive")
+    walk = from_osm_file(path, mode="walk")
+    assert "footway" not in set(drive.edge_data["highway"])
+    assert "footway" in set(walk.edge_data["highway"])
+    assert drive.report.dropped_by_class > 0
+    # walking ignores one-way restrictions: every walk edge has its reverse
+    pairs = set(zip(walk.u.tolist(), walk.v.tolist()))
+    assert all((b, a) in pairs for a, b in pairs)
+
+
+@pytest.mark.shared_data
+def test_plain_osm_xml(shared_data):
+    net = from_osm_file(shared_data / "osm_osmnx_tests" / "planet_10.068_48.135_10.071_48.137.osm", mode="walk")
+    assert net.crs.to_epsg() == 32632 and net.n_nodes > 0
+    # reachable everywhere: the kept part is strongly connected
+    from scipy.sparse.csgraph import connected_components
+
+    assert connected_components(net.csr().matrix, directed=True, connection="strong")[0] == 1
