@@ -113,7 +113,7 @@ class LayerReport:
 
     name: str
     source: str
-    features: int = 0
+    features: int | None = 0  # None: not counted (an OSM file, read when the network is built)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -561,7 +561,8 @@ class ValidationReport:
             lines.append(f"  {p.severity.upper()}: {p.format()}")
         for r in self.layers:
             status = "ERROR" if r.errors else ("warn " if r.warnings else "ok   ")
-            lines.append(f"  [{status}] {r.name:<22} {r.features:>8} features  {r.source}")
+            count = f"{r.features:>8} features" if r.features is not None else f"{'OSM file':>17}"
+            lines.append(f"  [{status}] {r.name:<22} {count}  {r.source}")
             for p in r.problems:
                 lines.append(f"        {p.severity}: {p.format()}")
         n_err = sum(p.severity == "error" for p in self.problems)
@@ -599,6 +600,6 @@ def validate_study(path: str | Path, *, strict: bool = False) -> ValidationRepor
             else:
                 study_problems.append(p)
         reports += list(by_layer.values())
-    if isinstance(roads_source, Path):
-        reports.append(LayerReport("roads", str(roads_source.name), 0 if not roads_source.exists() else -1))
+    if isinstance(roads_source, Path) and roads_source.exists():
+        reports.append(LayerReport("roads", sources.get("roads", roads_source.name), None))
     return ValidationReport(path, reports, study_problems)
