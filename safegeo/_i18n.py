@@ -1,0 +1,144 @@
+"""English and Thai labels for maps and reports.
+
+A small lookup table, not a translation framework: :func:`t` returns the label
+for a key in the requested language and falls back to the key itself, so a
+column name without an entry is shown as written.
+
+>>> t("shelters", "th")
+'ศูนย์พักพิง'
+>>> t("shelters", "en")
+'Shelters'
+>>> t("my_column", "th")
+'my_column'
+"""
+
+from __future__ import annotations
+
+#: Languages :func:`t` knows.
+LANGUAGES = ("en", "th")
+
+#: key -> (English, Thai)
+_LABELS: dict[str, tuple[str, str]] = {
+    # --- layers -------------------------------------------------------------
+    "roads": ("Roads", "ถนน"),
+    "districts": ("Districts", "อำเภอ"),
+    "tambons": ("Sub-districts", "ตำบล"),
+    "border": ("International border", "แนวชายแดน"),
+    "villages": ("Villages", "หมู่บ้าน"),
+    "shelters": ("Shelters", "ศูนย์พักพิง"),
+    "hospitals": ("Hospitals", "โรงพยาบาล"),
+    "cameras": ("CCTV cameras", "กล้องวงจรปิด"),
+    "camera_views": ("Camera views", "มุมมองกล้อง"),
+    "lights": ("Street lights", "ไฟส่องสว่างถนน"),
+    "sos": ("SOS buttons", "ปุ่มขอความช่วยเหลือ SOS"),
+    "hazards": ("Hazard areas", "พื้นที่เสี่ยงภัย"),
+    "vehicles": ("Emergency vehicles", "ยานพาหนะฉุกเฉิน"),
+    "routes": ("Evacuation routes", "เส้นทางอพยพ"),
+    "unreachable": ("Unreachable", "เข้าถึงไม่ได้"),
+    "critical_roads": ("Critical roads", "ถนนจุดวิกฤต"),
+    "gaps": ("Coverage gaps", "พื้นที่ที่ยังไม่ครอบคลุม"),
+    "coverage": ("Coverage", "พื้นที่ครอบคลุม"),
+    "proposals": ("Proposed sites", "จุดติดตั้งที่เสนอ"),
+    "isochrones": ("Travel-time zones", "เขตเวลาเดินทาง"),
+    "pois": ("Points of interest", "สถานที่สำคัญ"),
+    "incidents": ("Incidents", "เหตุการณ์"),
+    "rivers": ("Rivers", "แม่น้ำ"),
+    "study_area": ("Study area", "พื้นที่ศึกษา"),
+    "basemap": ("OpenStreetMap", "แผนที่ฐาน OpenStreetMap"),
+    # --- legend titles and common columns ------------------------------------
+    "legend": ("Legend", "คำอธิบายสัญลักษณ์"),
+    "name": ("Name", "ชื่อ"),
+    "name_en": ("Name", "ชื่อ (อังกฤษ)"),
+    "name_th": ("Name (Thai)", "ชื่อ"),
+    "province": ("Province", "จังหวัด"),
+    "district": ("District", "อำเภอ"),
+    "district_id": ("District code", "รหัสอำเภอ"),
+    "population": ("Population", "ประชากร"),
+    "capacity": ("Capacity (people)", "ความจุ (คน)"),
+    "kind": ("Kind", "ประเภท"),
+    "type": ("Type", "ประเภท"),
+    "category": ("Category", "หมวดหมู่"),
+    "status": ("Status", "สถานะ"),
+    "agency": ("Agency", "หน่วยงาน"),
+    "severity": ("Severity", "ระดับความรุนแรง"),
+    "highway": ("Road class", "ประเภทถนน"),
+    "travel_time_s": ("Travel time (s)", "เวลาเดินทาง (วินาที)"),
+    "travel_time_min": ("Travel time (min)", "เวลาเดินทาง (นาที)"),
+    "distance_m": ("Distance (m)", "ระยะทาง (เมตร)"),
+    "share_30min": ("Share reached within 30 min", "สัดส่วนที่ถึงภายใน 30 นาที"),
+    "covered": ("Covered", "ครอบคลุมแล้ว"),
+    "priority": ("Priority", "ลำดับความสำคัญ"),
+    "betweenness": ("Criticality", "ความสำคัญเชิงโครงข่าย"),
+    # --- values -------------------------------------------------------------
+    "shelter": ("Shelter", "ศูนย์พักพิง"),
+    "safe_area": ("Safe area", "พื้นที่ปลอดภัย"),
+    "refuge": ("Refuge", "ที่หลบภัย"),
+    "hospital": ("Hospital", "โรงพยาบาล"),
+    "low": ("Low", "ต่ำ"),
+    "medium": ("Medium", "ปานกลาง"),
+    "high": ("High", "สูง"),
+    "extreme": ("Extreme", "รุนแรงมาก"),
+    "flood": ("Flood", "น้ำท่วม"),
+    "landslide": ("Landslide", "ดินถล่ม"),
+    "storm_surge": ("Storm surge", "คลื่นพายุซัดฝั่ง"),
+    "ambulance": ("Ambulance", "รถพยาบาล"),
+    "fire_engine": ("Fire engine", "รถดับเพลิง"),
+    "rescue_truck": ("Rescue truck", "รถกู้ภัย"),
+    "rescue_boat": ("Rescue boat", "เรือกู้ภัย"),
+    "water_tanker": ("Water tanker", "รถบรรทุกน้ำ"),
+    "pickup_4x4": ("4x4 pickup", "รถกระบะขับเคลื่อนสี่ล้อ"),
+    "available": ("Available", "พร้อมใช้งาน"),
+    "dispatched": ("Dispatched", "ออกปฏิบัติการ"),
+    "maintenance": ("Maintenance", "ซ่อมบำรุง"),
+    "out_of_service": ("Out of service", "งดใช้งาน"),
+    "other": ("Other", "อื่น ๆ"),
+    "no_data": ("No data", "ไม่มีข้อมูล"),
+    "yes": ("yes", "ใช่"),
+    "no": ("no", "ไม่ใช่"),
+    # --- page furniture -------------------------------------------------------
+    "synthetic_data": ("Synthetic data – not real locations", "ข้อมูลสังเคราะห์ – ไม่ใช่ตำแหน่งจริง"),
+}
+
+
+def t(key: str, lang: str = "en") -> str:
+    """Return the label for ``key`` in ``lang``, or ``key`` itself when there is none.
+
+    Parameters
+    ----------
+    key : str
+        Label key, usually a layer or column name (``"shelters"``, ``"travel_time_s"``).
+    lang : {"en", "th"}
+        Language of the label.
+
+    Returns
+    -------
+    str
+        The translated label; unknown keys come back unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``lang`` is not one of :data:`LANGUAGES`.
+
+    Examples
+    --------
+    >>> t("hospitals", "th")
+    'โรงพยาบาล'
+    """
+    index = _lang_index(lang)
+    entry = _LABELS.get(key)
+    return entry[index] if entry is not None else key
+
+
+def has_label(key: str) -> bool:
+    """Return True when :func:`t` knows ``key``."""
+    return key in _LABELS
+
+
+def _lang_index(lang: str) -> int:
+    try:
+        return LANGUAGES.index(lang)
+    except ValueError:
+        raise ValueError(
+            f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}"
+        ) from None

@@ -1,0 +1,250 @@
+/* safegeo map runtime (MIT): draws the vector layers, legends, title and badge of
+ * a safegeo HTML map.  Data arrive as JSON blocks in the page; every value taken
+ * from the data is put into the document with textContent, never innerHTML. */
+(function () {
+  "use strict";
+  var sg = (window.safegeo = window.safegeo || {});
+  var registry = (window.safegeoLayers = window.safegeoLayers || {});
+  var groups = {};
+  var specs = {};
+  var DASH = "\u2013";
+  sg.ready = false;
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+
+  function readJSON(id) {
+    return JSON.parse(document.getElementById(id).textContent);
+  }
+
+  // One canvas for every vector layer of a map.  _fillStroke marks each layer it
+  // paints so tests (and curious users) can count what was really drawn.
+  var CountingCanvas = L.Canvas.extend({
+    _fillStroke: function (ctx, layer) {
+      layer._safegeoDrawn = true;
+      L.Canvas.prototype._fillStroke.call(this, ctx, layer);
+    }
+  });
+
+  sg.renderer = function (map) {
+    if (!map._safegeoRenderer) {
+      map._safegeoRenderer = new CountingCanvas({ padding: 0.5, tolerance: 4 });
+    }
+    return map._safegeoRenderer;
+  };
+
+  function infoBox(spec, idx, layer, withTitle) {
+    var box = el("div", "sg-info");
+    if (withTitle) box.appendChild(el("div", "sg-info-title", spec.label));
+    var table = el("table");
+    var i = layer.feature.properties.i;
+    for (var n = 0; n < idx.length; n++) {
+      var k = idx[n];
+      var v = spec.values[k][i];
+      var tr = el("tr");
+      tr.appendChild(el("th", null, spec.labels[k]));
+      tr.appendChild(el("td", null, v === null || v === undefined ? DASH : String(v)));
+      table.appendChild(tr);
+    }
+    box.appendChild(table);
+    return box;
+  }
+
+  function ensureTooltip(spec, layer) {
+    if (!layer.getTooltip()) {
+      layer.bindTooltip(function (l) { return infoBox(spec, spec.tooltip, l, false); },
+        { sticky: spec.kind !== "point", direction: "top", className: "sg-tooltip" });
+    }
+  }
+
+  function ensurePopup(spec, layer) {
+    if (!layer.getPopup()) {
+      layer.bindPopup(function (l) { return infoBox(spec, spec.popup, l, true); },
+        { maxWidth: 360, className: "sg-popup" });
+    }
+  }
+
+  // Tooltips and popups are bound on first use, so a 100k-feature layer does not
+  // create 100k popup objects up front.
+  function bindLazily(group, spec) {
+    if (spec.tooltip.length) {
+      group.on("mouseover", function (e) {
+        var l = e.layer;
+        if (!l || !l.feature || l.getTooltip()) return;
+        ensureTooltip(spec, l);
+        l.openTooltip(spec.kind === "point" ? undefined : e.latlng);
+      });
+    }
+    if (spec.popup.length) {
+      group.on("click", function (e) {
+        var l = e.layer;
+        if (!l || !l.feature || l.getPopup()) return;
+        ensurePopup(spec, l);
+        l.openPopup(spec.kind === "point" ? undefined : e.latlng);
+      });
+    }
+  }
+
+  sg.addLayer = function (map, dataId) {
+    var spec = readJSON(dataId);
+    var pal = spec.palette, st = spec.style, renderer = sg.renderer(map);
+    var interactive = spec.tooltip.length > 0 || spec.popup.length > 0;
+    var styles = [], k;
+    var opts = {};
+    if (spec.kind === "point") {
+      for (k = 0; k < pal.length; k++) {
+        styles.push({
+          renderer: renderer, interactive: interactive, radius: st.radius,
+          stroke: st.stroke !== null, color: st.stroke || pal[k], weight: st.weight,
+          opacity: st.opacity, fillColor: pal[k], fillOpacity: st.fillOpacity
+        });
+      }
+      opts.pointToLayer = function (f, latlng) {
+        var p = f.properties;
+        var m = L.circleMarker(latlng, styles[p._c || 0]);
+        if (p._r !== undefined) m.setRadius(p._r);
+        return m;
+      };
+    } else {
+      var polygon = spec.kind === "polygon";
+      for (k = 0; k < pal.length; k++) {
+        styles.push(polygon
+          ? { color: st.stroke || pal[k], weight: st.weight, opacity: st.opacity,
+              fillColor: pal[k], fillOpacity: st.fillOpacity }
+          : { color: pal[k], weight: st.weight, opacity: st.opacity });
+      }
+      opts.renderer = renderer;
+      opts.interactive = interactive;
+      opts.style = function (f) { return styles[f.properties._c || 0]; };
+    }
+    var gj = L.geoJSON(spec.data, opts);
+    var group = spec.cluster && L.markerClusterGroup
+      ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false })
+      : L.featureGroup();
+    group.addLayer(gj);
+    if (interactive) bindLazily(group, spec);
+    delete spec.data;
+    registry[spec.name] = gj;
+    groups[spec.name] = group;
+    specs[spec.name] = spec;
+    return group;
+  };
+
+  function swatch(kind, colour) {
+    var s = el("span", "sg-swatch sg-swatch-" + (kind || "polygon"));
+    s.style.background = colour;
+    return s;
+  }
+
+  function legendControl(map, legends) {
+    var control = L.control({ position: "bottomright" });
+    var blocks = [];
+    control.onAdd = function () {
+      var div = el("div", "sg-legend leaflet-bar");
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      legends.forEach(function (lg) {
+        var block = el("div", "sg-legend-block");
+        block._layer = lg.layer;
+        if (lg.title) block.appendChild(el("div", "sg-legend-title", lg.title));
+        if (lg.ramp) {
+          var bar = el("div", "sg-ramp");
+          var c = lg.ramp.colors, stops = [];
+          for (var j = 0; j < c.length; j++) {
+            stops.push(c[j] + " " + (100 * j / c.length) + "%", c[j] + " " + (100 * (j + 1) / c.length) + "%");
+          }
+          bar.style.background = "linear-gradient(to right, " + stops.join(", ") + ")";
+          block.appendChild(bar);
+          var labels = el("div", "sg-ramp-labels");
+          labels.appendChild(el("span", null, lg.ramp.min));
+          labels.appendChild(el("span", null, lg.ramp.max));
+          block.appendChild(labels);
+        }
+        (lg.rows || []).forEach(function (row) {
+          var r = el("div", "sg-legend-row");
+          r._layer = row.layer;
+          r.appendChild(swatch(row.kind, row.color));
+          r.appendChild(el("span", null, row.label));
+          block.appendChild(r);
+          blocks.push(r);
+        });
+        div.appendChild(block);
+        blocks.push(block);
+      });
+      return div;
+    };
+    function sync() {
+      blocks.forEach(function (b) {
+        if (b._layer && groups[b._layer]) {
+          b.style.display = map.hasLayer(groups[b._layer]) ? "" : "none";
+        }
+      });
+    }
+    map.on("overlayadd overlayremove", sync);
+    control.addTo(map);
+    sync();
+    return control;
+  }
+
+  sg.finish = function (map, dataId) {
+    var cfg = readJSON(dataId);
+    if (map.attributionControl) map.attributionControl.setPrefix(cfg.prefix);
+    L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+    if (cfg.title || cfg.badge) {
+      var head = el("div", "sg-header");
+      if (cfg.title) head.appendChild(el("div", "sg-title", cfg.title));
+      if (cfg.badge) head.appendChild(el("div", "sg-badge", cfg.badge));
+      map.getContainer().appendChild(head);
+    }
+    if (cfg.legends.length) legendControl(map, cfg.legends);
+    if (cfg.bounds) map.fitBounds(cfg.bounds, { padding: [12, 12], maxZoom: cfg.maxZoom, animate: false });
+    sg.map = map;
+    sg.ready = true;
+    document.documentElement.setAttribute("data-safegeo-ready", "1");
+  };
+
+  // ---- hooks for tests and scripted use --------------------------------------
+
+  /** Per layer: features, how many were painted on the canvas, and visibility. */
+  sg.stats = function () {
+    var out = {};
+    Object.keys(registry).forEach(function (name) {
+      var layers = registry[name].getLayers(), drawn = 0;
+      for (var j = 0; j < layers.length; j++) if (layers[j]._safegeoDrawn) drawn++;
+      out[name] = {
+        features: layers.length, drawn: drawn, cluster: !!specs[name].cluster,
+        visible: !!(sg.map && sg.map.hasLayer(groups[name]))
+      };
+    });
+    return out;
+  };
+
+  /** Open the popup of feature ``index`` of layer ``name``; returns its content element. */
+  sg.openPopup = function (name, index) {
+    var spec = specs[name], layer = registry[name].getLayers()[index], popup;
+    if (!spec.popup.length) return null;
+    ensurePopup(spec, layer);
+    if (layer._map) {
+      layer.openPopup();
+      popup = layer.getPopup();
+    } else {  // hidden inside a cluster
+      popup = L.popup({ maxWidth: 360, className: "sg-popup" })
+        .setLatLng(layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter())
+        .setContent(infoBox(spec, spec.popup, layer, true)).openOn(sg.map);
+    }
+    return popup.getElement().querySelector(".leaflet-popup-content");
+  };
+
+  /** Open the tooltip of feature ``index`` of layer ``name``; returns the tooltip element. */
+  sg.openTooltip = function (name, index) {
+    var spec = specs[name], layer = registry[name].getLayers()[index];
+    if (!spec.tooltip.length || !layer._map) return null;
+    ensureTooltip(spec, layer);
+    layer.openTooltip();
+    return layer.getTooltip().getElement();
+  };
+})();

@@ -1,0 +1,337 @@
+"""Tests for safegeo.maps: self-contained, escaped, public-safe HTML maps.
+
+Small layers in UTM 47N (EPSG:32647) around Narathiwat (6.43N 101.82E).  The
+browser tests open the pages in headless Chromium with the network cut off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import xstatic.pkg.leaflet as xleaflet
+from shapely.geometry import LineString, MultiPoint, Point, box
+
+from safegeo import CRSError, ValidationError
+from safegeo._i18n import t
+from safegeo.maps import SafegeoMap
+
+try:  # tests/ as a package or as a plain folder on sys.path
+    from tests.browser import MapBrowser, chromium_path
+except ImportError:  # pragma: no cover - depends on pytest's import mode
+    from browser import MapBrowser, chromium_path
+
+XSS = "<img src=x onerror=alert(1)>"
+JINJA = "{{ 7*7 }}{% if 1 %}!{% endif %}"
+PHONE = "081-234-5678 Somchai"
+UTM47 = "EPSG:32647"
+URL_RE = re.compile(r"https?://[^\s\"'<>()\\]+")
+# URLs that sit inside the inlined Leaflet source: its licence header / attribution
+# string and the SVG namespace identifier.  None is ever fetched.
+LEAFLET_SOURCE_URLS = {"https://leafletjs.com", "http://www.w3.org/2000/svg"}
+
+
+def _utm(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return gdf.set_crs("EPSG:4326").to_crs(UTM47)
+
+
+@pytest.fixture(scope="module")
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    districts = _utm(gpd.GeoDataFrame(
+        {
+            "district_id": ["9601", "9602"],
+            "name_en": ["Mueang Narathiwat", "Tak Bai"],
+            "name_th": ["เมืองนราธิวาส", "ตากใบ"],
+            "share_30min": [0.82, np.nan],
+        },
+        geometry=[box(101.75, 6.38, 101.82, 6.46), box(101.82, 6.38, 101.90, 6.46)],
+    ))
+    roads = _utm(gpd.GeoDataFrame(
+        {"highway": ["primary", "residential", "track"], "travel_time_s": [120.0, 300.5, np.nan]},
+        geometry=[
+            LineString([(101.76, 6.40), (101.88, 6.44)]),
+            LineString([(101.80, 6.39), (101.81, 6.45)]),
+            LineString(),  # empty: skipped
+        ],
+    ))
+    shelters = _utm(gpd.GeoDataFrame(
+        {
+            "shelter_id": ["S1", "S2", "S3", "S4"],
+            "name_en": [XSS, JINJA, "Ban Bang Khun Thong School", None],
+            "kind": ["shelter", "hospital", "safe_area", "shelter"],
+            "capacity": [120, 800, np.nan, 40],
+            "contact": [PHONE, "somchai@example.org", "", "x"],
+        },
+        geometry=[Point(101.80, 6.42), Point(101.83, 6.43), Point(101.85, 6.44), Point(101.78, 6.41)],
+    ))
+    return {"districts": districts, "roads": roads, "shelters": shelters}
+
+
+def _build(layers: dict[str, gpd.GeoDataFrame], **options: object) -> SafegeoMap:
+    options = {"title": "Narathiwat evacuation", "synthetic": True, "tiles": False, **options}
+    m = SafegeoMap(**options)  # type: ignore[arg-type]
+    m.add_polygons(layers["districts"], name="districts", fill_column="share_30min",
+                   tooltip=["name_en", "share_30min"])
+    m.add_lines(layers["roads"], name="roads", color_column="highway",
+                categories={"primary": "#e31a1c", "residential": "#999999"},
+                tooltip=["highway", "travel_time_s"])
+    m.add_points(layers["shelters"], name="shelters", color_column="kind",
+                 categories={"shelter": "#0066cc", "hospital": "#d00000"}, radius_column="capacity",
+                 tooltip=["name_en", "capacity", "contact"], popup=["shelter_id", "name_en", "kind", "capacity", "contact"])
+    return m
+
+
+def _payload(html: str, name: str) -> dict:
+    for block in re.findall(r'<script type="application/json" id="safegeo-layer-\d+">(.*?)</script>', html, re.S):
+        spec = json.loads(block)
+        if spec["name"] == name:
+            return spec
+    raise AssertionError(f"no layer {name!r}")
+
+
+# --------------------------------------------------------------------------- #
+# HTML-level tests
+# --------------------------------------------------------------------------- #
+
+
+def test_offline_page_loads_nothing_from_the_network(layers):
+    html = _build(layers).to_html()
+    assert not re.search(r"<script[^>]+src=", html), "every script must be inline"
+    assert not re.search(r"<link[^>]+href=", html), "every stylesheet must be inline"
+    for cdn in ("jquery", "bootstrap", "font-awesome", "fontawesome", "awesome-markers", "cdn."):
+        assert cdn not in html.lower()
+    urls = set(URL_RE.findall(html))
+    assert urls <= LEAFLET_SOURCE_URLS, urls - LEAFLET_SOURCE_URLS
+    leaflet_js = (Path(xleaflet.BASE_DIR) / "leaflet.js").read_text(encoding="utf-8")
+    assert all(u in leaflet_js for u in urls)
+    assert "url(images/" not in html  # Leaflet's icons are data: URIs
+    assert "sourceMappingURL" not in html
+
+
+def test_tiles_are_the_only_online_part(layers):
+    html = _build(layers, tiles=True).to_html()
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=", html)
+    extra = set(URL_RE.findall(html)) - LEAFLET_SOURCE_URLS
+    assert extra and all("openstreetmap.org" in u for u in extra), extra
+
+
+def test_layer_without_crs_raises_crs_error(layers):
+    no_crs = layers["shelters"].set_crs(None, allow_override=True)
+    with pytest.raises(CRSError, match="layer 'shelters'.*no CRS") as err:
+        SafegeoMap().add_points(no_crs, name="shelters")
+    assert "set_crs" in str(err.value)
+    with pytest.raises(CRSError):
+        SafegeoMap(bounds=no_crs)
+    with pytest.raises(CRSError, match="longitude/latitude"):
+        SafegeoMap(bounds=tuple(layers["shelters"].total_bounds))  # UTM metres, not degrees
+
+
+def test_reprojects_to_wgs84_and_rounds(layers):
+    spec = _payload(_build(layers).to_html(), "shelters")
+    xy = np.array([f["geometry"]["coordinates"] for f in spec["data"]["features"]])
+    assert np.allclose(xy[0], [101.80, 6.42], atol=1e-6)
+    text = json.dumps(spec["data"])
+    assert not re.search(r"\d\.\d{7,}", text), "coordinates are rounded to 6 decimals"
+
+
+def test_public_drops_sensitive_columns(layers):
+    internal = _build(layers).to_html()
+    assert PHONE in internal  # asked for in tooltip and popup
+    public = _build(layers, public=True).to_html()
+    assert PHONE not in public and "somchai@example.org" not in public
+    spec = _payload(public, "shelters")
+    assert t("contact") not in spec["labels"]
+    assert spec["labels"] == ["Name", "Capacity (people)", "shelter_id", "Kind"]
+
+
+def test_values_are_escaped_and_never_templated(layers):
+    html = _build(layers).to_html()
+    body = html.split("<body>", 1)[1]
+    assert "<img src=x" not in body
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in body
+    spec = _payload(html, "shelters")
+    assert spec["values"][spec["labels"].index("Name")][:2] == [XSS, JINJA]  # literal, not "49!"
+    m = SafegeoMap(title=f"{XSS} {JINJA}", tiles=False)
+    page = m.add_points(layers["shelters"], name=XSS, tooltip=["name_en"]).to_html()
+    assert "<img src=x" not in page.split("</title>", 1)[1]
+    config = json.loads(re.search(r'id="safegeo-config">(.*?)</script>', page, re.S).group(1))
+    assert config["title"] == f"{XSS} {JINJA}"
+    assert _payload(page, XSS)["values"][0][1] == JINJA
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # <title> and layer-control label
+
+
+def test_missing_values_empty_geometries_and_legends(layers):
+    html = _build(layers).to_html()
+    roads = _payload(html, "roads")
+    assert len(roads["data"]["features"]) == 2  # the empty line is skipped
+    shelters = _payload(html, "shelters")
+    capacity = shelters["values"][shelters["labels"].index("Capacity (people)")]
+    assert capacity == ["120", "800", None, "40"]  # None is drawn as an en dash
+    config = json.loads(re.search(r'id="safegeo-config">(.*?)</script>', html, re.S).group(1))
+    assert config["title"] == "Narathiwat evacuation"
+    assert config["badge"] == t("synthetic_data")
+    titles = [lg["title"] for lg in config["legends"]]
+    assert "Districts: Share reached within 30 min" in titles
+    kinds = next(lg for lg in config["legends"] if lg["layer"] == "shelters")
+    assert [r["label"] for r in kinds["rows"]] == ["Shelter", "Hospital", "Other"]
+    west, south, east, north = 101.75, 6.38, 101.90, 6.46
+    (s, w), (n, e) = config["bounds"]
+    assert (w, s, e, n) == pytest.approx((west, south, east, north), abs=1e-6)
+
+
+def test_bad_input_is_reported_all_at_once(layers):
+    with pytest.raises(ValidationError) as err:
+        SafegeoMap().add_points(layers["shelters"], name="shelters", tooltip=["nope", "name_en"],
+                                popup=["also_missing"], color_column="colour")
+    message = str(err.value)
+    assert all(c in message for c in ("'nope'", "'also_missing'", "'colour'", "available columns"))
+    with pytest.raises(ValidationError, match="Polygon geometries where points are expected"):
+        SafegeoMap().add_points(layers["districts"], name="districts")
+    with pytest.raises(ValueError, match="already added"):
+        SafegeoMap().add_points(layers["shelters"], name="s").add_points(layers["shelters"], name="s")
+
+
+def test_multipoints_are_split():
+    gdf = gpd.GeoDataFrame({"n": [1]}, geometry=[MultiPoint([(101.8, 6.4), (101.9, 6.5)])], crs=4326)
+    spec = _payload(SafegeoMap(tiles=False).add_points(gdf, name="sos", tooltip=["n"]).to_html(), "sos")
+    assert [f["geometry"]["type"] for f in spec["data"]["features"]] == ["Point", "Point"]
+
+
+def test_thai_labels(layers):
+    html = _build(layers, lang="th").to_html()
+    assert '<html lang="th">' in html
+    assert _payload(html, "shelters")["label"] == "ศูนย์พักพิง"
+    assert t("critical_roads", "th") != "critical_roads"
+    assert t("not_a_key", "th") == "not_a_key"
+    with pytest.raises(ValueError, match="en, th"):
+        SafegeoMap(lang="fr")
+
+
+def test_save_is_atomic_and_deterministic(layers, tmp_path, monkeypatch):
+    out = tmp_path / "maps" / "evacuation.html"
+    m = _build(layers)
+    assert m.save(out) == out
+    first = out.read_text(encoding="utf-8")
+    assert first == m.to_html()  # same input, same bytes
+    assert [p.name for p in out.parent.iterdir()] == ["evacuation.html"]
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        SafegeoMap(title="other", tiles=False).save(out)
+    assert out.read_text(encoding="utf-8") == first  # old map intact
+    assert [p.name for p in out.parent.iterdir()] == ["evacuation.html"]  # no temp file left
+
+
+# --------------------------------------------------------------------------- #
+# browser tests
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def browser():
+    problem = None
+    if chromium_path() is None:
+        problem = "Chromium is not installed"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "playwright is not installed"
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"{problem}, and browser tests must run on CI")
+        pytest.skip(problem)
+    with MapBrowser() as b:
+        yield b
+
+
+@pytest.mark.browser
+def test_browser_offline_map_draws_every_layer(layers, browser, tmp_path):
+    path = _build(layers).save(tmp_path / "map.html")
+    with browser.open(path) as page:
+        assert page.layer_names == ["Districts", "Roads", "Shelters"]
+        assert page.drawn_counts == {"districts": 2, "roads": 2, "shelters": 4}
+        assert page.canvas_pixels > 1000
+        assert page.blocked_requests == []
+        assert page.console_errors == [] and page.page_errors == [] and page.dialogs == []
+        header = page.evaluate("() => document.querySelector('.sg-header').innerText")
+        assert "Narathiwat evacuation" in header and "Synthetic data" in header
+        legend = page.evaluate("() => document.querySelector('.sg-legend').innerText")
+        assert "Hospital" in legend and "Share reached within 30 min" in legend
+        # hiding a layer hides its legend
+        page.evaluate("() => safegeo.map.removeLayer(Object.values(safegeo.map._layers)"
+                      ".find(l => l.hasLayer && l.hasLayer(safegeoLayers.districts)))")
+        page.evaluate("() => safegeo.map.fire('overlayremove')")
+        legend = page.evaluate("() => document.querySelector('.sg-legend').innerText")
+        assert "Share reached" not in legend
+        page.screenshot(tmp_path / "map.png")
+    assert (tmp_path / "map.png").stat().st_size > 5000
+
+
+@pytest.mark.browser
+def test_browser_xss_payload_is_shown_as_text(layers, browser, tmp_path):
+    path = _build(layers).save(tmp_path / "xss.html")
+    with browser.open(path) as page:
+        popup = page.evaluate(
+            "() => { const e = safegeo.openPopup('shelters', 0);"
+            " return {text: e.textContent, imgs: e.querySelectorAll('img').length}; }")
+        assert XSS in popup["text"] and PHONE in popup["text"]
+        assert popup["imgs"] == 0
+        tip = page.evaluate("() => safegeo.openTooltip('shelters', 1).textContent")
+        assert JINJA in tip
+        nan = page.evaluate("() => safegeo.openPopup('shelters', 2).textContent")
+        assert "Capacity (people)\u2013" in nan  # NaN shown as an en dash
+        page.page.wait_for_timeout(100)  # give an injected onerror time to fire
+        assert page.dialogs == [] and page.page_errors == []
+        assert page.evaluate("() => document.querySelectorAll('.leaflet-container img').length") == 0
+
+
+@pytest.mark.browser
+def test_browser_detects_a_real_injection(browser, tmp_path):
+    """The harness itself: an unescaped payload must be caught as a dialog."""
+    bad = tmp_path / "bad.html"
+    bad.write_text(f"<!DOCTYPE html><html><body>{XSS}<script>fetch('https://example.org/x')</script></body></html>")
+    with browser.open(bad, ready_js="() => document.readyState === 'complete'") as page:
+        page.page.wait_for_timeout(200)
+        assert page.dialogs == ["alert: 1"]
+        assert page.blocked_requests == ["https://example.org/x"]
+
+
+@pytest.mark.browser
+def test_browser_tiles_blocked_but_vectors_draw(layers, browser, tmp_path):
+    path = _build(layers, tiles=True, lang="th").save(tmp_path / "tiles.html")
+    with browser.open(path) as page:
+        assert page.blocked_requests, "tile requests should have been attempted"
+        assert all("tile.openstreetmap.org" in u for u in page.blocked_requests)
+        assert page.page_errors == [] and page.dialogs == []
+        assert page.layer_names == [t("basemap", "th"), "อำเภอ", "ถนน", "ศูนย์พักพิง"]
+        assert page.drawn_counts == {"districts": 2, "roads": 2, "shelters": 4}
+        assert page.canvas_pixels > 1000
+
+
+@pytest.mark.browser
+def test_browser_clustered_points(browser, tmp_path):
+    rng = np.random.default_rng(7)
+    n = 5000
+    pts = gpd.GeoDataFrame(
+        {"light_id": np.arange(n)},
+        geometry=gpd.points_from_xy(rng.uniform(101.7, 101.9, n), rng.uniform(6.35, 6.5, n)),
+        crs="EPSG:4326",
+    ).to_crs(UTM47)
+    m = SafegeoMap(tiles=False).add_points(pts, name="lights", cluster=True, tooltip=["light_id"])
+    html = m.to_html()
+    assert "MarkerClusterGroup" in html
+    path = m.save(tmp_path / "cluster.html")
+    with browser.open(path) as page:
+        assert page.stats["lights"]["features"] == n
+        assert page.layer_names == ["Street lights"]
+        assert page.evaluate("() => document.querySelectorAll('.marker-cluster').length") > 0
+        assert page.console_errors == [] and page.page_errors == [] and page.blocked_requests == []
