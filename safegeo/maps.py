@@ -137,8 +137,13 @@ class SafegeoMap:
     synthetic : bool
         Show a "synthetic data" badge under the title.
     tiles : bool
-        Add OpenStreetMap tiles (the only part that needs a network).  With
-        ``False`` the page contains no http(s) resource at all.
+        List OpenStreetMap tiles in the layer control (the only part that
+        needs a network).  With ``False`` the page contains no http(s)
+        resource at all.
+    tiles_visible : bool
+        Draw the tiles as soon as the page opens.  Off by default, so a page
+        opened offline makes no request at all and logs no failed tile loads;
+        a reader with a network ticks the basemap in the layer control.
 
     Examples
     --------
@@ -156,6 +161,7 @@ class SafegeoMap:
         public: bool = False,
         synthetic: bool = False,
         tiles: bool = True,
+        tiles_visible: bool = False,
     ) -> None:
         if lang not in LANGUAGES:
             raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
@@ -164,6 +170,7 @@ class SafegeoMap:
         self.public = public
         self.synthetic = synthetic
         self.tiles = tiles
+        self.tiles_visible = tiles_visible
         self.bounds = _bounds_4326(bounds) if bounds is not None else None
         self._layers: list[_LayerSpec] = []
         self._legends: list[dict[str, Any]] = []
@@ -454,7 +461,7 @@ class SafegeoMap:
         if self.tiles:
             tile = folium.TileLayer(
                 "OpenStreetMap", name=_control_label(t("basemap", self.lang)),
-                overlay=True, control=True, max_zoom=19,
+                overlay=True, control=True, max_zoom=19, show=self.tiles_visible,
             )
             tile._id = "osm"
             fmap.add_child(tile, name="tiles")

@@ -20,6 +20,9 @@ ROAD_COLOURS = {
 }
 STATUS_COLOURS = {"available": "#2b8a3e", "dispatched": "#e67700", "maintenance": "#868e96", "out_of_service": "#495057"}
 
+#: Layers visible when an all-layer map opens; the rest are listed in the layer control, switched off.
+DEFAULT_VISIBLE = ("districts", "hazards", "rivers", "roads", "border", "villages", "shelters", "vehicles")
+
 DEFAULT_ORDER = ("districts", "tambons", "hazards", "rivers", "roads", "border", "villages", "shelters", "pois",
                  "incidents", "cameras", "lights", "sos", "vehicles")
 
@@ -109,6 +112,7 @@ def study_map(
     lang: str = "en",
     public: bool = False,
     tiles: bool = True,
+    tiles_visible: bool = False,
     title: str | None = None,
 ) -> SafegeoMap:
     """A map of the study area's layers (all, or *layers*), fitted to the study area.
@@ -120,8 +124,8 @@ def study_map(
     """
     bounds = gpd.GeoSeries([study.extent], crs=study.crs)
     m = SafegeoMap(title=title or study.name, lang=lang, bounds=bounds, public=public, synthetic=study.synthetic,
-                   tiles=tiles)
-    return add_study_layers(m, study, layers)
+                   tiles=tiles, tiles_visible=tiles_visible)
+    return add_study_layers(m, study, layers, show=None if layers else DEFAULT_VISIBLE)
 
 
 def district_table(study: StudyArea) -> pd.DataFrame:

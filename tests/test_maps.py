@@ -306,8 +306,17 @@ def test_browser_detects_a_real_injection(browser, tmp_path):
 
 
 @pytest.mark.browser
+def test_browser_basemap_listed_but_off_makes_no_request(layers, browser, tmp_path):
+    path = _build(layers, tiles=True).save(tmp_path / "offline_first.html")
+    with browser.open(path) as page:
+        assert page.blocked_requests == [] and page.console_errors == [] and page.page_errors == []
+        assert page.layer_names[0] == t("basemap", "en")
+        assert page.drawn_counts == {"districts": 2, "roads": 2, "shelters": 4}
+
+
+@pytest.mark.browser
 def test_browser_tiles_blocked_but_vectors_draw(layers, browser, tmp_path):
-    path = _build(layers, tiles=True, lang="th").save(tmp_path / "tiles.html")
+    path = _build(layers, tiles=True, tiles_visible=True, lang="th").save(tmp_path / "tiles.html")
     with browser.open(path) as page:
         assert page.blocked_requests, "tile requests should have been attempted"
         assert all("tile.openstreetmap.org" in u for u in page.blocked_requests)

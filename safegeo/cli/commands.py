@@ -11,9 +11,11 @@ from safegeo.cli.options import (
     check_new_file,
     lang_opt,
     layers_opt,
+    no_tiles_opt,
     out_dir_opt,
     overwrite_opt,
     public_opt,
+    show_basemap_opt,
     strict_opt,
     study_arg,
 )
@@ -104,9 +106,10 @@ def prepare(study: Path, out: Path, strict: bool, mode: str) -> None:
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="HTML file to write.")
 @overwrite_opt
-@click.option("--no-tiles", is_flag=True, help="Leave out the online basemap (fully offline page).")
+@no_tiles_opt
+@show_basemap_opt
 def map_cmd(study: Path, layers: list[str] | None, public: bool, lang: str, out: Path, overwrite: bool,
-            no_tiles: bool) -> None:
+            no_tiles: bool, show_basemap: bool) -> None:
     """Draw any study layers on a self-contained HTML map.
 
     Example: safegeo map data/demo/study.toml --layers districts,shelters --public --out shelters.html
@@ -115,7 +118,8 @@ def map_cmd(study: Path, layers: list[str] | None, public: bool, lang: str, out:
     from safegeo.study import load_study
 
     check_new_file(out, overwrite)
-    m = study_map(load_study(study), layers=layers, lang=lang, public=public, tiles=not no_tiles)
+    m = study_map(load_study(study), layers=layers, lang=lang, public=public, tiles=not no_tiles,
+                  tiles_visible=show_basemap)
     m.save(out)
     click.echo(str(out))
 

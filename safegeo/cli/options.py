@@ -64,3 +64,10 @@ def check_new_file(out: Path, overwrite: bool) -> None:
     """Refuse to replace an existing file unless --overwrite (nothing saved is lost)."""
     if out.exists() and not overwrite:
         raise click.UsageError(f"{out} exists; pass --overwrite to replace it")
+
+no_tiles_opt = click.option("--no-tiles", is_flag=True,
+                            help="Leave the online basemap out entirely (no URL in the page).")
+show_basemap_opt = click.option(
+    "--show-basemap", is_flag=True,
+    help="Draw the OpenStreetMap basemap when the page opens (needs a network; by default it is listed "
+         "in the layer control, switched off, so the page makes no request).")
