@@ -45,7 +45,7 @@ _STATS_JS = "() => (window.safegeo && window.safegeo.ready) ? window.safegeo.sta
 _ALL_DRAWN_JS = """() => {
   if (!(window.safegeo && window.safegeo.ready)) return false;
   const s = window.safegeo.stats();
-  return Object.values(s).every(v => !v.visible || v.cluster || v.drawn >= v.features);
+  return Object.values(s).every(v => !v.visible || v.cluster || v.drawn >= v.in_view);
 }"""
 
 _CANVAS_PIXELS_JS = """() => {

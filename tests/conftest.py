@@ -75,3 +75,35 @@ def tiny_study(tmp_path: Path) -> Path:
                               geometry=[shapely.LineString([(X0 + 150, Y0 - 50), (X0 + 650, Y0 - 50)])], crs=UTM47)
     return write_study(tmp_path, {"roads": roads, "districts": districts, "border": border,
                                   "villages": villages, "shelters": shelters})
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (network blocked per page) for the session's browser tests.
+
+    Skips when Chromium or playwright is missing, except under CI, where it fails.
+    """
+    from browser import MapBrowser, chromium_path
+
+    problem = None
+    if chromium_path() is None:
+        problem = "Chromium is not installed"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "playwright is not installed"
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"{problem}, and browser tests must run on CI")
+        pytest.skip(problem)
+    with MapBrowser() as b:
+        yield b
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """``safegeo demo`` run once per session into a temporary folder (the DemoResult)."""
+    from safegeo.demo import run_demo
+
+    return run_demo(tmp_path_factory.mktemp("demo"), lang="en")

@@ -235,24 +235,6 @@ def test_save_is_atomic_and_deterministic(layers, tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- #
 
 
-@pytest.fixture(scope="module")
-def browser():
-    problem = None
-    if chromium_path() is None:
-        problem = "Chromium is not installed"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "playwright is not installed"
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(f"{problem}, and browser tests must run on CI")
-        pytest.skip(problem)
-    with MapBrowser() as b:
-        yield b
-
-
 @pytest.mark.browser
 def test_browser_offline_map_draws_every_layer(layers, browser, tmp_path):
     path = _build(layers).save(tmp_path / "map.html")

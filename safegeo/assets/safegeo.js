@@ -209,14 +209,19 @@
 
   // ---- hooks for tests and scripted use --------------------------------------
 
-  /** Per layer: features, how many were painted on the canvas, and visibility. */
+  /** Per layer: features, how many lie in the current view, how many were painted
+   *  on the canvas, and visibility.  (The canvas paints only what is in view.) */
   sg.stats = function () {
-    var out = {};
+    var out = {}, view = sg.map ? sg.map.getBounds() : null;
     Object.keys(registry).forEach(function (name) {
-      var layers = registry[name].getLayers(), drawn = 0;
-      for (var j = 0; j < layers.length; j++) if (layers[j]._safegeoDrawn) drawn++;
+      var layers = registry[name].getLayers(), drawn = 0, inView = 0;
+      for (var j = 0; j < layers.length; j++) {
+        var f = layers[j];
+        if (f._safegeoDrawn) drawn++;
+        if (view && (f.getLatLng ? view.contains(f.getLatLng()) : view.intersects(f.getBounds()))) inView++;
+      }
       out[name] = {
-        features: layers.length, drawn: drawn, cluster: !!specs[name].cluster,
+        features: layers.length, in_view: inView, drawn: drawn, cluster: !!specs[name].cluster,
         visible: !!(sg.map && sg.map.hasLayer(groups[name]))
       };
     });

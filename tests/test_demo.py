@@ -1,0 +1,100 @@
+"""The demo province: the committed data is the generator's output, and `safegeo demo` works end to end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+
+from conftest import REPO
+from safegeo.generate import generate_demo
+from safegeo.overview import study_map
+from safegeo.study import load_study
+
+DEMO = REPO / "data" / "demo"
+XSS = '<img src=x onerror="alert(1)">'
+
+
+def test_committed_demo_is_the_generator_output(tmp_path):
+    fresh = generate_demo(tmp_path / "demo").parent
+    for name in ("study.toml", "shelters.csv", "flood_depth.tif", "README.md"):
+        assert (DEMO / name).read_bytes() == (fresh / name).read_bytes(), f"data/demo/{name} is stale"
+    layers = list(pyogrio.list_layers(DEMO / "layers.gpkg")[:, 0])
+    assert layers == list(pyogrio.list_layers(fresh / "layers.gpkg")[:, 0])
+    for layer in layers:
+        a = pyogrio.read_dataframe(DEMO / "layers.gpkg", layer=layer)
+        b = pyogrio.read_dataframe(fresh / "layers.gpkg", layer=layer)
+        pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry")), pd.DataFrame(b.drop(columns="geometry")))
+        assert a.geometry.geom_equals_exact(b.geometry, tolerance=0).all(), layer
+
+
+def test_demo_study_is_valid_and_labelled_synthetic():
+    study = load_study(DEMO / "study.toml", strict=True)
+    assert study.synthetic and "synthetic" in study.name.lower()
+    assert study.crs.to_epsg() == 32647
+    d = study.layers["districts"]
+    assert 8 <= len(d) <= 13 and d["is_border"].sum() >= 3
+    assert d.loc[d.is_border, "border_km"].gt(0).all()
+    assert 250 <= len(study.layers["villages"]) <= 350
+    net = study.network("drive")
+    assert net.n_nodes > 3000 and net.report.components >= 1
+
+
+def test_demo_end_to_end(demo_run):
+    out = demo_run.out_dir
+    assert demo_run.main_map == out / "index.html" and demo_run.main_map.exists()
+    assert (out / "prepared" / "study.gpkg").exists() and (out / "prepared" / "network_drive.gpkg").exists()
+    public = (out / "index_public.html").read_text(encoding="utf-8")
+    full = (out / "index.html").read_text(encoding="utf-8")
+    shelters = pd.read_csv(out / "data" / "shelters.csv")
+    phone = str(shelters["contact"].dropna().iloc[0])
+    assert phone in full and phone not in public
+    assert "demo" in "\n".join(demo_run.summary_lines()).lower()
+
+
+@pytest.mark.browser
+def test_demo_map_in_browser_offline(demo_run, browser, tmp_path):
+    study = load_study(demo_run.study_path)
+    expected_layers = [k for k in ("districts", "tambons", "hazards", "rivers", "roads", "border", "villages",
+                                   "shelters", "pois", "incidents", "cameras", "lights", "sos", "vehicles")
+                       if study.has(k)]
+    with browser.open(demo_run.main_map) as page:
+        assert page.blocked_requests == [], "the demo map must not request anything"
+        assert page.console_errors == [] and page.page_errors == [] and page.dialogs == []
+        assert len(page.layer_names) == len(expected_layers) + 1  # + the basemap, listed but off
+        stats = page.stats
+        for name in expected_layers:
+            assert stats[name]["features"] == len(study.layers[name]) or name in ("hazards",), name
+        visible = {k for k, v in stats.items() if v["visible"]}
+        assert {"districts", "roads", "villages", "shelters"} <= visible
+        for name in visible:  # the demo map opens on the whole study area: everything is in view
+            assert stats[name]["drawn"] >= stats[name]["in_view"] == stats[name]["features"] > 0, name
+        assert page.canvas_pixels > 10_000
+        shot = page.screenshot(tmp_path / "demo_map.png")
+    assert shot.stat().st_size > 20_000
+    if os.environ.get("SAFEGEO_UPDATE_SCREENSHOT"):
+        shutil.copy(shot, REPO / "docs" / "demo_map.png")
+
+    # every analysis map opens offline too
+    for html in sorted(Path(demo_run.out_dir).glob("*/*.html")):
+        with browser.open(html) as page:
+            assert page.blocked_requests == [] and page.page_errors == [] and page.console_errors == [], html.name
+            assert page.layer_names, html.name
+
+
+@pytest.mark.browser
+def test_injected_payload_in_demo_data_does_not_run(demo_run, browser, tmp_path):
+    study = load_study(demo_run.study_path)
+    shelters = study.layers["shelters"].copy()
+    shelters.loc[shelters.index[0], "name_en"] = XSS
+    study.layers["shelters"] = shelters
+    path = study_map(study, layers=["districts", "shelters"]).save(tmp_path / "xss.html")
+    with browser.open(path) as page:
+        text = page.evaluate("() => safegeo.openPopup('shelters', 0).textContent")
+        page.page.wait_for_timeout(150)
+        assert XSS in text
+        assert page.dialogs == [] and page.page_errors == []
