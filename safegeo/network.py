@@ -60,22 +60,35 @@ NO_WALK_CLASSES = frozenset({"motorway", "motorway_link"})
 MODES = ("drive", "walk")
 
 
+def _class_codes(highway: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Factorise road classes: integer codes per segment and the distinct class names.
+
+    osmnx gives a list of classes for merged ways; the first is used.  Missing
+    classes become ``"road"``.
+    """
+    codes, uniques = pd.factorize(pd.Series(np.asarray(highway, dtype=object)), use_na_sentinel=True)
+    names = np.array([str(u[0] if isinstance(u, list) and u else u) for u in uniques] + ["road"], dtype=object)
+    codes = np.where(codes < 0, len(names) - 1, codes)
+    return codes, names
+
+
 def classes_for_mode(highway: np.ndarray, mode: str) -> np.ndarray:
     """Boolean mask of road classes usable in *mode* (``drive`` or ``walk``)."""
-    hw = np.asarray(highway, dtype=object)
-    hw = np.array([h[0] if isinstance(h, list) and h else h for h in hw], dtype=object)
-    hw = np.where(pd.isna(hw), "road", hw).astype(str)
+    codes, names = _class_codes(highway)
     if mode == "drive":
-        return np.isin(hw, list(DRIVE_CLASSES))
-    if mode == "walk":
-        return ~np.isin(hw, list(NEVER_CLASSES | NO_WALK_CLASSES | {"none", ""}))
-    raise NetworkError(f"unknown network mode {mode!r}", hint="use 'drive' or 'walk'")
+        ok = np.isin(names, list(DRIVE_CLASSES))
+    elif mode == "walk":
+        ok = ~np.isin(names, list(NEVER_CLASSES | NO_WALK_CLASSES | {"none", ""}))
+    else:
+        raise NetworkError(f"unknown network mode {mode!r}", hint="use 'drive' or 'walk'")
+    return ok[codes]
 
 
 def speeds_for(highway: np.ndarray, speeds_kph: dict[str, float], default_kph: float) -> np.ndarray:
     """Speed (km/h) for each road class; classes not in *speeds_kph* get *default_kph*."""
-    hw = pd.Series(np.asarray(highway, dtype=object)).map(lambda h: h[0] if isinstance(h, list) and h else h)
-    return hw.map(speeds_kph).fillna(default_kph).to_numpy(dtype=float)
+    codes, names = _class_codes(highway)
+    per_class = np.array([float(speeds_kph.get(n, default_kph)) for n in names])
+    return per_class[codes]
 
 
 @dataclass
@@ -130,10 +143,21 @@ def build_csr(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, reverse: b
         u, v, w, rows = u[open_], v[open_], w[open_], rows[open_]
     tail, head = (v, u) if reverse else (u, v)
     key = tail * np.int64(n) + head
-    order = np.lexsort((w, key))
+    order = np.argsort(key, kind="stable")  # ties between equal-cost parallel edges: lowest edge row wins
     key_s = key[order]
     first = np.ones(len(key_s), dtype=bool)
     first[1:] = key_s[1:] != key_s[:-1]
+    if not first.all():  # parallel edges: keep the cheapest of each run of equal keys
+        group = np.cumsum(first) - 1
+        w_s = w[order]
+        best = np.full(int(group[-1]) + 1, np.inf)
+        np.minimum.at(best, group, w_s)
+        is_best = w_s == best[group]
+        # first cheapest position of each group
+        pos = np.flatnonzero(is_best)
+        keep = np.zeros(len(order), dtype=bool)
+        keep[pos[np.r_[True, group[pos[1:]] != group[pos[:-1]]]]] = True
+        first = keep
     order = order[first]
     tail_s = tail[order]
     counts = np.bincount(tail_s, minlength=n)
@@ -384,7 +408,8 @@ class RoadNetwork:
 
     def _keep_largest_scc(self) -> tuple[int, int]:
         self._drop_unused_nodes()
-        g = build_csr(self.n_nodes, self.u, self.v, self.length_m).matrix
+        # connectivity only: duplicate entries (summed by scipy) do not matter here
+        g = sp.csr_array((np.ones(self.n_edges, dtype=np.int8), (self.u, self.v)), shape=(self.n_nodes, self.n_nodes))
         n_comp, labels = connected_components(g, directed=True, connection="strong")
         if n_comp == 1:
             return 1, 0

@@ -163,3 +163,25 @@ def test_plain_osm_xml(shared_data):
     from scipy.sparse.csgraph import connected_components
 
     assert connected_components(net.csr().matrix, directed=True, connection="strong")[0] == 1
+
+
+def test_build_csr_matches_bruteforce_min_on_random_multigraph():
+    rng = np.random.default_rng(42)
+    n, m = 30, 400  # many parallel edges
+    u = rng.integers(0, n, m)
+    v = rng.integers(0, n, m)
+    w = rng.integers(0, 5, m).astype(float)  # ties included
+    w[rng.random(m) < 0.05] = np.inf
+    ref: dict[tuple[int, int], tuple[float, int]] = {}
+    for k, (a, b, c) in enumerate(zip(u.tolist(), v.tolist(), w.tolist())):
+        if np.isfinite(c) and ((a, b) not in ref or c < ref[(a, b)][0]):
+            ref[(a, b)] = (c, k)
+    for reverse in (False, True):
+        g = build_csr(n, u, v, w, reverse=reverse)
+        coo = g.matrix.tocoo()
+        got = {((c, r) if reverse else (r, c)): val for r, c, val in zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist())}
+        assert got == {k: val for k, (val, _) in ref.items()}
+        # each stored entry points at an edge with that cost and those ends (the first cheapest one)
+        e = g.edge_of
+        assert np.array_equal(w[e], g.matrix.data)
+        assert all(ref[(int(u[i]), int(v[i]))][1] == i for i in e)
