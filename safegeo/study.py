@@ -388,14 +388,29 @@ def _entry(path: Path, lname: str, raw: Any) -> dict:
                          hint=f'e.g. {lname} = "{lname}.gpkg"')
 
 
-def read_study_layers(
-    path: str | Path,
-) -> tuple[dict, dict[str, gpd.GeoDataFrame], list[HazardSource], dict[str, str], list[LayerReport], Any]:
-    """Parse a study file and read its layers without validating them.
+@dataclass
+class StudyFiles:
+    """What a study file names, read but not yet validated."""
 
-    Returns the raw config, layer frames, hazards, sources, and reports for
-    layers that could not be read at all.
-    """
+    cfg: dict
+    frames: dict[str, gpd.GeoDataFrame]
+    hazards: list[HazardSource]
+    sources: dict[str, str]  # layer -> file (and layer) it came from, for messages
+    failed: list[LayerReport]  # layers that could not be read at all
+    roads_source: Any  # OSM file path, online dict, or None (roads is a line layer)
+    raster_reports: list[LayerReport]
+
+    @property
+    def study_cfg(self) -> dict:
+        return self.cfg.get("study", {})
+
+    @property
+    def params(self) -> dict:
+        return {k: v for k, v in self.cfg.items() if k not in ("study", "layers")}
+
+
+def read_study_layers(path: str | Path) -> StudyFiles:
+    """Parse a study file and read its layers without validating them."""
     path = Path(path)
     cfg = _read_toml(path)
     base = path.parent
@@ -414,6 +429,7 @@ def read_study_layers(
     sources: dict[str, str] = {}
     failed: list[LayerReport] = []
     hazards: list[HazardSource] = []
+    raster_reports: list[LayerReport] = []
     roads_source: Any = None
 
     def read_one(lname: str, entry: dict) -> gpd.GeoDataFrame | None:
@@ -446,6 +462,13 @@ def read_study_layers(
                             f"hazards[{hname}]", "file not found", "error", str(entry["path"]),
                             fix="check the path (relative to the study file)")]))
                         continue
+                    problem = _check_raster(file)
+                    rep = LayerReport(f"hazards[{hname}]", str(entry["path"]), None)
+                    if problem:
+                        rep.problems.append(Problem(rep.name, problem[0], "error", rep.source, fix=problem[1]))
+                        failed.append(rep)
+                        continue
+                    raster_reports.append(rep)
                     thr = entry.get("depth_threshold_m")
                     hazards.append(HazardSource(hname, kind, raster_path=file,
                                                 depth_threshold_m=float(thr) if thr is not None else None))
@@ -475,7 +498,22 @@ def read_study_layers(
         gdf = read_one(lname, entry)
         if gdf is not None:
             frames[lname] = gdf
-    return cfg, frames, hazards, sources, failed, roads_source
+    return StudyFiles(cfg, frames, hazards, sources, failed, roads_source, raster_reports)
+
+
+def _check_raster(path: Path) -> tuple[str, str] | None:
+    """(problem, fix) when a hazard raster cannot be used, else None."""
+    import rasterio
+
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                return ("the raster has no CRS", "assign one with gdal_edit.py -a_srs EPSG:32647 (or the right code)")
+            if src.count < 1:
+                return ("the raster has no band", "use a single-band GeoTIFF of depth in metres")
+    except rasterio.errors.RasterioIOError as exc:
+        return (f"cannot read the raster ({exc})", "use a GeoTIFF")
+    return None
 
 
 def load_study(path: str | Path, *, strict: bool = False) -> StudyArea:
@@ -505,29 +543,27 @@ def load_study(path: str | Path, *, strict: bool = False) -> StudyArea:
     >>> study.layers["districts"][["name_en", "is_border"]]  # doctest: +SKIP
     """
     path = Path(path)
-    cfg, frames, hazards, sources, failed, roads_source = read_study_layers(path)
-    study_cfg = cfg.get("study", {})
-    params = {k: v for k, v in cfg.items() if k not in ("study", "layers")}
+    files = read_study_layers(path)
     try:
         study = StudyArea.from_layers(
-            frames,
-            name=str(study_cfg.get("name", path.parent.name)),
-            crs=study_cfg.get("crs"),
-            params=params,
-            hazards=hazards,
+            files.frames,
+            name=str(files.study_cfg.get("name", path.parent.name)),
+            crs=files.study_cfg.get("crs"),
+            params=files.params,
+            hazards=files.hazards,
             strict=strict,
-            synthetic=bool(study_cfg.get("synthetic", False)),
-            sources=sources,
-            roads_source=roads_source,
+            synthetic=bool(files.study_cfg.get("synthetic", False)),
+            sources=files.sources,
+            roads_source=files.roads_source,
         )
     except ValidationError as exc:
-        problems = [p for r in failed for p in r.problems] + exc.problems
+        problems = [p for r in files.failed for p in r.problems] + exc.problems
         raise ValidationError(problems, hint=exc.hint) from None
-    if failed:
-        raise ValidationError([p for r in failed for p in r.problems],
+    if files.failed:
+        raise ValidationError([p for r in files.failed for p in r.problems],
                               hint="run `safegeo validate STUDY.toml` for the full report")
     study.path = path
-    study.reports = failed + study.reports
+    study.reports = study.reports + files.raster_reports
     return study
 
 
@@ -561,7 +597,7 @@ class ValidationReport:
             lines.append(f"  {p.severity.upper()}: {p.format()}")
         for r in self.layers:
             status = "ERROR" if r.errors else ("warn " if r.warnings else "ok   ")
-            count = f"{r.features:>8} features" if r.features is not None else f"{'OSM file':>17}"
+            count = f"{r.features:>8} features" if r.features is not None else f"{'(file)':>17}"
             lines.append(f"  [{status}] {r.name:<22} {count}  {r.source}")
             for p in r.problems:
                 lines.append(f"        {p.severity}: {p.format()}")
@@ -578,14 +614,14 @@ def validate_study(path: str | Path, *, strict: bool = False) -> ValidationRepor
     parsed.
     """
     path = Path(path)
-    cfg, frames, hazards, sources, failed, roads_source = read_study_layers(path)
-    study_cfg = cfg.get("study", {})
-    reports: list[LayerReport] = list(failed)
+    files = read_study_layers(path)
+    frames, hazards, sources = files.frames, files.hazards, files.sources
+    reports: list[LayerReport] = list(files.failed)
     study_problems: list[Problem] = []
     try:
-        study = StudyArea.from_layers(frames, name=str(study_cfg.get("name", "")), crs=study_cfg.get("crs"),
-                                      params={k: v for k, v in cfg.items() if k not in ("study", "layers")},
-                                      hazards=hazards, strict=strict, sources=sources, roads_source=roads_source)
+        study = StudyArea.from_layers(frames, name=str(files.study_cfg.get("name", "")), crs=files.study_cfg.get("crs"),
+                                      params=files.params, hazards=hazards, strict=strict, sources=sources,
+                                      roads_source=files.roads_source)
         reports += study.reports
     except ValidationError as exc:
         by_layer: dict[str, LayerReport] = {}
@@ -600,6 +636,7 @@ def validate_study(path: str | Path, *, strict: bool = False) -> ValidationRepor
             else:
                 study_problems.append(p)
         reports += list(by_layer.values())
-    if isinstance(roads_source, Path) and roads_source.exists():
-        reports.append(LayerReport("roads", sources.get("roads", roads_source.name), None))
+    if isinstance(files.roads_source, Path) and files.roads_source.exists():
+        reports.append(LayerReport("roads", sources.get("roads", files.roads_source.name), None))
+    reports += files.raster_reports
     return ValidationReport(path, reports, study_problems)

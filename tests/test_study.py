@@ -195,3 +195,39 @@ def test_unknown_hazard_name(tiny_study):
 
 def test_crs_error_is_value_error():
     assert issubclass(CRSError, ValueError)
+
+
+def test_raster_hazard_without_crs(tmp_path):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    toml = write_study(tmp_path, {"roads": grid_roads()})
+    with rasterio.open(tmp_path / "depth.tif", "w", driver="GTiff", width=4, height=4, count=1, dtype="float32",
+                       transform=from_origin(X0, Y0 + 400, 100, 100)) as dst:
+        dst.write(np.ones((1, 4, 4), dtype="float32"))
+    with open(toml, "a") as fh:
+        fh.write('hazards = [ { path = "depth.tif", kind = "flood", depth_threshold_m = 0.3 } ]\n')
+    with pytest.raises(ValidationError, match=r"depth.tif: the raster has no CRS; assign one with gdal_edit.py"):
+        load_study(toml)
+
+
+def test_study_with_osm_pbf_roads(tmp_path, shared_data):
+    pbf = shared_data / "osm_osmnx_tests" / "aguascalientes.osm.pbf"
+    pd.DataFrame({"shelter_id": ["s1"], "capacity": [100], "kind": ["shelter"],
+                  "lon": [-102.29], "lat": [21.87]}).to_csv(tmp_path / "shelters.csv", index=False)
+    (tmp_path / "study.toml").write_text(
+        f'[study]\nname = "Aguascalientes"\n[layers]\nroads = "{pbf}"\n'
+        'shelters = { path = "shelters.csv", x = "lon", y = "lat", crs = "EPSG:4326" }\n'
+        '[network.speeds_kph]\nresidential = 20\n')
+    study = load_study(tmp_path / "study.toml")
+    assert study.crs.to_epsg() == 32613  # picked from the data
+    net = study.network("drive")
+    from safegeo.network import DRIVE_CLASSES, from_osm_file
+
+    assert net.n_nodes == from_osm_file(pbf).n_nodes > 700
+    assert set(net.edge_data["highway"]) <= DRIVE_CLASSES  # untagged ways (parks, buildings) are not roads
+    res = net.edge_data["highway"].to_numpy() == "residential"
+    assert np.allclose(net.length_m[res] / net.time_s[res] * 3.6, 20.0)  # the study file's speed
+    assert study.network("drive") is net  # built once
+    report = validate_study(tmp_path / "study.toml")
+    assert report.ok and any(r.name == "roads" and r.features is None for r in report.layers)
