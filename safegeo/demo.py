@@ -56,38 +56,57 @@ def run_demo(out_dir: str | Path = "out/demo", *, lang: str = "en", progress: bo
     out.mkdir(parents=True, exist_ok=True)
     result_outputs: dict[str, list[Path]] = {}
     seconds: dict[str, float] = {}
+    steps = [s for s in DEMO_STEPS if _has_step(s)]
+    bar = None
+    if progress:  # only when asked (the CLI asks when stderr is a terminal)
+        from tqdm import tqdm
+
+        bar = tqdm(total=3 + len(steps), desc="safegeo demo", unit="step", leave=False)
+
+    def done(step: str) -> None:
+        if bar is not None:
+            bar.set_postfix_str(step)
+            bar.update(1)
 
     t = time.perf_counter()
     toml = generate_demo(out / "data", overwrite=True)
     study = load_study(toml)
     seconds["generate"] = time.perf_counter() - t
     result_outputs["generate"] = [toml]
+    done("generate")
 
     t = time.perf_counter()
     result_outputs["prepare"] = prepare_study(study, out / "prepared", modes=("drive", "walk"))
     seconds["prepare"] = time.perf_counter() - t
+    done("prepare")
 
     t = time.perf_counter()
     main = study_map(study, lang=lang, title=f"{study.name}").save(out / "index.html")
     study_map(study, lang=lang, public=True, title=f"{study.name}").save(out / "index_public.html")
     result_outputs["map"] = [main, out / "index_public.html"]
     seconds["map"] = time.perf_counter() - t
+    done("map")
 
-    for step in DEMO_STEPS:
-        try:
-            module = importlib.import_module(f"safegeo.{step}")
-        except ModuleNotFoundError:
-            continue
-        fn = getattr(module, "demo_step", None)
-        if fn is None:
-            continue
+    for step in steps:
+        fn = importlib.import_module(f"safegeo.{step}").demo_step
         t = time.perf_counter()
         result_outputs[step] = list(fn(study, out / step, lang=lang))
         seconds[step] = time.perf_counter() - t
         log.info("demo step %s took %.1f s", step, seconds[step])
+        done(step)
+    if bar is not None:
+        bar.close()
 
     write_text_atomic(out / "README.txt", _readme(result_outputs))
     return DemoResult(out, toml, main, result_outputs, seconds)
+
+
+def _has_step(name: str) -> bool:
+    try:
+        module = importlib.import_module(f"safegeo.{name}")
+    except ModuleNotFoundError:
+        return False
+    return callable(getattr(module, "demo_step", None))
 
 
 def _readme(outputs: dict[str, list[Path]]) -> str:
