@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 
 
 def best_of(fn, repeat: int) -> tuple[float, object]:

@@ -1042,7 +1042,7 @@ def _flood(seed: int) -> _Flood:
 
     # burn every river segment with (river number, distance from the mouth)
     shapes = []
-    for rid, (name_en, _th, line) in enumerate(geo.rivers, start=1):
+    for rid, (_en, _th, line) in enumerate(geo.rivers, start=1):
         c = np.asarray(line.coords)  # upstream -> mouth
         seg_len = np.hypot(*np.diff(c, axis=0).T)
         from_mouth = np.concatenate([[0.0], np.cumsum(seg_len[::-1])])[::-1]  # per vertex
@@ -1241,7 +1241,6 @@ def _shelter_layer(
     n_hosp = max(3, round(0.11 * n_sh))
     n_office = min(len(towns), max(3, round(0.17 * n_sh)))
     n_flooded = max(2, round(0.1 * n_sh))
-    n_rest = max(0, n_sh - n_hosp - n_office - n_flooded)
     size_w = np.array([t.radius_m**2 for t in towns])
 
     cats: list[str] = []

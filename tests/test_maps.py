@@ -21,11 +21,6 @@ from safegeo import CRSError, ValidationError
 from safegeo._i18n import t
 from safegeo.maps import SafegeoMap
 
-try:  # tests/ as a package or as a plain folder on sys.path
-    from tests.browser import MapBrowser, chromium_path
-except ImportError:  # pragma: no cover - depends on pytest's import mode
-    from browser import MapBrowser, chromium_path
-
 XSS = "<img src=x onerror=alert(1)>"
 JINJA = "{{ 7*7 }}{% if 1 %}!{% endif %}"
 PHONE = "081-234-5678 Somchai"
