@@ -97,6 +97,29 @@ _LABELS: dict[str, tuple[str, str]] = {
     "no": ("no", "ไม่ใช่"),
     # --- page furniture -------------------------------------------------------
     "synthetic_data": ("Synthetic data – not real locations", "ข้อมูลสังเคราะห์ – ไม่ใช่ตำแหน่งจริง"),
+    # --- coverage ---------------------------------------------------------------
+    "gaps_lights": ("Unlit stretches", "ช่วงถนนที่ไม่มีไฟส่องสว่าง"),
+    "gaps_cameras": ("Not seen by CCTV", "ช่วงถนนที่กล้องวงจรปิดมองไม่เห็น"),
+    "gaps_sos": ("Beyond SOS walking reach", "ช่วงถนนที่เดินไปถึงปุ่ม SOS ไม่ทัน"),
+    "covered_pct": ("Covered (%)", "ครอบคลุม (%)"),
+    "lit_pct": ("Lit (%)", "มีไฟส่องสว่าง (%)"),
+    "seen_pct": ("Seen by CCTV (%)", "กล้องวงจรปิดมองเห็น (%)"),
+    "sos_pct": ("Within SOS reach (%)", "อยู่ในระยะปุ่ม SOS (%)"),
+    "road_km": ("Road (km)", "ถนน (กม.)"),
+    "high_priority_gap_km": ("High-priority gaps (km)", "ช่องว่างความสำคัญสูง (กม.)"),
+    "rank": ("Rank", "ลำดับ"),
+    "length_m": ("Length (m)", "ความยาว (เมตร)"),
+    "weight": ("Priority weight", "น้ำหนักความสำคัญ"),
+    "asset": ("Asset", "อุปกรณ์"),
+    "segment_id": ("Road segment", "ช่วงถนน"),
+    "gain_m": ("Newly covered (m)", "ระยะที่ครอบคลุมเพิ่ม (เมตร)"),
+    "weighted_gain_m": ("Priority-weighted gain (m)", "ระยะที่ครอบคลุมเพิ่มถ่วงน้ำหนัก (เมตร)"),
+    "direction_deg": ("Direction (°)", "ทิศทาง (องศา)"),
+    "fov_deg": ("Field of view (°)", "มุมมอง (องศา)"),
+    "range_m": ("Range (m)", "ระยะ (เมตร)"),
+    "radius_m": ("Radius (m)", "รัศมี (เมตร)"),
+    "border_km": ("Border length (km)", "ความยาวแนวชายแดน (กม.)"),
+    "is_border": ("Border district", "อำเภอชายแดน"),
 }
 
 

@@ -628,7 +628,6 @@ def from_lines(
         work_crs = pick_working_crs([roads])
     roads = roads.to_crs(work_crs)
     geom = roads.geometry.values
-    geom = shapely.line_merge(geom) if False else geom
     parts, src = shapely.get_parts(geom, return_index=True)
     keep = shapely.get_type_id(parts) == 1  # LineString
     parts, src = parts[keep], src[keep]
