@@ -106,23 +106,33 @@ class CsrGraph:
     reverse: bool = False
 
     def edge_between(self, tail: np.ndarray, head: np.ndarray) -> np.ndarray:
-        """Edge rows for CSR entries (tail → head) — vectorised lookup in sorted rows."""
+        """Edge rows of the stored entries (tail → head); -1 where there is none.
+
+        Column indices are sorted within each row, so each lookup is a binary
+        search inside the tail's row: O(k log degree), no work over all edges.
+        """
         m = self.matrix
         indptr, indices = m.indptr, m.indices
         tail = np.asarray(tail, dtype=np.int64)
         head = np.asarray(head, dtype=np.int64)
-        # within each row the column indices are sorted: binary search per entry
-        n = len(indices)
-        key_all = _row_of(indptr, n) * np.int64(m.shape[1]) + indices.astype(np.int64)
-        pos = np.searchsorted(key_all, tail * np.int64(m.shape[1]) + head)
-        pos = np.clip(pos, 0, max(n - 1, 0))
-        found = key_all[pos] == tail * np.int64(m.shape[1]) + head
-        out = np.where(found, self.edge_of[pos], -1)
+        out = np.full(len(tail), -1, dtype=np.int64)
+        if len(tail) == 0 or len(indices) == 0:
+            return out
+        lo = indptr[tail].astype(np.int64)
+        hi = indptr[tail + 1].astype(np.int64)
+        # vectorised binary search per row: rows are short (road degree <= ~8)
+        left, right = lo.copy(), hi.copy()
+        while True:
+            active = left < right
+            if not active.any():
+                break
+            mid = (left + right) // 2
+            go_right = active & (indices[np.minimum(mid, len(indices) - 1)] < head)
+            left = np.where(go_right, mid + 1, left)
+            right = np.where(active & ~go_right, mid, right)
+        found = (left < hi) & (indices[np.minimum(left, len(indices) - 1)] == head)
+        out[found] = self.edge_of[left[found]]
         return out
-
-
-def _row_of(indptr: np.ndarray, nnz: int) -> np.ndarray:
-    return np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))[:nnz]
 
 
 def build_csr(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, reverse: bool = False) -> CsrGraph:

@@ -185,3 +185,20 @@ def test_build_csr_matches_bruteforce_min_on_random_multigraph():
         e = g.edge_of
         assert np.array_equal(w[e], g.matrix.data)
         assert all(ref[(int(u[i]), int(v[i]))][1] == i for i in e)
+
+
+def test_edge_between_finds_every_stored_entry_and_rejects_missing():
+    rng = np.random.default_rng(3)
+    n, m = 50, 300
+    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+    w = rng.random(m)
+    for reverse in (False, True):
+        g = build_csr(n, u, v, w, reverse=reverse)
+        coo = g.matrix.tocoo()
+        got = g.edge_between(coo.row, coo.col)
+        tails, heads = (v[got], u[got]) if reverse else (u[got], v[got])
+        assert np.array_equal(tails, coo.row) and np.array_equal(heads, coo.col)
+        present = set(zip(coo.row.tolist(), coo.col.tolist()))
+        missing = [(a, b) for a in range(n) for b in range(n) if (a, b) not in present][:200]
+        ma = np.array(missing)
+        assert (g.edge_between(ma[:, 0], ma[:, 1]) == -1).all()
