@@ -120,6 +120,27 @@ _LABELS: dict[str, tuple[str, str]] = {
     "radius_m": ("Radius (m)", "รัศมี (เมตร)"),
     "border_km": ("Border length (km)", "ความยาวแนวชายแดน (กม.)"),
     "is_border": ("Border district", "อำเภอชายแดน"),
+    # --- dispatch and response ----------------------------------------------------
+    "dispatch_title": ("Dispatch", "การสั่งการรถฉุกเฉิน"),
+    "dispatch_routes": ("Routes to the incident", "เส้นทางไปยังจุดเกิดเหตุ"),
+    "proposed_vehicles": ("Proposed vehicles", "ยานพาหนะที่เสนอ"),
+    "other_vehicles": ("Other vehicles", "ยานพาหนะอื่น"),
+    "incident": ("Incident", "จุดเกิดเหตุ"),
+    "response_title": ("Emergency response time", "เวลาเข้าถึงของรถฉุกเฉิน"),
+    "response_time": ("Response time", "เวลาเข้าถึง"),
+    "unserved_villages": ("Villages beyond the response target", "หมู่บ้านที่เกินเวลาเป้าหมาย"),
+    "vehicles_available": ("Available vehicles", "ยานพาหนะที่พร้อมใช้งาน"),
+    "vehicles_unavailable": ("Vehicles not available", "ยานพาหนะที่ไม่พร้อมใช้งาน"),
+    "within_target": ("within target", "ภายในเวลาเป้าหมาย"),
+    "beyond_target": ("beyond target", "เกินเวลาเป้าหมาย"),
+    "unreachable_by_road": ("unreachable by road", "เข้าถึงทางถนนไม่ได้"),
+    "no_vehicle": ("no available vehicle", "ไม่มียานพาหนะพร้อมใช้งาน"),
+    "off_network": ("far from any road", "อยู่ห่างจากถนน"),
+    # --- report pages ---------------------------------------------------------------
+    "evacuation": ("Evacuation", "การอพยพ"),
+    "response": ("Response times", "เวลาเข้าถึงของรถฉุกเฉิน"),
+    "dispatch": ("Dispatch", "การสั่งการรถฉุกเฉิน"),
+    "overview": ("Overview", "ภาพรวม"),
 }
 
 

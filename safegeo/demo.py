@@ -80,13 +80,6 @@ def run_demo(out_dir: str | Path = "out/demo", *, lang: str = "en", progress: bo
     seconds["prepare"] = time.perf_counter() - t
     done("prepare")
 
-    t = time.perf_counter()
-    main = study_map(study, lang=lang, title=f"{study.name}").save(out / "index.html")
-    study_map(study, lang=lang, public=True, title=f"{study.name}").save(out / "index_public.html")
-    result_outputs["map"] = [main, out / "index_public.html"]
-    seconds["map"] = time.perf_counter() - t
-    done("map")
-
     for step in steps:
         fn = importlib.import_module(f"safegeo.{step}").demo_step
         t = time.perf_counter()
@@ -94,6 +87,15 @@ def run_demo(out_dir: str | Path = "out/demo", *, lang: str = "en", progress: bo
         seconds[step] = time.perf_counter() - t
         log.info("demo step %s took %.1f s", step, seconds[step])
         done(step)
+    t = time.perf_counter()
+    links = [(p.stem, p.relative_to(out).as_posix()) for step in steps for p in result_outputs[step] if p.suffix == ".html"]
+    main = study_map(study, lang=lang, title=study.name, links=links).save(out / "index.html")
+    public_links = [(label, href.replace(".html", "_public.html")) for label, href in links
+                    if (out / href.replace(".html", "_public.html")).exists()]
+    study_map(study, lang=lang, public=True, title=study.name, links=public_links).save(out / "index_public.html")
+    result_outputs["map"] = [main, out / "index_public.html"]
+    seconds["map"] = time.perf_counter() - t
+    done("map")
     if bar is not None:
         bar.close()
 

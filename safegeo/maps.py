@@ -144,6 +144,9 @@ class SafegeoMap:
         Draw the tiles as soon as the page opens.  Off by default, so a page
         opened offline makes no request at all and logs no failed tile loads;
         a reader with a network ticks the basemap in the layer control.
+    links : sequence of (label, href), optional
+        Links shown under the title, e.g. to the other maps of a report
+        (relative paths, or http(s) URLs; labels are translated when known).
 
     Examples
     --------
@@ -162,6 +165,7 @@ class SafegeoMap:
         synthetic: bool = False,
         tiles: bool = True,
         tiles_visible: bool = False,
+        links: Sequence[tuple[str, str]] | None = None,
     ) -> None:
         if lang not in LANGUAGES:
             raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
@@ -171,6 +175,7 @@ class SafegeoMap:
         self.synthetic = synthetic
         self.tiles = tiles
         self.tiles_visible = tiles_visible
+        self.links = [(str(label), _check_href(str(href))) for label, href in (links or [])]
         self.bounds = _bounds_4326(bounds) if bounds is not None else None
         self._layers: list[_LayerSpec] = []
         self._legends: list[dict[str, Any]] = []
@@ -477,6 +482,7 @@ class SafegeoMap:
         config = {
             "title": self.title,
             "badge": t("synthetic_data", self.lang) if self.synthetic else None,
+            "links": [{"label": t(label, self.lang), "href": href} for label, href in self.links],
             "prefix": "Leaflet",
             "legends": self._legend_config(layers),
             "bounds": [[round(v, PRECISION) for v in (south, west)], [round(v, PRECISION) for v in (north, east)]],
@@ -1116,3 +1122,13 @@ def _atomic_write_text(path: Path, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _check_href(href: str) -> str:
+    """Allow relative paths and http(s) URLs only (no ``javascript:`` or ``data:`` links)."""
+    from urllib.parse import urlparse
+
+    scheme = urlparse(href).scheme.lower()
+    if scheme not in ("", "http", "https"):
+        raise ValueError(f"link {href!r}: only relative paths and http(s) URLs are allowed")
+    return href

@@ -114,6 +114,7 @@ def study_map(
     tiles: bool = True,
     tiles_visible: bool = False,
     title: str | None = None,
+    links: Sequence[tuple[str, str]] | None = None,
 ) -> SafegeoMap:
     """A map of the study area's layers (all, or *layers*), fitted to the study area.
 
@@ -124,7 +125,7 @@ def study_map(
     """
     bounds = gpd.GeoSeries([study.extent], crs=study.crs)
     m = SafegeoMap(title=title or study.name, lang=lang, bounds=bounds, public=public, synthetic=study.synthetic,
-                   tiles=tiles, tiles_visible=tiles_visible)
+                   tiles=tiles, tiles_visible=tiles_visible, links=links)
     return add_study_layers(m, study, layers, show=None if layers else DEFAULT_VISIBLE)
 
 

@@ -87,7 +87,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
         "weights": {"hazard": 2.0, "border": 1.5, "poi": 1.5, "incident": 2.0, "poi_distance_m": 200.0,
                     "incident_distance_m": 200.0},
     },
-    "vehicles": {"target_minutes": {"ambulance": 15, "fire_engine": 15, "rescue_truck": 20, "rescue_boat": 30,
+    "vehicles": {"bands_minutes": [5, 10, 15, 30], "isochrone_cell_m": 200.0,
+                 "target_minutes": {"ambulance": 15, "fire_engine": 15, "rescue_truck": 20, "rescue_boat": 30,
                                      "water_tanker": 30, "pickup_4x4": 20, "other": 30}},
     "map": {"lang": "en"},
 }

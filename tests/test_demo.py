@@ -74,6 +74,11 @@ def test_demo_map_in_browser_offline(demo_run, browser, tmp_path):
         for name in visible:  # the demo map opens on the whole study area: everything is in view
             assert stats[name]["drawn"] >= stats[name]["in_view"] == stats[name]["features"] > 0, name
         assert page.canvas_pixels > 10_000
+        # the header links to every analysis map, by relative path
+        hrefs = page.evaluate("() => [...document.querySelectorAll('.sg-links a')].map(a => a.getAttribute('href'))")
+        analysis_maps = sorted(p.relative_to(demo_run.out_dir).as_posix()
+                               for p in Path(demo_run.out_dir).glob("*/*.html"))
+        assert sorted(hrefs) == analysis_maps and len(hrefs) >= 3
         shot = page.screenshot(tmp_path / "demo_map.png")
     assert shot.stat().st_size > 20_000
     if os.environ.get("SAFEGEO_UPDATE_SCREENSHOT"):

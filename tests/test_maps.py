@@ -321,3 +321,13 @@ def test_browser_clustered_points(browser, tmp_path):
         assert page.layer_names == ["Street lights"]
         assert page.evaluate("() => document.querySelectorAll('.marker-cluster').length") > 0
         assert page.console_errors == [] and page.page_errors == [] and page.blocked_requests == []
+
+
+def test_links_allow_relative_and_http_only(layers):
+    m = SafegeoMap(tiles=False, links=[("evacuation", "evacuation/evacuation.html"), ("docs", "https://example.org")])
+    html = m.to_html()
+    assert "evacuation/evacuation.html" in html and "https://example.org" in html
+    assert "Evacuation" in html  # the label key is translated
+    for bad in ("javascript:alert(1)", "data:text/html,<script>alert(1)</script>"):
+        with pytest.raises(ValueError, match="only relative paths and http"):
+            SafegeoMap(links=[("x", bad)])

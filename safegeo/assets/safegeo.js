@@ -194,10 +194,19 @@
     var cfg = readJSON(dataId);
     if (map.attributionControl) map.attributionControl.setPrefix(cfg.prefix);
     L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
-    if (cfg.title || cfg.badge) {
+    if (cfg.title || cfg.badge || (cfg.links && cfg.links.length)) {
       var head = el("div", "sg-header");
       if (cfg.title) head.appendChild(el("div", "sg-title", cfg.title));
       if (cfg.badge) head.appendChild(el("div", "sg-badge", cfg.badge));
+      if (cfg.links && cfg.links.length) {
+        var nav = el("div", "sg-links");
+        cfg.links.forEach(function (ln) {
+          var a = el("a", null, ln.label);
+          a.setAttribute("href", ln.href);  // checked in Python: relative paths and http(s) only
+          nav.appendChild(a);
+        });
+        head.appendChild(nav);
+      }
       map.getContainer().appendChild(head);
     }
     if (cfg.legends.length) legendControl(map, cfg.legends);
