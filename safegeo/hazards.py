@@ -1,0 +1,362 @@
+"""Hazard-aware road costs: which roads a hazard closes or slows, and which shelters it floods.
+
+A hazard scenario is a list of :class:`~safegeo.study.HazardSource` (polygons
+with an optional ``severity``, or a raster such as flood depth in metres).
+:func:`hazard_edge_costs` turns it into one cost per directed road edge
+(``inf`` = closed) for the routing kernel (:mod:`safegeo.routing`):
+
+* **polygons** — an edge that intersects a footprint is slowed by the speed
+  factor of the polygon's severity (``[evacuation] severity_speed_factor``:
+  low 0.5, medium 0.25, high and extreme 0 = closed).  A polygon with no
+  severity closes the road.  All edges are tested against all polygons at once
+  with an STRtree.
+* **rasters** — points are sampled every *sample_step_m* along every edge
+  (``shapely.line_interpolate_point``, vectorised) and read from the raster in
+  one array lookup; an edge is closed when any sample exceeds the depth
+  threshold (``depth_threshold_m`` of the hazard entry, else
+  ``[evacuation] depth_threshold_m``, 0.3 m: what a car can drive through).
+
+Examples
+--------
+>>> from safegeo.hazards import hazard_edge_costs          # doctest: +SKIP
+>>> he = hazard_edge_costs(study.network(), study.hazard("flood"))  # doctest: +SKIP
+>>> he.closed.sum(), he.reason[he.closed][:3]              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+
+from safegeo._errors import LayerReadError, SafegeoError
+from safegeo.network import RoadNetwork
+from safegeo.study import HazardSource
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_DEPTH_THRESHOLD_M",
+    "DEFAULT_SEVERITY_SPEED_FACTOR",
+    "HazardEdges",
+    "hazard_edge_costs",
+    "hazard_footprint",
+    "sample_raster",
+    "shelters_in_hazard",
+]
+
+#: Speed factor per hazard severity (0 closes the road).
+DEFAULT_SEVERITY_SPEED_FACTOR: dict[str, float] = {"low": 0.5, "medium": 0.25, "high": 0.0, "extreme": 0.0}
+#: Water depth (m) above which a road is closed to cars.
+DEFAULT_DEPTH_THRESHOLD_M = 0.3
+
+
+class HazardError(SafegeoError, ValueError):
+    """A hazard source cannot be used (unreadable raster, bad parameters)."""
+
+
+@dataclass
+class HazardEdges:
+    """Per-edge effect of a hazard scenario.
+
+    Attributes
+    ----------
+    cost
+        Edge cost for routing (s for ``weight="time"``, m for ``"length"``);
+        ``inf`` where the road is closed.
+    closed
+        Roads closed by the hazard.
+    speed_factor
+        1 for unaffected roads, between 0 and 1 for slowed ones, 0 for closed.
+    reason
+        Why each edge is affected (``""`` when it is not), e.g.
+        ``"flood: severity high"`` or ``"flood_depth: depth 0.85 m > 0.3 m"``.
+    weight
+        The weight the costs are in.
+    """
+
+    cost: np.ndarray
+    closed: np.ndarray
+    speed_factor: np.ndarray
+    reason: np.ndarray
+    weight: str
+
+    @property
+    def slowed(self) -> np.ndarray:
+        return (self.speed_factor < 1.0) & ~self.closed
+
+    @property
+    def open(self) -> np.ndarray:
+        return ~self.closed
+
+    def summary(self) -> str:
+        return f"{int(self.closed.sum()):,} road edges closed, {int(self.slowed.sum()):,} slowed"
+
+
+def hazard_edge_costs(
+    network: RoadNetwork,
+    hazards: Sequence[HazardSource],
+    *,
+    weight: str = "time",
+    severity_speed_factor: Mapping[str, float] | None = None,
+    depth_threshold_m: float | None = None,
+    sample_step_m: float = 15.0,
+) -> HazardEdges:
+    """Per-edge routing costs with the roads a hazard closes or slows.
+
+    Parameters
+    ----------
+    network
+        The road network (projected CRS).
+    hazards
+        Hazard sources (polygons in the network CRS, or rasters); an empty
+        list leaves every road open.
+    weight
+        ``"time"`` (s): slowed roads take ``time / factor``; or ``"length"``
+        (m): slowed roads keep their length, closed ones are ``inf``.
+    severity_speed_factor
+        Speed factor per ``severity`` value (default
+        :data:`DEFAULT_SEVERITY_SPEED_FACTOR`); 0 closes the road.  Polygons
+        without a severity (or with one not listed) close the road.
+    depth_threshold_m
+        Raster hazards: close edges where any sampled value exceeds this.
+        Default: each hazard's own ``depth_threshold_m``, else 0.3 m.
+    sample_step_m
+        Distance between raster samples along an edge (every edge gets at
+        least its two ends and its midpoint).
+
+    Returns
+    -------
+    HazardEdges
+
+    Raises
+    ------
+    HazardError
+        A raster cannot be read, or a factor is outside 0–1.
+    """
+    factors = dict(DEFAULT_SEVERITY_SPEED_FACTOR if severity_speed_factor is None else severity_speed_factor)
+    bad = {k: v for k, v in factors.items() if not 0.0 <= float(v) <= 1.0}
+    if bad:
+        raise HazardError(f"severity speed factors must be between 0 and 1, got {bad}",
+                          hint="use 0 to close roads and e.g. 0.5 to halve the speed")
+    base = network.edge_cost(weight)
+    m = network.n_edges
+    factor = np.ones(m)
+    reason = np.full(m, "", dtype=object)
+    geoms = None
+    for hz in hazards:
+        if hz.polygons is not None and len(hz.polygons):
+            if geoms is None:
+                geoms = network.edge_geometries()
+            _apply_polygons(network, geoms, hz, factors, factor, reason)
+        elif hz.is_raster:
+            if geoms is None:
+                geoms = network.edge_geometries()
+            thr = depth_threshold_m if depth_threshold_m is not None else hz.depth_threshold_m
+            thr = DEFAULT_DEPTH_THRESHOLD_M if thr is None else float(thr)
+            _apply_raster(network, geoms, hz, thr, sample_step_m, factor, reason)
+    closed = factor <= 0.0
+    if weight in ("length", "length_m", "distance"):
+        cost = np.where(closed, np.inf, base)
+    else:
+        with np.errstate(divide="ignore"):
+            cost = np.where(closed, np.inf, base / np.where(closed, 1.0, factor))
+    log.info("hazards %s: %d edges closed, %d slowed", [h.name for h in hazards], int(closed.sum()),
+             int(((factor < 1) & ~closed).sum()))
+    return HazardEdges(cost, closed, factor, reason, weight)
+
+
+def _note(reason: np.ndarray, idx: np.ndarray, text: np.ndarray | str) -> None:
+    if len(idx) == 0:
+        return
+    old = reason[idx]
+    new = np.broadcast_to(np.asarray(text, dtype=object), idx.shape)
+    reason[idx] = np.where(old == "", new, old + "; " + new)
+
+
+def _apply_polygons(network: RoadNetwork, geoms: np.ndarray, hz: HazardSource, factors: Mapping[str, float],
+                    factor: np.ndarray, reason: np.ndarray) -> None:
+    polys = hz.polygons
+    if polys.crs is not None and CRS.from_user_input(polys.crs) != network.crs:
+        polys = polys.to_crs(network.crs)
+    pg = polys.geometry.values
+    sev = polys["severity"].to_numpy(dtype=object) if "severity" in polys.columns else np.full(len(polys), None)
+    sev = np.array([s if isinstance(s, str) and s else None for s in sev], dtype=object)
+    poly_factor = np.array([float(factors.get(s, 0.0)) if s is not None else 0.0 for s in sev])
+    tree = shapely.STRtree(geoms)
+    pi, ei = tree.query(pg, predicate="intersects")
+    if len(ei) == 0:
+        return
+    f = np.ones(len(factor))
+    np.minimum.at(f, ei, poly_factor[pi])
+    hit = np.unique(ei)
+    # the worst polygon per edge names the reason
+    order = np.lexsort((poly_factor[pi], ei))
+    first = np.r_[True, ei[order][1:] != ei[order][:-1]]
+    worst_poly = pi[order][first]
+    labels = np.array([f"{hz.name}: severity {s}" if s is not None else f"{hz.name}: inside footprint"
+                       for s in sev], dtype=object)
+    np.minimum(factor, f, out=factor)
+    _note(reason, hit, labels[worst_poly])
+
+
+def _edge_samples(geoms: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sample points at most *step_m* apart along every edge: (edge index per sample, (k, 2) coordinates).
+
+    The edges are densified (``shapely.segmentize``) and their vertices taken,
+    so every vertex and both ends are samples; edges shorter than *step_m*
+    also get their midpoint (``shapely.line_interpolate_point``).
+    """
+    dense = shapely.segmentize(geoms, step_m)
+    xy, edge = shapely.get_coordinates(dense, return_index=True)
+    mids = shapely.get_coordinates(shapely.line_interpolate_point(geoms, 0.5, normalized=True))
+    return np.r_[edge, np.arange(len(geoms))], np.vstack([xy, mids])
+
+
+def sample_raster(path: str, xy: np.ndarray, xy_crs: CRS) -> np.ndarray:
+    """Values of band 1 of a raster at coordinates *xy* (in *xy_crs*); NaN off the raster or at nodata.
+
+    The window covering the points is read once and indexed with numpy.
+    """
+    import rasterio
+    from rasterio.windows import Window
+
+    try:
+        ds = rasterio.open(path)
+    except Exception as exc:  # rasterio raises RasterioIOError and others
+        raise LayerReadError(f"{path}: cannot open raster ({exc})", hint="is it a GeoTIFF?") from exc
+    with ds:
+        out = np.full(len(xy), np.nan)
+        if len(xy) == 0:
+            return out
+        x, y = xy[:, 0], xy[:, 1]
+        if ds.crs is not None and CRS.from_user_input(ds.crs) != xy_crs:
+            x, y = Transformer.from_crs(xy_crs, CRS.from_user_input(ds.crs), always_xy=True).transform(x, y)
+        inv = ~ds.transform
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        col_f = inv.a * x + inv.b * y + inv.c
+        row_f = inv.d * x + inv.e * y + inv.f
+        row = np.floor(row_f).astype(np.int64)
+        col = np.floor(col_f).astype(np.int64)
+        inside = (row >= 0) & (row < ds.height) & (col >= 0) & (col < ds.width)
+        if not inside.any():
+            return out
+        r0, r1 = row[inside].min(), row[inside].max() + 1
+        c0, c1 = col[inside].min(), col[inside].max() + 1
+        band = ds.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), masked=True)
+        vals = band[row[inside] - r0, col[inside] - c0]
+        out[inside] = np.ma.filled(vals.astype(np.float64), np.nan)
+    return out
+
+
+def _edges_on_raster(geoms: np.ndarray, hz: HazardSource, crs: CRS) -> np.ndarray:
+    """Edges whose extent meets the raster's extent (the others cannot be flooded by it)."""
+    import rasterio
+    from rasterio.warp import transform_bounds
+
+    try:
+        with rasterio.open(hz.raster_path) as ds:
+            b = ds.bounds
+            rcrs = ds.crs
+    except Exception as exc:
+        raise LayerReadError(f"{hz.raster_path}: cannot open raster ({exc})", hint="is it a GeoTIFF?") from exc
+    if rcrs is not None and CRS.from_user_input(rcrs) != crs:
+        b = transform_bounds(rcrs, crs, *b)
+    return shapely.STRtree(geoms).query(shapely.box(*b), predicate="intersects")
+
+
+def _apply_raster(network: RoadNetwork, geoms: np.ndarray, hz: HazardSource, threshold_m: float, step_m: float,
+                  factor: np.ndarray, reason: np.ndarray) -> None:
+    cand = _edges_on_raster(geoms, hz, network.crs)
+    if len(cand) == 0:
+        return
+    sub, xy = _edge_samples(geoms[cand], step_m)
+    edge = cand[sub]
+    vals = sample_raster(str(hz.raster_path), xy, network.crs)
+    vals = np.where(np.isfinite(vals), vals, -np.inf)
+    worst = np.full(len(factor), -np.inf)
+    np.maximum.at(worst, edge, vals)
+    hit = np.flatnonzero(worst > threshold_m)
+    factor[hit] = 0.0
+    labels = np.array([f"{hz.name}: depth {w:.2f} m > {threshold_m:g} m" for w in worst[hit]], dtype=object)
+    _note(reason, hit, labels)
+
+
+def shelters_in_hazard(shelters: gpd.GeoDataFrame, hazards: Sequence[HazardSource], *,
+                       wet_depth_m: float = 0.0) -> pd.DataFrame:
+    """Which shelters lie inside a hazard (and so must not be used for it).
+
+    A shelter is inside a polygon hazard when its point intersects a
+    footprint (any severity), and inside a raster hazard when the value at
+    its point exceeds *wet_depth_m* (default 0: any water).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like *shelters*: ``in_hazard`` (bool) and ``hazard_names``
+        (comma-separated names of the hazards it is inside, ``""`` if none).
+    """
+    names: list[list[str]] = [[] for _ in range(len(shelters))]
+    pts = shelters.geometry.values
+    crs = CRS.from_user_input(shelters.crs)
+    for hz in hazards:
+        if hz.polygons is not None and len(hz.polygons):
+            polys = hz.polygons if CRS.from_user_input(hz.polygons.crs) == crs else hz.polygons.to_crs(crs)
+            tree = shapely.STRtree(polys.geometry.values)
+            si, _ = tree.query(pts, predicate="intersects")
+            hit = np.unique(si)
+        elif hz.is_raster:
+            vals = sample_raster(str(hz.raster_path), shapely.get_coordinates(pts), crs)
+            hit = np.flatnonzero(np.isfinite(vals) & (vals > wet_depth_m))
+        else:
+            continue
+        for i in hit.tolist():
+            names[i].append(hz.name)
+    return pd.DataFrame({"in_hazard": [bool(n) for n in names], "hazard_names": [", ".join(n) for n in names]},
+                        index=shelters.index)
+
+
+def hazard_footprint(hazards: Sequence[HazardSource], crs: CRS, *, depth_threshold_m: float | None = None,
+                     max_cells: int = 4_000_000) -> gpd.GeoDataFrame:
+    """The hazards' footprints as polygons (rasters: cells above the threshold, polygonised).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``hazard`` (source name), ``kind``, ``severity`` (None for rasters), geometry in *crs*.
+    """
+    frames = []
+    for hz in hazards:
+        if hz.polygons is not None and len(hz.polygons):
+            p = hz.polygons.to_crs(crs)
+            sev = p["severity"] if "severity" in p.columns else pd.Series([None] * len(p), index=p.index)
+            frames.append(gpd.GeoDataFrame({"hazard": hz.name, "kind": hz.kind, "severity": sev.to_numpy(object)},
+                                           geometry=p.geometry.values, crs=crs))
+        elif hz.is_raster:
+            import rasterio
+            from rasterio.features import shapes
+
+            thr = depth_threshold_m if depth_threshold_m is not None else hz.depth_threshold_m
+            thr = DEFAULT_DEPTH_THRESHOLD_M if thr is None else float(thr)
+            with rasterio.open(hz.raster_path) as ds:
+                if ds.width * ds.height > max_cells:
+                    log.info("%s: raster too large to draw as a footprint (%d cells)", hz.name, ds.width * ds.height)
+                    continue
+                band = ds.read(1, masked=True)
+                wet = np.ma.filled(band > thr, False).astype(np.uint8)
+                geoms = [shapely.geometry.shape(g) for g, v in shapes(wet, mask=wet.astype(bool), transform=ds.transform)
+                         if v == 1]
+                rcrs = ds.crs
+            if geoms:
+                g = gpd.GeoDataFrame({"hazard": [hz.name], "kind": [hz.kind], "severity": [None]},
+                                     geometry=[shapely.union_all(geoms)], crs=rcrs)
+                frames.append(g.to_crs(crs))
+    if not frames:
+        return gpd.GeoDataFrame({"hazard": [], "kind": [], "severity": []}, geometry=[], crs=crs)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs)

@@ -1,0 +1,75 @@
+"""``safegeo evacuate``: outputs, hazard selection and clean errors."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from click.testing import CliRunner
+from conftest import UTM47, X0, Y0, grid_roads, write_study
+
+from safegeo.cli import cli
+
+LAYERS = {"assignments", "routes", "unreachable", "critical_roads", "edge_load", "shelters"}
+
+
+def _study(tmp_path):
+    """The tiny grid town with a flood polygon over the west shelter (S1) and a severity-low strip."""
+    roads = grid_roads()
+    villages = gpd.GeoDataFrame({"village_id": ["V1", "V2"], "population": [100, 250]},
+                                geometry=[shapely.Point(X0 + 5, Y0 + 5), shapely.Point(X0 + 295, Y0 + 290)], crs=UTM47)
+    shelters = gpd.GeoDataFrame({"shelter_id": ["S1", "S2"], "capacity": [200, 200], "kind": ["shelter", "hospital"],
+                                 "contact": ["081-000-0000", "082-000-0000"]},
+                                geometry=[shapely.Point(X0 + 100, Y0 + 100), shapely.Point(X0 + 300, Y0 + 300)], crs=UTM47)
+    flood = gpd.GeoDataFrame({"hazard_id": ["F1"], "kind": ["flood"], "severity": ["high"]},
+                             geometry=[shapely.box(X0 + 80, Y0 + 80, X0 + 120, Y0 + 120)], crs=UTM47)
+    toml = write_study(tmp_path, {"roads": roads, "villages": villages, "shelters": shelters, "flood": flood})
+    text = toml.read_text().replace('flood = { path = "layers.gpkg", layer = "flood" }',
+                                    'hazards = [{ path = "layers.gpkg", layer = "flood", kind = "flood", name = "river" }]')
+    toml.write_text(text)
+    return toml
+
+
+def test_evacuate_writes_every_output(tmp_path):
+    toml = _study(tmp_path)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["evacuate", str(toml), "--out", str(out), "--no-tiles"])
+    assert r.exit_code == 0, r.output
+    assert {p.name for p in out.iterdir()} >= {"evacuation.gpkg", "summary.csv", "evacuation.html"}
+    assert set(pyogrio.list_layers(out / "evacuation.gpkg")[:, 0]) == LAYERS
+    sh = pyogrio.read_dataframe(out / "evacuation.gpkg", layer="shelters").set_index("shelter_id")
+    # the flood covers S1: everyone goes to S2, whose 200 places leave 150 people over
+    assert not sh.loc["S1", "eligible"] and sh.loc["S1", "excluded_reason"] == "inside hazard river"
+    a = pyogrio.read_dataframe(out / "evacuation.gpkg", layer="assignments")
+    assert a.loc[a["status"] == "assigned", "population"].sum() == 200
+    assert a.loc[a["status"] == "overflow", "population"].sum() == 150
+    assert "overflow 150" in r.output and "river" in r.output
+    summ = pd.read_csv(out / "summary.csv")
+    assert summ["overflow"].sum() == 150
+
+
+def test_hazard_selection_by_name_kind_or_none(tmp_path):
+    toml = _study(tmp_path)
+    runner = CliRunner()
+    for args, s1_eligible in ((["--hazard", "river"], False), (["--hazard", "flood"], False),
+                              (["--hazard", "none"], True), (["--no-hazard"], True)):
+        out = tmp_path / ("o" + "_".join(args).replace("-", ""))
+        r = runner.invoke(cli, ["evacuate", str(toml), "--out", str(out), "--no-tiles", "--no-capacity", *args])
+        assert r.exit_code == 0, r.output
+        sh = pyogrio.read_dataframe(out / "evacuation.gpkg", layer="shelters").set_index("shelter_id")
+        assert bool(sh.loc["S1", "eligible"]) is s1_eligible, args
+
+
+def test_errors_are_clean(tmp_path):
+    toml = _study(tmp_path)
+    runner = CliRunner()
+    r = runner.invoke(cli, ["evacuate", str(toml), "--out", str(tmp_path / "x"), "--hazard", "quake"])
+    assert r.exit_code == 1 and "no hazard named 'quake'" in r.output and "Traceback" not in r.output
+    r = runner.invoke(cli, ["evacuate", str(toml), "--out", str(tmp_path / "x"), "--hazard", "river", "--no-hazard"])
+    assert r.exit_code == 2 and "contradict" in r.output
+    r = runner.invoke(cli, ["evacuate", str(toml), "--out", str(tmp_path / "x"), "--weight", "speed"])
+    assert r.exit_code == 2
+    r = runner.invoke(cli, ["evacuate", str(toml), "--out", str(tmp_path / "x"), "--max-minutes", "0"])
+    assert r.exit_code == 2
+    assert not (tmp_path / "x" / "evacuation.gpkg").exists()
