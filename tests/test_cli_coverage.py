@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -12,11 +11,6 @@ from click.testing import CliRunner
 
 from conftest import UTM47, X0, Y0, grid_roads, write_study
 from safegeo.cli import cli
-
-try:
-    from tests.browser import MapBrowser, chromium_path
-except ImportError:  # pragma: no cover - depends on pytest's import mode
-    from browser import MapBrowser, chromium_path
 
 
 def _study(tmp_path, *, with_sos: bool = True):
@@ -112,13 +106,13 @@ def test_user_mistakes_exit_cleanly(tmp_path):
     assert not (tmp_path / "o" / "coverage.gpkg").exists()
 
 
-@pytest.mark.skipif(chromium_path() is None, reason="no Chromium")
-def test_map_opens_offline_and_draws_every_layer(tmp_path):
+@pytest.mark.browser
+def test_map_opens_offline_and_draws_every_layer(tmp_path, browser):
     toml = _study(tmp_path)
     out = tmp_path / "out"
     r = CliRunner().invoke(cli, ["coverage", str(toml), "--propose", "2", "--out", str(out), "--no-tiles", "--lang", "th"])
     assert r.exit_code == 0, r.output
-    with MapBrowser() as browser, browser.open(out / "coverage.html") as page:
+    with browser.open(out / "coverage.html") as page:
         assert not page.page_errors and not page.console_errors and not page.dialogs
         assert page.blocked_requests == []
         stats = page.stats

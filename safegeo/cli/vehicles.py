@@ -1,0 +1,375 @@
+"""Vehicle commands: ``safegeo vehicles ...`` (the registry), ``safegeo dispatch``, ``safegeo response``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from safegeo.cli.options import check_new_file, lang_opt, out_dir_opt, overwrite_opt, public_opt, study_arg
+from safegeo.schema import VEHICLE_CAPABILITIES, VEHICLE_STATUSES, VEHICLE_TYPES
+
+DB_ENV = "SAFEGEO_DB"
+
+
+def _parse_at(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        lon, lat = (float(v) for v in value.replace(" ", "").split(","))
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not LON,LAT (e.g. 101.82,6.42)", ctx=ctx, param=param) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise click.BadParameter(f"'{value}' is out of range: longitude first, then latitude (e.g. 101.82,6.42)",
+                                 ctx=ctx, param=param)
+    return lon, lat
+
+
+def _parse_caps(ctx: click.Context, param: click.Parameter, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    if not value:
+        return None if param.name == "capabilities" else ()
+    items = sorted({c.strip().lower() for v in value for c in v.split(",") if c.strip()})
+    bad = [c for c in items if c not in VEHICLE_CAPABILITIES]
+    if bad:
+        raise click.BadParameter(f"unknown capability {', '.join(bad)}; choose from {', '.join(VEHICLE_CAPABILITIES)}",
+                                 ctx=ctx, param=param)
+    return tuple(items)
+
+
+def _db_opt(default: str | None):
+    return click.option(
+        "--db", "db", envvar=DB_ENV, default=default, show_default=default is not None, metavar="PATH_OR_URL",
+        help=f"Vehicle registry: an SQLite file or an SQLAlchemy URL (env {DB_ENV}).",
+    )
+
+
+type_choice = click.Choice(VEHICLE_TYPES)
+status_choice = click.Choice(VEHICLE_STATUSES)
+fmt_opt = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+                       show_default=True, help="Output format (stdout).")
+
+
+def _registry(ctx: click.Context, *, create: bool = False):
+    from safegeo.registry import Registry
+
+    return Registry(ctx.obj["db"], create=create)
+
+
+def _echo_frame(df: Any, fmt: str) -> None:
+    import pandas as pd
+
+    df = pd.DataFrame(df.drop(columns="geometry") if "geometry" in df.columns else df)
+    if fmt == "json":
+        click.echo(df.to_json(orient="records", force_ascii=False, indent=2))
+    elif fmt == "csv":
+        click.echo(df.to_csv(index=False), nl=False)
+    elif df.empty:
+        click.echo("(none)")
+    else:
+        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200,
+                               "display.max_colwidth", 40):
+            click.echo(df.to_string(index=False, na_rep=""))
+
+
+# ---------------------------------------------------------------------------------------------
+# safegeo vehicles ...
+# ---------------------------------------------------------------------------------------------
+@click.group()
+@_db_opt("safegeo_vehicles.db")
+@click.option("--by", "by", envvar="SAFEGEO_USER", default=None, help="Who makes the change (kept in the history).")
+@click.pass_context
+def vehicles(ctx: click.Context, db: str, by: str | None) -> None:
+    """The emergency-vehicle registry (an SQLite file by default, any SQLAlchemy URL).
+
+    Examples:
+
+        safegeo vehicles --db fleet.db add KT-1234 --type ambulance --at 101.82,6.42 --agency "Narathiwat Hospital"
+
+        safegeo vehicles --db fleet.db update KT-1234 --status maintenance
+
+        safegeo vehicles --db fleet.db list --type ambulance --format csv
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
+    ctx.obj["by"] = by
+
+
+@vehicles.command()
+@click.argument("vehicle_id")
+@click.option("--type", "vtype", type=type_choice, required=True, help="Vehicle type.")
+@click.option("--at", "at", callback=_parse_at, required=True, metavar="LON,LAT", help="Base location (degrees).")
+@click.option("--agency", help="Agency operating it.")
+@click.option("--status", type=status_choice, default="available", show_default=True)
+@click.option("--capacity", type=click.IntRange(min=0), help="People it can carry.")
+@click.option("--capability", "capabilities", multiple=True, callback=_parse_caps,
+              help=f"Capability ({', '.join(VEHICLE_CAPABILITIES)}); repeat or comma-separate.")
+@click.option("--contact", help="Contact (sensitive: left out of public outputs).")
+@click.option("--notes")
+@click.pass_context
+def add(ctx: click.Context, vehicle_id: str, vtype: str, at: tuple[float, float], agency: str | None, status: str,
+        capacity: int | None, capabilities: tuple[str, ...] | None, contact: str | None, notes: str | None) -> None:
+    """Register a new vehicle."""
+    with _registry(ctx, create=True) as reg:
+        rec = reg.add(vehicle_id, type=vtype, lon=at[0], lat=at[1], agency=agency, status=status, capacity=capacity,
+                      capabilities=capabilities or (), contact=contact, notes=notes, by=ctx.obj["by"])
+    click.echo(f"added {rec['vehicle_id']} ({rec['type']}, {rec['status']})")
+
+
+@vehicles.command()
+@click.argument("vehicle_id")
+@click.option("--type", "vtype", type=type_choice)
+@click.option("--at", "at", callback=_parse_at, metavar="LON,LAT", help="New base location.")
+@click.option("--agency")
+@click.option("--status", type=status_choice)
+@click.option("--capacity", type=click.IntRange(min=0))
+@click.option("--capability", "capabilities", multiple=True, callback=_parse_caps,
+              help="Replace the capabilities (repeat or comma-separate).")
+@click.option("--no-capabilities", is_flag=True, help="Clear the capabilities.")
+@click.option("--contact")
+@click.option("--notes")
+@click.pass_context
+def update(ctx: click.Context, vehicle_id: str, vtype: str | None, at: tuple[float, float] | None,
+           agency: str | None, status: str | None, capacity: int | None, capabilities: tuple[str, ...] | None,
+           no_capabilities: bool, contact: str | None, notes: str | None) -> None:
+    """Change fields of a vehicle (each change is kept in the history)."""
+    changes: dict[str, Any] = {k: v for k, v in {"type": vtype, "agency": agency, "status": status,
+                                                 "capacity": capacity, "contact": contact,
+                                                 "notes": notes}.items() if v is not None}
+    if at is not None:
+        changes["lon"], changes["lat"] = at
+    if capabilities is not None:
+        changes["capabilities"] = capabilities
+    if no_capabilities:
+        changes["capabilities"] = ()
+    if not changes:
+        raise click.UsageError("nothing to change; give at least one option such as --status maintenance")
+    with _registry(ctx) as reg:
+        before = reg.get(vehicle_id)
+        after = reg.update(vehicle_id, by=ctx.obj["by"], **changes)
+    changed = [k for k in after if k not in ("updated_at", "updated_by") and before.get(k) != after.get(k)]
+    click.echo(f"updated {vehicle_id}: {', '.join(changed) if changed else 'no change'}")
+
+
+@vehicles.command()
+@click.argument("vehicle_id")
+@click.pass_context
+def remove(ctx: click.Context, vehicle_id: str) -> None:
+    """Remove a vehicle (its history is kept)."""
+    with _registry(ctx) as reg:
+        reg.remove(vehicle_id, by=ctx.obj["by"])
+    click.echo(f"removed {vehicle_id}")
+
+
+@vehicles.command(name="list")
+@click.option("--type", "vtype", type=type_choice, multiple=True, help="Only these types (repeatable).")
+@click.option("--status", type=status_choice, multiple=True, help="Only these statuses (repeatable).")
+@click.option("--agency", help="Agency contains this text.")
+@click.option("--district", help="Based in this district (code or name); needs --study.")
+@click.option("--study", "study_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Study file, to add and filter by district.")
+@fmt_opt
+@public_opt
+@click.pass_context
+def list_(ctx: click.Context, vtype: tuple[str, ...], status: tuple[str, ...], agency: str | None,
+          district: str | None, study_path: Path | None, fmt: str, public: bool) -> None:
+    """List vehicles, filtered by type, status, agency or district."""
+    study = None
+    if study_path is not None:
+        from safegeo.study import load_study
+
+        study = load_study(study_path)
+    elif district:
+        raise click.UsageError("--district needs --study STUDY.toml (the districts come from the study area)")
+    with _registry(ctx) as reg:
+        gdf = reg.vehicles(type=vtype or None, status=status or None, agency=agency, district=district, study=study,
+                           public=public)
+    df = gdf.assign(lon=gdf.geometry.x.round(6), lat=gdf.geometry.y.round(6))
+    if fmt == "table":
+        df = df.drop(columns=[c for c in ("updated_by", "notes") if c in df.columns])
+    _echo_frame(df, fmt)
+
+
+@vehicles.command()
+@click.argument("vehicle_id")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@public_opt
+@click.pass_context
+def show(ctx: click.Context, vehicle_id: str, as_json: bool, public: bool) -> None:
+    """Show one vehicle."""
+    with _registry(ctx) as reg:
+        rec = reg.get(vehicle_id, public=public)
+    if as_json:
+        click.echo(json.dumps(rec, ensure_ascii=False, indent=2))
+    else:
+        width = max(len(k) for k in rec)
+        for k, v in rec.items():
+            click.echo(f"{k:<{width}}  {'' if v is None else v}")
+
+
+@vehicles.command(name="import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--layer", help="Layer name in a multi-layer file (GeoPackage).")
+@click.option("--study", "study_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Refuse bases outside this study area.")
+@click.option("--update", "upsert", is_flag=True, help="Update vehicles already registered instead of refusing them.")
+@click.pass_context
+def import_(ctx: click.Context, path: Path, layer: str | None, study_path: Path | None, upsert: bool) -> None:
+    """Import vehicles from CSV (lon/lat columns), GeoJSON or GeoPackage: every row or none.
+
+    Each row needs vehicle_id, type and a location; status, agency, capacity,
+    capabilities (comma-separated), contact and notes are optional.  Every
+    bad row is listed and nothing is imported when any row is bad.
+    """
+    study = None
+    if study_path is not None:
+        from safegeo.study import load_study
+
+        study = load_study(study_path)
+    with _registry(ctx, create=True) as reg:
+        result = reg.import_file(path, layer=layer, study=study, update=upsert, by=ctx.obj["by"])
+    click.echo(result.format())
+
+
+@vehicles.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@public_opt
+@overwrite_opt
+@click.pass_context
+def export(ctx: click.Context, out: Path, public: bool, overwrite: bool) -> None:
+    """Write the fleet to OUT (.gpkg, .geojson or .csv) for QGIS or a spreadsheet."""
+    check_new_file(out, overwrite)
+    with _registry(ctx) as reg:
+        reg.export(out, public=public)
+    click.echo(f"wrote {out}")
+
+
+@vehicles.command()
+@click.argument("vehicle_id", required=False)
+@click.option("--limit", type=click.IntRange(min=1), help="Only the last N changes.")
+@fmt_opt
+@click.pass_context
+def history(ctx: click.Context, vehicle_id: str | None, limit: int | None, fmt: str) -> None:
+    """Show the change history (of one vehicle, or all)."""
+    with _registry(ctx) as reg:
+        df = reg.history(vehicle_id, limit=limit)
+    _echo_frame(df, fmt)
+
+
+@vehicles.command()
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@overwrite_opt
+@click.pass_context
+def backup(ctx: click.Context, dest: Path, overwrite: bool) -> None:
+    """Copy the registry to DEST safely, even while others write (SQLite backup API)."""
+    check_new_file(dest, overwrite)
+    with _registry(ctx) as reg:
+        reg.backup(dest)
+    click.echo(f"backed up to {dest}")
+
+
+# ---------------------------------------------------------------------------------------------
+# dispatch and response
+# ---------------------------------------------------------------------------------------------
+def _fleet(db: str | None, study: Any):
+    """The fleet from the registry, or the study's vehicles layer when no registry is named."""
+    if db:
+        from safegeo.registry import Registry
+
+        with Registry(db, create=False) as reg:
+            return reg.vehicles()
+    if study.has("vehicles"):
+        return study.layers["vehicles"]
+    raise click.UsageError(f"no vehicle registry: give --db (or set {DB_ENV}), or add a vehicles layer to the study")
+
+
+@click.command()
+@study_arg
+@_db_opt(None)
+@click.option("--at", "at", callback=_parse_at, required=True, metavar="LON,LAT", help="Incident location.")
+@click.option("--type", "vtype", type=type_choice, help="Only this vehicle type (rescue boats only when asked).")
+@click.option("--need", multiple=True, callback=_parse_caps,
+              help=f"Required capability ({', '.join(VEHICLE_CAPABILITIES)}); repeat or comma-separate.")
+@click.option("--n", "n", type=click.IntRange(min=1), default=3, show_default=True, help="How many vehicles.")
+@click.option("--hazard", help="Avoid roads closed by this hazard (name or kind from the study file).")
+@click.option("--json", "as_json", is_flag=True, help="Print the proposals as JSON.")
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Write an HTML map (a .html file or a folder).")
+@lang_opt
+@public_opt
+def dispatch(study: Path, db: str | None, at: tuple[float, float], vtype: str | None, need: tuple[str, ...],
+             n: int, hazard: str | None, as_json: bool, out: Path | None, lang: str, public: bool) -> None:
+    """Propose the N available vehicles that reach an incident first by road.
+
+    Travel time runs from each base to the incident on the road network.
+    Vehicles not available or lacking a needed capability are left out.
+    Without --db the study's vehicles layer is used.  Example:
+
+        safegeo dispatch study.toml --db fleet.db --at 101.82,6.42 --type ambulance --n 3
+    """
+    from safegeo.dispatch import dispatch_for_study, dispatch_map
+    from safegeo.study import load_study
+
+    s = load_study(study)
+    fleet = _fleet(db, s)
+    result = dispatch_for_study(s, fleet, at, n=n, vehicle_type=vtype, need=need, hazard=hazard)
+    if as_json:
+        click.echo(json.dumps(result.to_records(public=public), ensure_ascii=False, indent=2))
+    else:
+        table = result.table.drop(columns=["base_lon", "base_lat", "status"], errors="ignore")
+        if len(table):
+            table = table.assign(eta_min=table["eta_min"].round(1), eta_s=table["eta_s"].round(0),
+                                 distance_m=table["distance_m"].round(0), base_snap_m=table["base_snap_m"].round(0))
+        _echo_frame(table, "table")
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    if out is not None:
+        path = out if out.suffix.lower() in (".html", ".htm") else out / "dispatch.html"
+        dispatch_map(result, fleet=fleet, study=s, lang=lang, public=public).save(path)
+        click.echo(f"map: {path}", err=as_json)
+
+
+@click.command()
+@study_arg
+@_db_opt(None)
+@out_dir_opt
+@click.option("--type", "vtypes", type=type_choice, multiple=True, help="Vehicle types (default: all in the fleet).")
+@click.option("--hazard", help="Avoid roads closed by this hazard.")
+@lang_opt
+@public_opt
+def response(study: Path, db: str | None, out: Path, vtypes: tuple[str, ...], hazard: str | None, lang: str,
+             public: bool) -> None:
+    """Response-time coverage: time from the nearest available base of each type to every village.
+
+    Writes response.gpkg, response_summary.csv and response.html into --out,
+    and prints the villages beyond each type's target per district.  Without
+    --db the study's vehicles layer is used.  Example:
+
+        safegeo response study.toml --db fleet.db --out out/response
+    """
+    from safegeo.response import response_for_study, write_response
+    from safegeo.study import load_study
+
+    s = load_study(study)
+    fleet = _fleet(db, s)
+    result = response_for_study(s, fleet, vehicle_types=vtypes or None, hazard=hazard)
+    paths = write_response(result, out, network=s.network("drive"), study=s, lang=lang, public=public)
+    tot = result.summary[result.summary["district_id"] == "all"]
+    for row in tot.itertuples():
+        share = "n/a" if row.share_population_within_target != row.share_population_within_target else \
+            f"{row.share_population_within_target:.0%}"
+        click.echo(f"{row.vehicle_type:<13} target {row.target_min:g} min: {row.villages - row.within_target} of "
+                   f"{row.villages} villages not reached in time; {share} of people reached in time")
+        per = result.summary[(result.summary["vehicle_type"] == row.vehicle_type)
+                             & (result.summary["district_id"] != "all")
+                             & (result.summary["within_target"] < result.summary["villages"])]
+        for d in per.itertuples():
+            click.echo(f"    {d.district}: {d.villages - d.within_target} village(s)")
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    for p in paths:
+        click.echo(f"wrote {p}")
+
+
+ALL = [vehicles, dispatch, response]
+

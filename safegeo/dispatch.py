@@ -1,0 +1,578 @@
+"""Nearest-available dispatch: which vehicles reach an incident first by road.
+
+Travel time is directed: from a vehicle's base *to* the incident.  One search
+on the reversed road graph, started at the incident, gives every base's time
+to it; the search is bounded (``scipy.sparse.csgraph.dijkstra(limit=...)``)
+and its limit grows until *n* eligible vehicles are inside it, so a query on a
+million-node network only explores the neighbourhood of the incident.  Every
+node inside the limit is settled exactly, so the *n* vehicles found are the
+*n* nearest.
+
+Eligibility
+-----------
+* ``status == "available"`` (a vehicle in maintenance, dispatched or out of
+  service is never proposed);
+* the asked type, and every needed capability (``high_clearance``, ``4x4``,
+  ``boat``);
+* rescue boats (``type == "rescue_boat"``) only when asked for, by type or
+  by ``need=("boat",)``;
+* a base within *max_snap_m* of a road.
+
+Hazards close or slow roads (:func:`safegeo.hazards.hazard_edge_costs`).
+Vehicles that are or carry a boat (type ``rescue_boat`` or capability
+``boat``) are not stopped by *water* hazards (flood, storm surge): a flooded
+road is water they can cross.  They are routed on the unhazarded network, a
+simplification that takes boat speed as road speed.
+
+Examples
+--------
+>>> from safegeo.dispatch import Dispatcher                           # doctest: +SKIP
+>>> d = Dispatcher(study.network(), registry.vehicles())              # doctest: +SKIP
+>>> d.dispatch((101.82, 6.42), n=3, vehicle_type="ambulance").table   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from scipy.sparse.csgraph import dijkstra
+
+from safegeo._errors import SnapError
+from safegeo._i18n import t
+from safegeo.network import CsrGraph, RoadNetwork
+from safegeo.registry import VehicleDataError, parse_capabilities
+from safegeo.schema import VEHICLE_CAPABILITIES, VEHICLE_TYPES
+
+if TYPE_CHECKING:
+    from safegeo.maps import SafegeoMap
+    from safegeo.study import StudyArea
+
+log = logging.getLogger(__name__)
+
+#: Hazard kinds that are water: boats cross the roads they close.
+WATER_HAZARDS = frozenset({"flood", "storm_surge", "tsunami", "flash_flood"})
+#: Column order of :attr:`DispatchResult.table`.
+RESULT_COLUMNS = ("rank", "vehicle_id", "type", "agency", "status", "capabilities", "eta_s", "eta_min",
+                  "distance_m", "base_snap_m", "base_lon", "base_lat")
+
+
+def is_boat(types: np.ndarray, capabilities: Sequence[tuple[str, ...]]) -> np.ndarray:
+    """Vehicles that are or carry a boat."""
+    return (np.asarray(types) == "rescue_boat") | np.array(["boat" in c for c in capabilities], dtype=bool)
+
+
+@dataclass
+class DispatchResult:
+    """The vehicles proposed for one incident, nearest first.
+
+    Attributes
+    ----------
+    proposals
+        GeoDataFrame (network CRS), one row per proposed vehicle: ``rank``,
+        ``vehicle_id``, ``type``, ``agency``, ``status``, ``capabilities``,
+        ``eta_s`` (network travel time base → incident), ``eta_min``,
+        ``distance_m`` (length of that fastest route), ``base_snap_m``,
+        ``base_lon``/``base_lat``, ``contact`` when the fleet had it, and the
+        route as geometry (base → incident).
+    incident
+        One point (network CRS) with ``node`` and ``snap_m``.
+    excluded
+        ``vehicle_id``, ``reason``: every vehicle of the fleet not proposed
+        and why (not available, wrong type, lacks a capability, boat not
+        asked for, base off the road network, unreachable, farther than the
+        *n* nearest).
+    notes
+        Plain-language remarks (fewer than *n* found, hazard in force, ...).
+    """
+
+    proposals: gpd.GeoDataFrame
+    incident: gpd.GeoDataFrame
+    excluded: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    hazard: str | None = None
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The proposals without geometry (for printing)."""
+        cols = [c for c in RESULT_COLUMNS if c in self.proposals.columns]
+        return pd.DataFrame(self.proposals[cols]).reset_index(drop=True)
+
+    def to_records(self, *, public: bool = False) -> list[dict[str, Any]]:
+        """Proposals as JSON-ready dicts (``vehicle_id``, ``type``, ``eta_s``, ``distance_m``, ...)."""
+        cols = list(RESULT_COLUMNS) + (["contact"] if "contact" in self.proposals.columns and not public else [])
+        out = []
+        for rec in pd.DataFrame(self.proposals[[c for c in cols if c in self.proposals.columns]]).to_dict("records"):
+            clean = {}
+            for k, v in rec.items():
+                if isinstance(v, (np.integer,)):
+                    v = int(v)
+                elif isinstance(v, (np.floating, float)):
+                    v = None if not np.isfinite(v) else round(float(v), 3 if k.endswith(("_s", "_m", "_min")) else 7)
+                elif v is pd.NA:
+                    v = None
+                clean[k] = v
+            out.append(clean)
+        return out
+
+
+class Dispatcher:
+    """A fleet snapped to a road network, ready to answer dispatch queries fast.
+
+    Building it snaps the bases and builds the reversed CSR graph once;
+    :meth:`dispatch` then runs a bounded search per incident.
+
+    Parameters
+    ----------
+    network
+        The (drive) road network.
+    vehicles
+        Vehicle points in any CRS with ``vehicle_id``, ``type``, ``status``
+        and optional ``agency``, ``capabilities``, ``contact``, ... (the
+        registry's :meth:`~safegeo.registry.Registry.vehicles` or a study's
+        ``vehicles`` layer).
+    edge_cost_s
+        Per-edge travel time with hazards (``inf`` closes a road), from
+        :func:`safegeo.hazards.hazard_edge_costs`; default free-flow time.
+    boat_edge_cost_s
+        Per-edge time for vehicles that are or carry a boat; default
+        *edge_cost_s* (pass ``network.time_s`` when the hazard is water).
+    max_snap_m
+        Bases and incidents farther than this from a road are not routed.
+    hazard
+        Name of the hazard in force (for notes and maps).
+
+    Raises
+    ------
+    VehicleDataError
+        The vehicle table lacks ``vehicle_id`` or ``type``.
+    """
+
+    def __init__(
+        self,
+        network: RoadNetwork,
+        vehicles: gpd.GeoDataFrame,
+        *,
+        edge_cost_s: np.ndarray | None = None,
+        boat_edge_cost_s: np.ndarray | None = None,
+        max_snap_m: float = 500.0,
+        hazard: str | None = None,
+    ) -> None:
+        missing = [c for c in ("vehicle_id", "type") if c not in vehicles.columns]
+        if missing:
+            raise VehicleDataError(f"the vehicle table has no {', '.join(missing)} column",
+                                   hint="use the registry's vehicles or a study 'vehicles' layer")
+        if vehicles.crs is None:
+            from safegeo._errors import CRSError
+
+            raise CRSError("vehicles: the layer has no CRS", hint="vehicle bases are lon/lat: set EPSG:4326")
+        self.network = network
+        self.max_snap_m = float(max_snap_m)
+        self.hazard = hazard
+        v = vehicles.to_crs(network.crs).reset_index(drop=True)
+        if "status" not in v.columns:
+            v["status"] = "available"
+        v["status"] = v["status"].fillna("available").astype(str)
+        v["type"] = v["type"].astype(str)
+        caps = [parse_capabilities(c) for c in (v["capabilities"] if "capabilities" in v.columns
+                                                else [None] * len(v))]
+        self._caps = caps
+        v["capabilities"] = [",".join(c) for c in caps]
+        xy = shapely.get_coordinates(v.geometry.values) if len(v) else np.zeros((0, 2))
+        snap = network.snap(xy, max_snap_m=self.max_snap_m)
+        v["node"] = snap.node
+        v["base_snap_m"] = snap.snap_m
+        if len(v):
+            lonlat = v.geometry.to_crs(4326)
+            v["base_lon"], v["base_lat"] = lonlat.x.round(7).to_numpy(), lonlat.y.round(7).to_numpy()
+        else:
+            v["base_lon"], v["base_lat"] = np.zeros(0), np.zeros(0)
+        self.vehicles = v
+        self._node = snap.node
+        self._xy = xy
+        self._on_net = snap.ok
+        self._ratios: list[float] = []  # observed network seconds per straight-line metre
+        self._boat = is_boat(v["type"].to_numpy(), caps)
+        self._cost = {"road": edge_cost_s, "boat": boat_edge_cost_s if boat_edge_cost_s is not None else edge_cost_s}
+        self._csr: dict[str, CsrGraph] = {}
+        self._to_net = Transformer.from_crs(CRS.from_epsg(4326), network.crs, always_xy=True)
+        # fastest possible speed: a lower bound on time from straight-line distance
+        t = network.time_s
+        with np.errstate(divide="ignore", invalid="ignore"):
+            speeds = np.where(t > 0, network.length_m / t, 0.0)
+        self._vmax_mps = float(speeds.max()) if len(speeds) else 30.0
+
+    def csr(self, kind: str) -> CsrGraph:
+        """The reversed graph for ``"road"`` or ``"boat"`` costs (built once)."""
+        if kind not in self._csr:
+            cost = self._cost[kind]
+            if cost is None:
+                self._csr[kind] = self.network.csr("time", reverse=True)
+            elif kind == "boat" and self._cost["road"] is cost and "road" in self._csr:
+                self._csr[kind] = self._csr["road"]
+            else:
+                self._csr[kind] = self.network.csr(np.asarray(cost, dtype=float), reverse=True)
+        return self._csr[kind]
+
+    def eligible(self, *, vehicle_type: str | None = None, need: Iterable[str] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """Mask of eligible vehicles and, for the others, why not (``""`` when eligible)."""
+        need = tuple(parse_capabilities(list(need)))
+        bad_need = [c for c in need if c not in VEHICLE_CAPABILITIES]
+        if bad_need:
+            raise VehicleDataError(f"unknown capability {', '.join(bad_need)}",
+                                   hint=f"choose from {', '.join(VEHICLE_CAPABILITIES)}")
+        if vehicle_type is not None and vehicle_type not in VEHICLE_TYPES:
+            raise VehicleDataError(f"unknown vehicle type '{vehicle_type}'", hint=f"one of {', '.join(VEHICLE_TYPES)}")
+        v = self.vehicles
+        n = len(v)
+        reason = np.full(n, "", dtype=object)
+
+        def mark(mask: np.ndarray, text: Any) -> None:
+            sel = mask & (reason == "")
+            reason[sel] = text[sel] if isinstance(text, np.ndarray) else text
+
+        status = v["status"].to_numpy(str) if n else np.zeros(0, str)
+        mark(status != "available", np.char.add("status ", status.astype(str)) if n else "")
+        types = v["type"].to_numpy(str) if n else np.zeros(0, str)
+        if vehicle_type is not None:
+            mark(types != vehicle_type, np.char.add("type ", types.astype(str)) if n else "")
+        boats_asked = vehicle_type == "rescue_boat" or "boat" in need
+        if not boats_asked:
+            mark(types == "rescue_boat", "rescue boat (only proposed when a boat is asked for)")
+        for cap in need:
+            has = np.array([cap in c or (cap == "boat" and t == "rescue_boat") for c, t in zip(self._caps, types)],
+                           dtype=bool)
+            mark(~has, f"lacks {cap}")
+        mark(~self._on_net, f"base more than {self.max_snap_m:g} m from a road")
+        return reason == "", reason
+
+    def dispatch(
+        self,
+        at: tuple[float, float] | shapely.Point,
+        *,
+        n: int = 3,
+        vehicle_type: str | None = None,
+        need: Iterable[str] = (),
+        at_crs: Any = "EPSG:4326",
+        routes: bool = True,
+    ) -> DispatchResult:
+        """Propose the *n* eligible vehicles with the shortest travel time to an incident.
+
+        Parameters
+        ----------
+        at
+            Incident location: ``(lon, lat)`` or a point, in *at_crs*.
+        n
+            How many vehicles to propose.
+        vehicle_type
+            Only this type (default: any type except rescue boats).
+        need
+            Capabilities every proposed vehicle must have.
+        at_crs
+            CRS of *at* (default longitude/latitude).
+        routes
+            Build route geometries (default); without, geometry is the base point.
+
+        Returns
+        -------
+        DispatchResult
+
+        Raises
+        ------
+        SnapError
+            The incident is farther than *max_snap_m* from any road.
+        VehicleDataError
+            Unknown type or capability.
+        """
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        ax, ay = (at.x, at.y) if isinstance(at, shapely.Point) else (float(at[0]), float(at[1]))
+        if CRS.from_user_input(at_crs) == CRS.from_epsg(4326):
+            x, y = self._to_net.transform(ax, ay)
+        else:
+            x, y = Transformer.from_crs(CRS.from_user_input(at_crs), self.network.crs, always_xy=True).transform(ax, ay)
+        snap = self.network.snap(np.array([[x, y]]), max_snap_m=self.max_snap_m)
+        if not snap.ok[0]:
+            raise SnapError(f"the incident at {ax:.6f}, {ay:.6f} is more than {self.max_snap_m:g} m from the nearest "
+                            "road of the network",
+                            hint="check the coordinates are lon,lat inside the study area")
+        inc = int(snap.node[0])
+        ok, reason = self.eligible(vehicle_type=vehicle_type, need=need)
+        eta = np.full(len(self.vehicles), np.inf)
+        preds: dict[str, np.ndarray] = {}
+        notes: list[str] = []
+        unreachable = np.zeros(len(self.vehicles), bool)
+        for kind, mask in (("road", ok & ~self._boat), ("boat", ok & self._boat)):
+            idx = np.flatnonzero(mask)
+            if len(idx) == 0:
+                continue
+            dist, pred, complete = self._bounded_search(kind, inc, idx, n, (x, y))
+            eta[idx] = dist[self._node[idx]]
+            preds[kind] = pred
+            if complete:  # the whole reachable network was searched: what is not reached cannot reach
+                unreachable[idx] = ~np.isfinite(eta[idx])
+        reason[unreachable] = "cannot reach the incident" + (" (roads closed by the hazard)" if self.hazard else "")
+        order = np.flatnonzero(ok & np.isfinite(eta))
+        order = order[np.lexsort((self.vehicles["vehicle_id"].to_numpy(str)[order], eta[order]))]
+        chosen = order[:n]
+        # eligible but not chosen: farther than the n nearest (some beyond where the bounded search stopped)
+        reason[ok & ~unreachable & (reason == "")] = f"not among the {n} nearest"
+        reason[chosen] = ""
+
+        props = self.vehicles.iloc[chosen].copy()
+        props.insert(0, "rank", np.arange(1, len(chosen) + 1))
+        props["eta_s"] = eta[chosen]
+        props["eta_min"] = eta[chosen] / 60.0
+        dist_m = np.zeros(len(chosen))
+        geoms = np.empty(len(chosen), dtype=object)
+        for k, i in enumerate(chosen):
+            kind = "boat" if self._boat[i] else "road"
+            edges = self._path_edges(kind, preds[kind], int(self._node[i]), inc)
+            dist_m[k] = float(self.network.length_m[edges].sum())
+            if routes:
+                geoms[k] = _join_lines(self.network.edge_geometries(edges), self.network.x[inc], self.network.y[inc])
+            else:
+                geoms[k] = props.geometry.iat[k]
+        props["distance_m"] = dist_m
+        props = gpd.GeoDataFrame(props.drop(columns="geometry"), geometry=list(geoms), crs=self.network.crs)
+        keep = [c for c in RESULT_COLUMNS if c in props.columns]
+        extra = [c for c in props.columns if c not in keep and c not in ("geometry", "node")]
+        props = props[keep + extra + ["geometry"]].reset_index(drop=True)
+
+        if len(chosen) < n:
+            what = f"{vehicle_type} " if vehicle_type else ""
+            notes.append(f"only {len(chosen)} available {what}vehicle(s) can reach the incident (asked for {n})")
+            if self.hazard and not any(self._boat[chosen]) and vehicle_type != "rescue_boat":
+                notes.append("roads are closed by the hazard; ask for a boat with --type rescue_boat or --need boat")
+        if self.hazard:
+            notes.append(f"hazard in force: {self.hazard}")
+        incident = gpd.GeoDataFrame({"node": [inc], "snap_m": [float(snap.snap_m[0])], "lon": [ax], "lat": [ay]},
+                                    geometry=[shapely.Point(x, y)], crs=self.network.crs)
+        excl = pd.DataFrame({"vehicle_id": self.vehicles["vehicle_id"].to_numpy()[reason != ""],
+                             "reason": reason[reason != ""]})
+        return DispatchResult(props, incident, excl.reset_index(drop=True), notes, self.hazard)
+
+    # -- kernel ----------------------------------------------------------------------------------
+    def _bounded_search(self, kind: str, source: int, cand: np.ndarray, n: int,
+                        xy: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Dijkstra from *source* on the reversed graph, limit grown until *n* of *cand* are settled.
+
+        Returns the distances, predecessors and whether the search covered
+        everything reachable (so an unreached candidate cannot reach at all).
+        """
+        csr = self.csr(kind)
+        nodes = self._node[cand]
+        k = min(n, len(cand)) - 1
+        crow = np.hypot(self._xy[cand, 0] - xy[0], self._xy[cand, 1] - xy[1])
+        crow_k = float(np.partition(crow, k)[k])
+        # first limit: the k-th straight-line distance at the network's observed seconds per metre
+        # (at top speed it would be a lower bound; real trips take 2-3x that)
+        if self._ratios:
+            sec_per_m = 1.2 * float(np.quantile(self._ratios, 0.9))
+        else:
+            sec_per_m = 3.0 / max(self._vmax_mps, 1e-6)
+        limit = max(60.0, crow_k * sec_per_m)
+        seen = -1
+        while True:
+            dist, pred = dijkstra(csr.matrix, directed=True, indices=source, return_predecessors=True, limit=limit)
+            times = dist[nodes]
+            found = int(np.count_nonzero(np.isfinite(times)))
+            if not np.isfinite(limit):
+                complete = True
+                break
+            if found >= n:
+                complete = found == len(cand)
+                break
+            settled = int(np.count_nonzero(np.isfinite(dist)))
+            if settled == seen:  # the search did not grow: everything reachable is settled
+                complete = True
+                break
+            seen = settled
+            limit = limit * 2.0 if limit < 86_400.0 * 7 else np.inf
+        if found and crow_k > 0:
+            t_k = float(np.sort(times[np.isfinite(times)])[min(k, found - 1)])
+            self._ratios = [*self._ratios[-49:], t_k / max(crow_k, 1.0)]
+        log.debug("dispatch search (%s): limit %.0f s, %d of %d candidates reached", kind, limit, found, len(cand))
+        return dist, pred, complete
+
+    def _path_edges(self, kind: str, pred: np.ndarray, start: int, target: int) -> np.ndarray:
+        """Edge rows of the route start → target from a reversed-search predecessor tree."""
+        nodes = [start]
+        cur = start
+        while cur != target:
+            cur = int(pred[cur])
+            if cur < 0:
+                raise RuntimeError("broken predecessor chain")  # pragma: no cover
+            nodes.append(cur)
+        a = np.asarray(nodes[:-1], dtype=np.int64)
+        b = np.asarray(nodes[1:], dtype=np.int64)
+        # forward edge a -> b is the reversed CSR entry b -> a
+        return _row_lookup(self.csr(kind), b, a)
+
+
+def _row_lookup(csr: CsrGraph, tail: np.ndarray, head: np.ndarray) -> np.ndarray:
+    """Edge rows of CSR entries tail → head, searching only the rows of *tail* (cheap for short paths)."""
+    m = csr.matrix
+    if len(tail) == 0:
+        return np.zeros(0, dtype=np.int64)
+    start = m.indptr[tail].astype(np.int64)
+    length = m.indptr[tail + 1].astype(np.int64) - start
+    owner = np.repeat(np.arange(len(tail)), length)
+    pos = np.repeat(start, length) + (np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length))
+    hit = m.indices[pos] == head[owner]
+    out = np.full(len(tail), -1, dtype=np.int64)
+    out[owner[hit]] = csr.edge_of[pos[hit]]
+    return out
+
+
+def _join_lines(lines: np.ndarray, x: float, y: float) -> shapely.LineString:
+    """One LineString from consecutive edge geometries (a point-length line when empty)."""
+    if len(lines) == 0:
+        return shapely.LineString([(x, y), (x, y)])
+    coords = shapely.get_coordinates(lines)
+    keep = np.ones(len(coords), bool)
+    keep[1:] = np.any(coords[1:] != coords[:-1], axis=1)
+    coords = coords[keep]
+    if len(coords) == 1:
+        coords = np.vstack([coords, coords])
+    return shapely.LineString(coords)
+
+
+def hazard_costs_for_study(study: StudyArea, network: RoadNetwork, hazard: str | None) -> tuple[
+        np.ndarray | None, np.ndarray | None]:
+    """(road cost, boat cost) per edge for the named hazard; ``(None, None)`` without one."""
+    if not hazard:
+        return None, None
+    from safegeo.hazards import hazard_edge_costs
+
+    sources = study.hazard(hazard)
+    ev = study.params.get("evacuation", {})
+    he = hazard_edge_costs(network, sources, weight="time",
+                           severity_speed_factor=ev.get("severity_speed_factor"),
+                           depth_threshold_m=None)
+    log.info("hazard %s: %s", hazard, he.summary())
+    water = all(str(s.kind).lower() in WATER_HAZARDS for s in sources)
+    return he.cost, (network.time_s if water else he.cost)
+
+
+def dispatch_for_study(
+    study: StudyArea,
+    vehicles: gpd.GeoDataFrame,
+    at: tuple[float, float],
+    *,
+    n: int = 3,
+    vehicle_type: str | None = None,
+    need: Iterable[str] = (),
+    hazard: str | None = None,
+) -> DispatchResult:
+    """Dispatch on a study area's drive network, with a named hazard's road closures.
+
+    Parameters
+    ----------
+    study
+        The study area (its drive network is used).
+    vehicles
+        The fleet (e.g. ``Registry.vehicles()``).
+    at
+        Incident ``(lon, lat)``.
+    n, vehicle_type, need
+        As for :meth:`Dispatcher.dispatch`.
+    hazard
+        A hazard entry name or kind from the study file; its closed roads are
+        avoided (boats cross water hazards).
+
+    Returns
+    -------
+    DispatchResult
+    """
+    net = study.network("drive")
+    cost, boat_cost = hazard_costs_for_study(study, net, hazard)
+    max_snap_m = float(study.params.get("network", {}).get("max_snap_m", 500.0))
+    d = Dispatcher(net, vehicles, edge_cost_s=cost, boat_edge_cost_s=boat_cost, max_snap_m=max_snap_m,
+                   hazard=hazard)
+    return d.dispatch(at, n=n, vehicle_type=vehicle_type, need=need)
+
+
+#: Colours of vehicle types on maps.
+TYPE_COLOURS = {"ambulance": "#d62728", "fire_engine": "#ff7f0e", "rescue_truck": "#1f77b4",
+                "rescue_boat": "#17becf", "water_tanker": "#9467bd", "pickup_4x4": "#8c564b", "other": "#7f7f7f"}
+
+
+#: Map label keys (in :mod:`safegeo._i18n`) of the dispatch map.
+_LABEL_KEYS = {"title": "dispatch_title", "routes": "dispatch_routes", "proposed": "proposed_vehicles",
+               "fleet": "other_vehicles", "incident": "incident"}
+
+
+def _label(key: str, lang: str) -> str:
+    return t(_LABEL_KEYS[key], lang)
+
+
+def dispatch_map(
+    result: DispatchResult,
+    *,
+    fleet: gpd.GeoDataFrame | None = None,
+    study: StudyArea | None = None,
+    lang: str = "en",
+    public: bool = False,
+    title: str | None = None,
+    tiles: bool = True,
+) -> SafegeoMap:
+    """A map of one dispatch: the incident, the proposed vehicles' routes and bases, the rest of the fleet.
+
+    Parameters
+    ----------
+    result
+        From :meth:`Dispatcher.dispatch` or :func:`dispatch_for_study`.
+    fleet
+        All vehicles, drawn grey under the proposals.
+    study
+        Adds districts and the hazard footprint when the dispatch had one.
+    lang, public, title, tiles
+        As for :class:`~safegeo.maps.SafegeoMap`; *public* drops contacts.
+    """
+    from safegeo.maps import SafegeoMap
+
+    synthetic = bool(getattr(study, "synthetic", False))
+    focus = pd.concat([result.proposals.geometry, result.incident.geometry.buffer(1000)])
+    m = SafegeoMap(title=title or _label("title", lang), lang=lang, public=public, synthetic=synthetic, tiles=tiles,
+                   bounds=gpd.GeoSeries(focus.to_numpy(), crs=result.incident.crs))
+    if study is not None and study.has("districts"):
+        d = study.layers["districts"]
+        m.add_polygons(d, name="districts", color="#555555", fill_opacity=0.03,
+                       tooltip=[c for c in ("name_en", "name_th") if c in d.columns])
+    if study is not None and result.hazard:
+        from safegeo.hazards import hazard_footprint
+
+        fp = hazard_footprint(study.hazard(result.hazard), study.crs)
+        if len(fp):
+            m.add_polygons(fp, name="hazards", color="#1f78b4", fill_opacity=0.35, tooltip=["hazard", "kind"])
+    if fleet is not None and len(fleet):
+        f = fleet[~fleet["vehicle_id"].isin(result.proposals["vehicle_id"])]
+        if len(f):
+            m.add_points(f, name=_label("fleet", lang), color_column="type", categories=TYPE_COLOURS, radius=4,
+                         tooltip=[c for c in ("vehicle_id", "type", "status", "agency") if c in f.columns],
+                         popup=[c for c in ("vehicle_id", "type", "status", "agency", "capabilities", "contact")
+                                if c in f.columns])
+    if len(result.proposals):
+        routes = result.proposals.assign(eta_min=result.proposals["eta_min"].round(1),
+                                         distance_m=result.proposals["distance_m"].round(0))
+        m.add_lines(routes, name=_label("routes", lang), color_column="rank",
+                    cmap=["#1a9850", "#fee08b", "#d73027"], weight=4,
+                    tooltip=["rank", "vehicle_id", "eta_min", "distance_m"])
+        bases = gpd.GeoDataFrame(
+            pd.DataFrame(routes.drop(columns="geometry")),
+            geometry=gpd.points_from_xy(routes["base_lon"], routes["base_lat"]), crs="EPSG:4326")
+        cols = [c for c in ("rank", "vehicle_id", "type", "agency", "eta_min", "distance_m", "contact")
+                if c in bases.columns]
+        m.add_points(bases, name=_label("proposed", lang), color_column="type", categories=TYPE_COLOURS, radius=8,
+                     tooltip=cols, popup=cols)
+    inc = result.incident.assign(snap_m=result.incident["snap_m"].round(1))
+    m.add_points(inc, name=_label("incident", lang), color="#000000", radius=9, tooltip=["lon", "lat", "snap_m"])
+    return m

@@ -1,0 +1,1112 @@
+"""The emergency-vehicle registry: a real database of the fleet, with history.
+
+A :class:`Registry` wraps one SQLAlchemy engine.  By default it is an SQLite
+file (WAL journal, foreign keys on, a busy timeout so concurrent writers wait
+instead of failing); any SQLAlchemy URL (``postgresql+psycopg://...``) works
+too.  The schema carries a version number and is brought up to date by the
+ordered :data:`MIGRATIONS` when a registry is opened.
+
+Tables
+------
+``vehicles``
+    One row per vehicle: ``vehicle_id`` (unique, e.g. the plate), ``type``
+    (:data:`~safegeo.schema.VEHICLE_TYPES`), ``agency``, base ``lon``/``lat``
+    (EPSG:4326), ``status`` (:data:`~safegeo.schema.VEHICLE_STATUSES`),
+    ``capacity``, ``capabilities`` (comma-separated
+    :data:`~safegeo.schema.VEHICLE_CAPABILITIES`), ``contact`` (sensitive),
+    ``notes``, ``updated_at``, ``updated_by``.
+``vehicle_history``
+    Every change: ``vehicle_id``, ``action`` (add, update, remove), ``field``,
+    ``old_value``, ``new_value``, ``changed_at`` and ``changed_by``.  An add
+    or a removal is one row holding the whole record as JSON; an update is one
+    row per changed field.  History has no foreign key to ``vehicles`` on
+    purpose: it outlives removed vehicles.
+``schema_version``
+    The migrations applied.
+
+Reliability
+-----------
+Every write runs in one transaction.  On SQLite it starts with
+``BEGIN IMMEDIATE``, so the write lock is taken before anything is read: two
+processes updating the same vehicle are serialised and neither update is lost
+(the second waits up to the busy timeout).  An import is all rows or none: a
+process killed half-way leaves the database as it was (SQLite rolls the
+unfinished transaction back on the next open).  A damaged or foreign file is
+reported as :class:`~safegeo.RegistryError`, not a traceback.
+
+Import rules
+------------
+:meth:`Registry.import_file` *adds* vehicles: an id already in the registry is
+an error unless ``update=True`` (``--update`` on the command line), which
+upserts: new ids are added, existing ones get the values of the columns
+present in the file (empty cells keep the stored value).  Every row is
+validated first (unknown type / status / capability, missing or out-of-range
+coordinates, a base outside the study area when a study is given, an id
+repeated in the file or already registered, missing required fields) and all
+problems are reported together; nothing is written if any row is bad.
+
+Examples
+--------
+>>> reg = Registry("fleet.db")                                     # doctest: +SKIP
+>>> reg.add("KT-1234", type="ambulance", lon=101.82, lat=6.42,     # doctest: +SKIP
+...         agency="Narathiwat Hospital")
+>>> reg.update("KT-1234", status="maintenance", by="somchai")     # doctest: +SKIP
+>>> reg.vehicles(type="ambulance")                                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from safegeo._errors import Problem, RegistryError
+from safegeo.schema import SENSITIVE_COLUMNS, VEHICLE_CAPABILITIES, VEHICLE_STATUSES, VEHICLE_TYPES
+
+if TYPE_CHECKING:
+    from safegeo.study import StudyArea
+
+log = logging.getLogger(__name__)
+
+#: Registry used when none is named (``--db`` / ``SAFEGEO_DB``).
+DEFAULT_DB = "safegeo_vehicles.db"
+#: Seconds a writer waits for another writer's lock before giving up.
+BUSY_TIMEOUT_S = 30.0
+
+#: Columns of a vehicle record, in display order.
+FIELDS = ("vehicle_id", "type", "agency", "lon", "lat", "status", "capacity", "capabilities", "contact",
+          "notes", "updated_at", "updated_by")
+#: Fields a caller may set (``add`` / ``update`` / import columns).
+EDITABLE = ("type", "agency", "lon", "lat", "status", "capacity", "capabilities", "contact", "notes")
+
+_X_NAMES = ("lon", "longitude", "lng", "long", "x")
+_Y_NAMES = ("lat", "latitude", "y")
+
+
+class VehicleDataError(RegistryError, ValueError):
+    """Vehicle values or an import file were refused; ``problems`` lists every finding."""
+
+    def __init__(self, message: str, *, problems: list[Problem] | None = None, hint: str | None = None) -> None:
+        self.problems = list(problems or [])
+        super().__init__(message, hint=hint)
+
+
+class VehicleNotFoundError(RegistryError, LookupError):
+    """No vehicle with the given id is registered."""
+
+
+# ---------------------------------------------------------------------------------------------
+# schema and migrations
+# ---------------------------------------------------------------------------------------------
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version", metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("applied_at", sa.Text, nullable=False),
+)
+vehicles_table = sa.Table(
+    "vehicles", metadata,
+    sa.Column("vehicle_id", sa.Text, primary_key=True),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("agency", sa.Text),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("capacity", sa.Integer),
+    sa.Column("capabilities", sa.Text, nullable=False),
+    sa.Column("contact", sa.Text),
+    sa.Column("notes", sa.Text),
+    sa.Column("updated_at", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.Text),
+)
+history_table = sa.Table(
+    "vehicle_history", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("vehicle_id", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("field", sa.Text),
+    sa.Column("old_value", sa.Text),
+    sa.Column("new_value", sa.Text),
+    sa.Column("changed_at", sa.Text, nullable=False),
+    sa.Column("changed_by", sa.Text),
+)
+
+
+def _m1_tables(conn: Connection) -> None:
+    # frozen DDL of schema version 1 (later versions change tables in their own migration)
+    m = sa.MetaData()
+    sa.Table(
+        "vehicles", m,
+        sa.Column("vehicle_id", sa.Text, primary_key=True),
+        sa.Column("type", sa.Text, nullable=False),
+        sa.Column("agency", sa.Text),
+        sa.Column("lon", sa.Float, nullable=False),
+        sa.Column("lat", sa.Float, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("capacity", sa.Integer),
+        sa.Column("capabilities", sa.Text, nullable=False),
+        sa.Column("contact", sa.Text),
+        sa.Column("notes", sa.Text),
+        sa.Column("updated_at", sa.Text, nullable=False),
+        sa.Column("updated_by", sa.Text),
+    )
+    sa.Table(
+        "vehicle_history", m,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("vehicle_id", sa.Text, nullable=False),
+        sa.Column("action", sa.Text, nullable=False),
+        sa.Column("field", sa.Text),
+        sa.Column("old_value", sa.Text),
+        sa.Column("new_value", sa.Text),
+        sa.Column("changed_at", sa.Text, nullable=False),
+        sa.Column("changed_by", sa.Text),
+    )
+    m.create_all(conn)
+
+
+def _m2_indexes(conn: Connection) -> None:
+    conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_vehicles_type_status ON vehicles (type, status)"))
+    conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_history_vehicle ON vehicle_history (vehicle_id, id)"))
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: applied in order, each once, inside the opening transaction."""
+
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+#: Ordered schema migrations; the registry's version is the last one applied.
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "vehicles and vehicle_history tables", _m1_tables),
+    Migration(2, "indexes on vehicle type/status and history vehicle_id", _m2_indexes),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+# ---------------------------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class ImportResult:
+    """What an import changed: ids added, updated (``update=True``) and left unchanged."""
+
+    source: str
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.added) + len(self.updated) + len(self.unchanged)
+
+    def format(self) -> str:
+        return (f"{self.source}: {self.n_rows} row(s); added {len(self.added)}, updated {len(self.updated)}, "
+                f"unchanged {len(self.unchanged)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def db_url(db: str | os.PathLike) -> str:
+    """SQLAlchemy URL for *db*: a URL is kept, a path becomes ``sqlite:///path``."""
+    s = os.fspath(db)
+    if "://" in s:
+        return s
+    return "sqlite:///" + str(Path(s).expanduser())
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def _text(value: Any) -> str | None:
+    if _is_missing(value):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def parse_capabilities(value: Any) -> tuple[str, ...]:
+    """Capabilities as a sorted tuple from ``"4x4, boat"``, a list, or empty."""
+    if _is_missing(value):
+        return ()
+    if isinstance(value, str):
+        items = value.replace(";", ",").split(",")
+    else:
+        items = list(value)
+    return tuple(sorted({str(i).strip().lower() for i in items if str(i).strip()}))
+
+
+def _check_values(values: Mapping[str, Any], *, require: bool) -> tuple[dict[str, Any], list[str]]:
+    """Normalise vehicle values; return (clean values, problems).
+
+    With *require*, ``type`` and both coordinates must be present (a new
+    vehicle); otherwise only the keys given are checked (an update).
+    """
+    clean: dict[str, Any] = {}
+    errors: list[str] = []
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        errors.append(f"unknown field(s) {', '.join(sorted(unknown))}; fields are {', '.join(EDITABLE)}")
+    if "type" in values or require:
+        vtype = _text(values.get("type"))
+        if vtype is None:
+            errors.append("type is missing (one of " + ", ".join(VEHICLE_TYPES) + ")")
+        elif vtype.lower() not in VEHICLE_TYPES:
+            errors.append(f"unknown type '{vtype}' (one of {', '.join(VEHICLE_TYPES)})")
+        else:
+            clean["type"] = vtype.lower()
+    if "status" in values:
+        st = _text(values.get("status"))
+        if st is None:
+            if not require:
+                errors.append("status is empty (one of " + ", ".join(VEHICLE_STATUSES) + ")")
+        elif st.lower() not in VEHICLE_STATUSES:
+            errors.append(f"unknown status '{st}' (one of {', '.join(VEHICLE_STATUSES)})")
+        else:
+            clean["status"] = st.lower()
+    if "lon" in values or "lat" in values or require:
+        lon, lat = values.get("lon"), values.get("lat")
+        if _is_missing(lon) or _is_missing(lat):
+            errors.append("coordinates are missing (lon and lat of the base)")
+        else:
+            try:
+                lonf, latf = float(lon), float(lat)
+            except (TypeError, ValueError):
+                errors.append(f"coordinates '{lon}', '{lat}' are not numbers")
+            else:
+                if not (math.isfinite(lonf) and math.isfinite(latf)):
+                    errors.append("coordinates are not finite numbers")
+                elif not (-180 <= lonf <= 180 and -90 <= latf <= 90):
+                    swap = " (lon and lat swapped?)" if -180 <= latf <= 180 and -90 <= lonf <= 90 else ""
+                    errors.append(f"coordinates {lonf:g}, {latf:g} are out of range: lon must be within "
+                                  f"-180..180 and lat within -90..90{swap}")
+                else:
+                    clean["lon"], clean["lat"] = round(lonf, 7), round(latf, 7)
+    if "capacity" in values:
+        cap = values.get("capacity")
+        if _is_missing(cap):
+            clean["capacity"] = None
+        else:
+            try:
+                capf = float(cap)
+            except (TypeError, ValueError):
+                capf = math.nan
+            if not math.isfinite(capf) or capf < 0 or not capf.is_integer():
+                errors.append(f"capacity '{cap}' is not a whole number >= 0")
+            else:
+                clean["capacity"] = int(capf)
+    if "capabilities" in values:
+        caps = parse_capabilities(values.get("capabilities"))
+        bad = [c for c in caps if c not in VEHICLE_CAPABILITIES]
+        if bad:
+            errors.append(f"unknown capabilit{'y' if len(bad) == 1 else 'ies'} {', '.join(bad)} "
+                          f"(choose from {', '.join(VEHICLE_CAPABILITIES)})")
+        else:
+            clean["capabilities"] = ",".join(caps)
+    for key in ("agency", "contact", "notes"):
+        if key in values:
+            clean[key] = _text(values.get(key))
+    return clean, errors
+
+
+def _fmt_value(key: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if key == "location":
+        return f"{value[0]:.7f},{value[1]:.7f}"
+    return str(value)
+
+
+def _rows_problem(source: str, rows: list[int], message: str, fix: str | None = None) -> Problem:
+    return Problem("vehicles", message, "error", source, None, tuple(rows), fix)
+
+
+# ---------------------------------------------------------------------------------------------
+# the registry
+# ---------------------------------------------------------------------------------------------
+class Registry:
+    """An emergency-vehicle registry in a database.
+
+    Parameters
+    ----------
+    db
+        Path of an SQLite file (created when *create*), or any SQLAlchemy URL.
+    create
+        Create the file and schema when missing.  With ``False`` a missing
+        registry is an error (read-only commands use this so a typo in the
+        path does not create an empty registry).
+    busy_timeout_s
+        How long a writer waits for another process's lock (SQLite).
+
+    Raises
+    ------
+    RegistryError
+        The file is not a database, is damaged, is an SQLite database of
+        something else, was made by a newer safegeo, or cannot be created.
+    """
+
+    def __init__(self, db: str | os.PathLike = DEFAULT_DB, *, create: bool = True,
+                 busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
+        self.url = db_url(db)
+        self.is_sqlite = self.url.startswith("sqlite")
+        self.path: Path | None = None
+        if self.is_sqlite:
+            raw = self.url.split(":///", 1)[-1] if ":///" in self.url else ""
+            if raw and raw != ":memory:":
+                self.path = Path(raw)
+                if not self.path.exists() and not create:
+                    raise RegistryError(f"{self.path}: no vehicle registry there",
+                                        hint="check --db (or SAFEGEO_DB), or create one with `safegeo vehicles "
+                                             "add` or `safegeo vehicles import`")
+                if self.path.is_dir():
+                    raise RegistryError(f"{self.path} is a folder, not a registry file",
+                                        hint="give a file name such as fleet.db")
+                if not self.path.parent.exists():
+                    raise RegistryError(f"{self.path}: the folder {self.path.parent} does not exist",
+                                        hint="create the folder first or choose another path")
+        self.engine = self._make_engine(busy_timeout_s)
+        self._open(create)
+
+    def __repr__(self) -> str:
+        return f"Registry({self.where!r}, schema v{self.schema_version})"
+
+    @property
+    def where(self) -> str:
+        """The file path (SQLite) or the URL without password."""
+        if self.path is not None:
+            return str(self.path)
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    # -- engine and transactions -----------------------------------------------------------------
+    def _make_engine(self, busy_timeout_s: float) -> Engine:
+        try:
+            if self.is_sqlite:
+                engine = sa.create_engine(self.url, connect_args={"timeout": busy_timeout_s})
+                timeout_ms = int(busy_timeout_s * 1000)
+
+                @event.listens_for(engine, "connect")
+                def _on_connect(dbapi_conn: sqlite3.Connection, record: Any) -> None:
+                    # let SQLAlchemy (not the sqlite3 module) emit BEGIN, so writes can use BEGIN IMMEDIATE
+                    dbapi_conn.isolation_level = None
+                    cur = dbapi_conn.cursor()
+                    try:
+                        cur.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+                        cur.execute("PRAGMA foreign_keys = ON")
+                        mode = cur.execute("PRAGMA journal_mode").fetchone()
+                        if mode and str(mode[0]).lower() != "wal":
+                            cur.execute("PRAGMA journal_mode = WAL")
+                        cur.execute("PRAGMA synchronous = NORMAL")
+                    finally:
+                        cur.close()
+
+                @event.listens_for(engine, "begin")
+                def _on_begin(conn: Connection) -> None:
+                    write = conn.get_execution_options().get("safegeo_write", False)
+                    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+                return engine
+            return sa.create_engine(self.url, pool_pre_ping=True)
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+            raise RegistryError(f"{self.url}: cannot use this database URL ({exc})",
+                                hint="give a file path (fleet.db) or a URL like postgresql+psycopg://user@host/db "
+                                     "with its driver installed") from exc
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn database-level failures into :class:`RegistryError` with a clear message."""
+        try:
+            yield
+        except RegistryError:
+            raise
+        except (sa.exc.DatabaseError, sqlite3.DatabaseError) as exc:
+            orig = getattr(exc, "orig", exc)
+            text = str(orig).lower()
+            if "not a database" in text or "malformed" in text or "corrupt" in text:
+                raise RegistryError(f"{self.where}: the file is damaged or is not a database ({orig})",
+                                    hint="restore it from a backup (`safegeo vehicles backup` makes one), or "
+                                         "point --db at another file") from None
+            if "locked" in text or "busy" in text:
+                raise RegistryError(f"{self.where}: the database stayed locked by another process ({orig})",
+                                    hint="retry; if it persists, look for a stuck safegeo process") from None
+            if "readonly" in text or "read-only" in text or "unable to open" in text:
+                raise RegistryError(f"{self.where}: cannot write the database ({orig})",
+                                    hint="check the file and folder permissions") from None
+            raise RegistryError(f"{self.where}: database error ({orig})") from None
+        except sa.exc.OperationalError as exc:  # pragma: no cover - non-SQLite connection failures
+            raise RegistryError(f"{self.where}: cannot reach the database ({exc.orig})") from None
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite); commits at the end, rolls back on error."""
+        with self._guard(), self.engine.connect() as conn:
+            conn = conn.execution_options(safegeo_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._guard(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _open(self, create: bool) -> None:
+        with self._guard():
+            with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    check = conn.exec_driver_sql("PRAGMA quick_check").fetchall()
+                    if [tuple(r) for r in check] != [("ok",)]:
+                        detail = "; ".join(str(r[0]) for r in check[:3])
+                        raise RegistryError(f"{self.where}: the database file is damaged ({detail})",
+                                            hint="restore it from a backup made with `safegeo vehicles backup`")
+                conn.rollback()
+            tables = set(sa.inspect(self.engine).get_table_names())
+            if "schema_version" not in tables:
+                if tables:
+                    raise RegistryError(
+                        f"{self.where}: this database is not a safegeo vehicle registry "
+                        f"(it has tables {', '.join(sorted(tables)[:8])} but no schema_version)",
+                        hint="point --db at a registry file or a new file name")
+                if not create:
+                    raise RegistryError(f"{self.where}: the database has no vehicle registry yet",
+                                        hint="create it with `safegeo vehicles add` or `safegeo vehicles import`")
+            with self._write() as conn:
+                metadata.create_all(conn, tables=[schema_version])
+                current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
+                if current > SCHEMA_VERSION:
+                    raise RegistryError(
+                        f"{self.where}: registry schema v{current} is newer than this safegeo knows "
+                        f"(v{SCHEMA_VERSION})",
+                        hint="upgrade safegeo")
+                for mig in MIGRATIONS:
+                    if mig.version > current:
+                        mig.apply(conn)
+                        conn.execute(schema_version.insert().values(version=mig.version, description=mig.description,
+                                                                     applied_at=_now()))
+                        log.info("registry %s: applied migration %d (%s)", self.where, mig.version, mig.description)
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the database (the last migration applied)."""
+        with self._read() as conn:
+            return int(conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- single vehicles -------------------------------------------------------------------------
+    def add(
+        self,
+        vehicle_id: str,
+        *,
+        type: str,
+        lon: float,
+        lat: float,
+        agency: str | None = None,
+        status: str = "available",
+        capacity: int | None = None,
+        capabilities: str | Iterable[str] = (),
+        contact: str | None = None,
+        notes: str | None = None,
+        by: str | None = None,
+    ) -> dict[str, Any]:
+        """Register a new vehicle.
+
+        Parameters
+        ----------
+        vehicle_id
+            Unique id, e.g. the licence plate ``"KT-1234"``.
+        type
+            One of :data:`~safegeo.schema.VEHICLE_TYPES`.
+        lon, lat
+            Base location in degrees (EPSG:4326).
+        agency, status, capacity, capabilities, contact, notes
+            Other fields; *capabilities* is a list or a comma-separated string.
+        by
+            Who made the change (recorded in the history).
+
+        Returns
+        -------
+        dict
+            The stored record.
+
+        Raises
+        ------
+        VehicleDataError
+            A value is invalid, or the id is already registered.
+        """
+        vid = _text(vehicle_id)
+        values = {"type": type, "lon": lon, "lat": lat, "agency": agency, "status": status, "capacity": capacity,
+                  "capabilities": capabilities, "contact": contact, "notes": notes}
+        clean, errors = _check_values(values, require=True)
+        if vid is None:
+            errors.insert(0, "vehicle_id is missing")
+        if errors:
+            raise VehicleDataError(f"vehicle {vid or '?'}: " + "; ".join(errors))
+        with self._write() as conn:
+            if conn.execute(sa.select(vehicles_table.c.vehicle_id).where(vehicles_table.c.vehicle_id == vid)).first():
+                raise VehicleDataError(f"vehicle {vid} is already registered",
+                                       hint=f"change it with `safegeo vehicles update {vid} ...`")
+            record = self._insert(conn, [(vid, clean)], by=by)[0]
+        return record
+
+    def _insert(self, conn: Connection, rows: list[tuple[str, dict[str, Any]]], *, by: str | None) -> list[dict]:
+        now = _now()
+        records = []
+        for vid, clean in rows:
+            rec = {"vehicle_id": vid, "type": clean["type"], "agency": clean.get("agency"), "lon": clean["lon"],
+                   "lat": clean["lat"], "status": clean.get("status") or "available",
+                   "capacity": clean.get("capacity"), "capabilities": clean.get("capabilities", ""),
+                   "contact": clean.get("contact"), "notes": clean.get("notes"), "updated_at": now, "updated_by": by}
+            records.append(rec)
+        if records:
+            conn.execute(vehicles_table.insert(), records)
+            conn.execute(history_table.insert(), [
+                {"vehicle_id": r["vehicle_id"], "action": "add", "field": None, "old_value": None,
+                 "new_value": json.dumps({k: r[k] for k in FIELDS if k not in ("updated_at", "updated_by")},
+                                         ensure_ascii=False),
+                 "changed_at": now, "changed_by": by}
+                for r in records
+            ])
+        return records
+
+    def _apply_update(self, conn: Connection, old: dict[str, Any], clean: dict[str, Any], *,
+                      by: str | None) -> dict[str, Any] | None:
+        """Write the fields of *clean* that differ from *old*; one history row per change."""
+        changes: dict[str, tuple[Any, Any]] = {}
+        for key, new in clean.items():
+            if key in ("lon", "lat"):
+                continue
+            if old.get(key) != new:
+                changes[key] = (old.get(key), new)
+        if "lon" in clean or "lat" in clean:
+            new_loc = (clean.get("lon", old["lon"]), clean.get("lat", old["lat"]))
+            if (round(old["lon"], 7), round(old["lat"], 7)) != new_loc:
+                changes["location"] = ((old["lon"], old["lat"]), new_loc)
+        if not changes:
+            return None
+        now = _now()
+        values: dict[str, Any] = {k: v[1] for k, v in changes.items() if k != "location"}
+        if "location" in changes:
+            values["lon"], values["lat"] = changes["location"][1]
+        values.update(updated_at=now, updated_by=by)
+        conn.execute(vehicles_table.update().where(vehicles_table.c.vehicle_id == old["vehicle_id"]).values(**values))
+        conn.execute(history_table.insert(), [
+            {"vehicle_id": old["vehicle_id"], "action": "update", "field": k, "old_value": _fmt_value(k, o),
+             "new_value": _fmt_value(k, n), "changed_at": now, "changed_by": by}
+            for k, (o, n) in changes.items()
+        ])
+        return {**old, **values}
+
+    def update(self, vehicle_id: str, *, by: str | None = None, **changes: Any) -> dict[str, Any]:
+        """Change fields of a registered vehicle; every changed field goes to the history.
+
+        Parameters
+        ----------
+        vehicle_id
+            The vehicle to change.
+        by
+            Who made the change.
+        **changes
+            Any of ``type, agency, lon, lat, status, capacity, capabilities,
+            contact, notes``; ``None`` clears an optional field.
+
+        Returns
+        -------
+        dict
+            The record after the change.
+
+        Raises
+        ------
+        VehicleNotFoundError
+            No such vehicle.
+        VehicleDataError
+            A value is invalid.
+        """
+        vid = _text(vehicle_id) or ""
+        _, errors = _check_values({k: v for k, v in changes.items() if k not in ("lon", "lat")}, require=False)
+        if errors:
+            raise VehicleDataError(f"vehicle {vid}: " + "; ".join(errors))
+        with self._write() as conn:
+            old = self._get(conn, vid, lock=True)
+            if ("lon" in changes) != ("lat" in changes):  # one coordinate: keep the other
+                changes = {"lon": old["lon"], "lat": old["lat"], **changes}
+            clean, errors = _check_values(changes, require=False)
+            if errors:
+                raise VehicleDataError(f"vehicle {vid}: " + "; ".join(errors))
+            new = self._apply_update(conn, old, clean, by=by)
+        return new or old
+
+    def remove(self, vehicle_id: str, *, by: str | None = None) -> dict[str, Any]:
+        """Delete a vehicle (its history stays); returns the removed record."""
+        vid = _text(vehicle_id) or ""
+        with self._write() as conn:
+            old = self._get(conn, vid, lock=True)
+            conn.execute(vehicles_table.delete().where(vehicles_table.c.vehicle_id == vid))
+            conn.execute(history_table.insert().values(
+                vehicle_id=vid, action="remove", field=None,
+                old_value=json.dumps({k: old[k] for k in FIELDS if k not in ("updated_at", "updated_by")},
+                                     ensure_ascii=False),
+                new_value=None, changed_at=_now(), changed_by=by))
+        return old
+
+    def _get(self, conn: Connection, vid: str, *, lock: bool = False) -> dict[str, Any]:
+        q = sa.select(vehicles_table).where(vehicles_table.c.vehicle_id == vid)
+        if lock:  # row lock on servers (SQLite already holds the write lock from BEGIN IMMEDIATE)
+            q = q.with_for_update()
+        row = conn.execute(q).mappings().first()
+        if row is None:
+            near = conn.execute(sa.select(vehicles_table.c.vehicle_id)
+                                .where(vehicles_table.c.vehicle_id.ilike(f"%{vid[:4]}%")).limit(5)).scalars().all()
+            raise VehicleNotFoundError(f"no vehicle '{vid}' in {self.where}",
+                                       hint=(f"similar ids: {', '.join(near)}" if near else
+                                             "list them with `safegeo vehicles list`"))
+        return dict(row)
+
+    def get(self, vehicle_id: str, *, public: bool = False) -> dict[str, Any]:
+        """The record of one vehicle (without ``contact`` when *public*).
+
+        Raises
+        ------
+        VehicleNotFoundError
+            No such vehicle.
+        """
+        with self._read() as conn:
+            rec = self._get(conn, _text(vehicle_id) or "")
+        if public:
+            rec = {k: v for k, v in rec.items() if k not in SENSITIVE_COLUMNS}
+        return rec
+
+    # -- queries ---------------------------------------------------------------------------------
+    def vehicles(
+        self,
+        *,
+        type: str | Iterable[str] | None = None,
+        status: str | Iterable[str] | None = None,
+        agency: str | None = None,
+        district: str | None = None,
+        study: StudyArea | None = None,
+        public: bool = False,
+    ) -> gpd.GeoDataFrame:
+        """The fleet as points (EPSG:4326), optionally filtered.
+
+        Parameters
+        ----------
+        type, status
+            Keep these types / statuses (one or several).
+        agency
+            Keep vehicles whose agency contains this text (case-insensitive).
+        district
+            Keep vehicles based in this district (``district_id``, English
+            or Thai name); needs *study*.
+        study
+            Adds ``district_id`` and ``district`` columns from its districts.
+        public
+            Leave out sensitive columns (``contact``).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            Columns of :data:`FIELDS` (less ``lon``/``lat``) and point geometry.
+
+        Raises
+        ------
+        VehicleDataError
+            Unknown type/status, unknown district, or *district* without *study*.
+        """
+        q = sa.select(vehicles_table).order_by(vehicles_table.c.vehicle_id)
+        for col, val, allowed in (("type", type, VEHICLE_TYPES), ("status", status, VEHICLE_STATUSES)):
+            if val is None:
+                continue
+            vals = [val] if isinstance(val, str) else list(val)
+            bad = [v for v in vals if v not in allowed]
+            if bad:
+                raise VehicleDataError(f"unknown {col} {', '.join(bad)} (one of {', '.join(allowed)})")
+            q = q.where(vehicles_table.c[col].in_(vals))
+        if agency:
+            q = q.where(sa.func.lower(vehicles_table.c.agency).contains(agency.lower(), autoescape=True))
+        with self._read() as conn:
+            df = pd.DataFrame(conn.execute(q).mappings().all(), columns=list(FIELDS))
+        df["capacity"] = pd.array(df["capacity"].astype("Float64").round(), dtype="Int64")
+        gdf = gpd.GeoDataFrame(df.drop(columns=["lon", "lat"]),
+                               geometry=gpd.points_from_xy(df["lon"].astype(float), df["lat"].astype(float)),
+                               crs="EPSG:4326")
+        if study is not None and study.has("districts"):
+            gdf = _with_district(gdf, study)
+        if district is not None:
+            if study is None or not study.has("districts"):
+                raise VehicleDataError("filtering by district needs a study area with districts",
+                                       hint="add --study STUDY.toml")
+            d = study.layers["districts"]
+            key = district.strip().lower()
+            cols = [c for c in ("district_id", "name_en", "name_th") if c in d.columns]
+            hit = np.zeros(len(d), bool)
+            for c in cols:
+                hit |= d[c].astype(str).str.strip().str.lower().to_numpy() == key
+            if not hit.any():
+                names = ", ".join(d[cols[1] if len(cols) > 1 else cols[0]].astype(str).tolist()[:20])
+                raise VehicleDataError(f"no district '{district}' in the study area", hint=f"districts: {names}")
+            ids = set(d.loc[hit, "district_id"].astype(str))
+            gdf = gdf[gdf["district_id"].isin(ids)]
+        if public:
+            gdf = gdf.drop(columns=[c for c in gdf.columns if c in SENSITIVE_COLUMNS])
+        return gdf.reset_index(drop=True)
+
+    def history(self, vehicle_id: str | None = None, *, limit: int | None = None) -> pd.DataFrame:
+        """Changes, oldest first: ``vehicle_id, action, field, old_value, new_value, changed_at, changed_by``.
+
+        Raises
+        ------
+        VehicleNotFoundError
+            *vehicle_id* has no history (it was never registered).
+        """
+        q = sa.select(history_table).order_by(history_table.c.id)
+        if vehicle_id is not None:
+            q = q.where(history_table.c.vehicle_id == vehicle_id)
+        with self._read() as conn:
+            df = pd.DataFrame(conn.execute(q).mappings().all(), columns=[c.name for c in history_table.columns])
+        if vehicle_id is not None and df.empty:
+            raise VehicleNotFoundError(f"no history for vehicle '{vehicle_id}' in {self.where}",
+                                       hint="list vehicles with `safegeo vehicles list`")
+        if limit is not None:
+            df = df.tail(limit)
+        return df.rename(columns={"id": "change"}).reset_index(drop=True)
+
+    # -- import / export -------------------------------------------------------------------------
+    def import_file(
+        self,
+        path: str | os.PathLike,
+        *,
+        layer: str | None = None,
+        study: StudyArea | None = None,
+        update: bool = False,
+        by: str | None = None,
+    ) -> ImportResult:
+        """Import vehicles from CSV (``lon``/``lat`` columns), GeoJSON or GeoPackage; all rows or none.
+
+        Parameters
+        ----------
+        path
+            The file.  CSV needs ``vehicle_id``, ``type`` and coordinate
+            columns (``lon``/``lat``, ``longitude``/``latitude`` or ``x``/``y``
+            in degrees); vector files need point geometry.
+        layer
+            Layer name in a multi-layer file (GeoPackage).
+        study
+            When given, every base must lie inside the study area.
+        update
+            Upsert: existing ids are updated instead of refused.
+        by
+            Who made the change.
+
+        Returns
+        -------
+        ImportResult
+
+        Raises
+        ------
+        VehicleDataError
+            Listing every bad row; nothing was imported.
+        LayerReadError
+            The file cannot be read.
+        """
+        frame, source, problems = read_vehicle_file(path, layer=layer)
+        return self.import_frame(frame, source=source, study=study, update=update, by=by, problems=problems)
+
+    def import_frame(
+        self,
+        frame: pd.DataFrame,
+        *,
+        source: str = "vehicles",
+        study: StudyArea | None = None,
+        update: bool = False,
+        by: str | None = None,
+        problems: list[Problem] | None = None,
+    ) -> ImportResult:
+        """Import vehicles from a table with ``vehicle_id``, ``type``, ``lon``, ``lat`` columns (all or none).
+
+        A GeoDataFrame of points is accepted too (its coordinates are used, in
+        EPSG:4326).  See :meth:`import_file` for the rules.
+        """
+        problems = list(problems or [])
+        if isinstance(frame, gpd.GeoDataFrame):
+            frame, geo_problems = _points_to_lonlat(frame, source)
+            problems += geo_problems
+        df = frame.reset_index(drop=True)
+        n = len(df)
+        missing_cols = [c for c in ("vehicle_id", "type", "lon", "lat") if c not in df.columns
+                        and not (c in ("lon", "lat") and problems)]
+        if missing_cols:
+            problems.append(_rows_problem(source, [], f"column(s) {', '.join(missing_cols)} missing",
+                                          "vehicles need vehicle_id, type and a base location (lon, lat)"))
+        present = [c for c in EDITABLE if c in df.columns]
+        ids = [_text(v) for v in df["vehicle_id"]] if "vehicle_id" in df.columns else [None] * n
+        row_errors: dict[int, list[str]] = {}
+        for p in problems:  # geometry problems found while reading
+            for r in p.rows:
+                row_errors.setdefault(r, []).append(p.message)
+        problems = [p for p in problems if not p.rows]
+
+        def bad(row: int, msg: str) -> None:
+            row_errors.setdefault(row, []).append(msg)
+
+        rows: list[tuple[int, str, dict]] = []
+        first_row: dict[str, int] = {}
+        records = df[present].to_dict("records")
+        for i in range(n):
+            row = i + 1
+            rec = {c: v for c, v in records[i].items() if not _is_missing(v)}
+            vid = ids[i]
+            if vid is None:
+                bad(row, "vehicle_id is missing")
+            elif vid in first_row:
+                bad(row, f"vehicle_id '{vid}' repeats row {first_row[vid]}")
+            else:
+                first_row[vid] = row
+            clean, errors = _check_values(rec, require=not update)
+            for e in errors:
+                bad(row, e)
+            rows.append((row, vid or "", clean))
+
+        if study is not None:
+            ok = [(r, c) for r, _, c in rows if "lon" in c]
+            if ok:
+                pts = gpd.GeoSeries(gpd.points_from_xy([c["lon"] for _, c in ok], [c["lat"] for _, c in ok]),
+                                    crs="EPSG:4326").to_crs(study.crs)
+                inside = shapely.covers(study.extent, pts.values)
+                for (r, _), is_in in zip(ok, inside):
+                    if not is_in:
+                        bad(r, "base lies outside the study area")
+
+        result = ImportResult(source)
+        with self._write() as conn:
+            wanted = sorted(first_row)
+            existing: dict[str, dict] = {}
+            for k in range(0, len(wanted), 500):
+                for rec in conn.execute(sa.select(vehicles_table).where(
+                        vehicles_table.c.vehicle_id.in_(wanted[k:k + 500]))).mappings():
+                    existing[rec["vehicle_id"]] = dict(rec)
+            new_rows: list[tuple[str, dict]] = []
+            upd_rows: list[tuple[dict, dict]] = []
+            for row, vid, clean in rows:
+                if not vid or first_row.get(vid) != row:
+                    continue
+                if vid in existing:
+                    if not update:
+                        bad(row, f"vehicle_id '{vid}' is already in the registry (use --update to change "
+                                 "existing vehicles)")
+                    else:
+                        upd_rows.append((existing[vid], clean))
+                else:
+                    missing = [k for k in ("type", "lon") if k not in clean]
+                    if update and missing and row not in row_errors:
+                        bad(row, f"new vehicle '{vid}' needs " + " and ".join(
+                            "a type" if m == "type" else "coordinates" for m in missing))
+                    new_rows.append((vid, clean))
+            if problems or row_errors:  # raising rolls the (still empty) transaction back
+                all_problems = problems + [Problem("vehicles", "; ".join(msgs), "error", source, None, (r,))
+                                           for r, msgs in sorted(row_errors.items())]
+                lines = [f"{source}: {len(row_errors)} bad row(s) of {n}; nothing was imported:"]
+                lines += [f"  - {p.format()}" for p in problems]
+                lines += [f"  - row {r}: {'; '.join(msgs)}" for r, msgs in sorted(row_errors.items())]
+                raise VehicleDataError("\n".join(lines), problems=all_problems,
+                                       hint="fix those rows and import the whole file again")
+            _write_rows(self, conn, new_rows, upd_rows, result, by=by)
+        log.info("%s", result.format())
+        return result
+
+    def export(self, path: str | os.PathLike, *, public: bool = False, layer: str = "vehicles",
+               study: StudyArea | None = None) -> Path:
+        """Write the fleet to GeoPackage, GeoJSON or CSV (by suffix), atomically.
+
+        CSV gets ``lon``/``lat`` columns; the others are EPSG:4326 points that
+        open directly in QGIS.  *public* drops ``contact``.
+
+        Raises
+        ------
+        VehicleDataError
+            Unknown file suffix.
+        """
+        from safegeo.io import atomic_path, write_csv, write_gpkg
+
+        path = Path(path)
+        suffix = path.suffix.lower()
+        gdf = self.vehicles(public=public, study=study)
+        if suffix == ".gpkg":
+            return write_gpkg(path, {layer: gdf})
+        if suffix in (".geojson", ".json"):
+            import pyogrio
+
+            with atomic_path(path, suffix=suffix) as tmp:
+                pyogrio.write_dataframe(gdf, tmp, layer=layer, driver="GeoJSON")
+            return path
+        if suffix == ".csv":
+            df = pd.DataFrame(gdf.drop(columns="geometry"))
+            df.insert(3, "lon", gdf.geometry.x.round(7))
+            df.insert(4, "lat", gdf.geometry.y.round(7))
+            return write_csv(path, df)
+        raise VehicleDataError(f"{path}: cannot export to '{suffix or 'no suffix'}'",
+                               hint="use a .gpkg, .geojson or .csv file name")
+
+    def backup(self, dest: str | os.PathLike) -> Path:
+        """Copy the registry to *dest* with SQLite's online backup API (safe while others write).
+
+        Raises
+        ------
+        RegistryError
+            The registry is not an SQLite file.
+        """
+        from safegeo.io import atomic_path
+
+        if not self.is_sqlite:
+            raise RegistryError(f"{self.where}: backup copies SQLite registries only",
+                                hint="use the database's own tools (pg_dump for PostgreSQL)")
+        dest = Path(dest)
+        with self._guard(), atomic_path(dest, suffix=".db") as tmp:
+            with self.engine.connect() as conn:
+                raw = conn.connection.driver_connection
+                target = sqlite3.connect(tmp)
+                try:
+                    raw.backup(target)
+                    target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+                finally:
+                    target.close()
+        return dest
+
+
+def _write_rows(reg: Registry, conn: Connection, new_rows: list[tuple[str, dict]],
+                upd_rows: list[tuple[dict, dict]], result: ImportResult, *, by: str | None) -> None:
+    """Insert new vehicles and apply updates inside the import's transaction."""
+    reg._insert(conn, new_rows, by=by)
+    result.added = [vid for vid, _ in new_rows]
+    for old, clean in upd_rows:
+        if reg._apply_update(conn, old, clean, by=by) is None:
+            result.unchanged.append(old["vehicle_id"])
+        else:
+            result.updated.append(old["vehicle_id"])
+
+
+def _with_district(gdf: gpd.GeoDataFrame, study: StudyArea) -> gpd.GeoDataFrame:
+    d = study.layers["districts"]
+    name_col = "name_en" if "name_en" in d.columns else "district_id"
+    pts = gdf.geometry.to_crs(study.crs).values
+    tree = shapely.STRtree(d.geometry.values)
+    pi, di = tree.query(pts, predicate="intersects")
+    district_id = np.full(len(gdf), None, dtype=object)
+    district = np.full(len(gdf), None, dtype=object)
+    district_id[pi] = d["district_id"].astype(str).to_numpy()[di]
+    district[pi] = d[name_col].astype(str).to_numpy()[di]
+    out = gdf.copy()
+    out.insert(len(out.columns) - 1, "district_id", district_id)
+    out.insert(len(out.columns) - 1, "district", district)
+    return out
+
+
+def _points_to_lonlat(gdf: gpd.GeoDataFrame, source: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """lon/lat columns from point geometry (EPSG:4326); bad geometries become row problems."""
+    problems: list[Problem] = []
+    g = gdf
+    if g.crs is None:
+        log.info("%s: no CRS; assuming EPSG:4326 longitude/latitude", source)
+    elif not g.crs.equals("EPSG:4326"):
+        g = g.to_crs(4326)
+    geom = g.geometry.values
+    missing = np.asarray(shapely.is_missing(geom) | shapely.is_empty(geom))
+    is_point = np.asarray(shapely.get_type_id(geom)) == 0
+    df = pd.DataFrame(g.drop(columns=g.geometry.name))
+    df = df.drop(columns=[c for c in ("lon", "lat") if c in df.columns])
+    lon = np.full(len(g), np.nan)
+    lat = np.full(len(g), np.nan)
+    ok = ~missing & is_point
+    lon[ok] = shapely.get_x(geom[ok])
+    lat[ok] = shapely.get_y(geom[ok])
+    df["lon"], df["lat"] = lon, lat
+    wrong = ~missing & ~is_point
+    if wrong.any():
+        problems.append(_rows_problem(source, [int(i) + 1 for i in np.flatnonzero(wrong)],
+                                      "geometry is not a point", "a vehicle base is one point"))
+    return df, problems
+
+
+def read_vehicle_file(path: str | os.PathLike, *, layer: str | None = None) -> tuple[pd.DataFrame, str, list[Problem]]:
+    """Read a vehicle file into a table with ``lon``/``lat`` columns, without validating rows.
+
+    Returns
+    -------
+    (DataFrame, source name, file-level problems)
+
+    Raises
+    ------
+    LayerReadError
+        The file is missing or unreadable.
+    """
+    from safegeo._errors import LayerReadError
+    from safegeo.io import CSV_SUFFIXES, read_vector
+
+    p = Path(path)
+    source = p.name
+    if not p.exists():
+        raise LayerReadError(f"{p}: file not found", hint="check the path")
+    problems: list[Problem] = []
+    if p.suffix.lower() in CSV_SUFFIXES:
+        try:
+            df = pd.read_csv(p, sep="\t" if p.suffix.lower() == ".tsv" else ",", dtype=str, keep_default_na=False,
+                             encoding="utf-8-sig")
+        except Exception as exc:
+            raise LayerReadError(f"{p}: cannot read CSV ({exc})",
+                                 hint="save it as UTF-8 CSV with a header row") from exc
+        df.columns = [str(c).strip() for c in df.columns]
+        lower = {c.lower(): c for c in df.columns}
+        x = next((lower[c] for c in _X_NAMES if c in lower), None)
+        y = next((lower[c] for c in _Y_NAMES if c in lower), None)
+        if x is None or y is None:
+            problems.append(_rows_problem(source, [], "has no coordinate columns (lon/lat, longitude/latitude "
+                                                      f"or x/y); columns are {', '.join(df.columns)}",
+                                          "add lon and lat columns in degrees"))
+        else:
+            df = df.rename(columns={x: "lon", y: "lat"})
+        df = df.replace({"": None})
+        return df, source, problems
+    gdf = read_vector(p, layer=layer)
+    if layer:
+        source = f"{p.name} (layer {layer})"
+    frame, geo_problems = _points_to_lonlat(gdf, source)
+    return frame, source, problems + geo_problems

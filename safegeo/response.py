@@ -1,0 +1,653 @@
+"""Response-time coverage: how long the nearest available vehicle of each type takes to reach every place.
+
+For each vehicle type one multi-source Dijkstra pass on the *forward* road
+graph, started at every available base of that type at once, gives the
+travel time from the nearest base to every network node
+(:func:`node_response_times`).  Villages take the time of the node they snap
+to and are compared with the type's target (``[vehicles] target_minutes``,
+e.g. 15 min for ambulances); isochrone bands (5 / 10 / 15 / 30 min by default)
+are drawn as polygons by rasterising the reached roads (times interpolated
+along every edge), widening them by one cell and polygonising each band, all
+vectorised.
+
+Village ``status`` says explicitly what happened: ``within_target``,
+``beyond_target``, ``unreachable`` (no road path from any base),
+``no_vehicle`` (no available vehicle of the type) or ``off_network`` (the
+village is farther than ``max_snap_m`` from a road).
+
+Examples
+--------
+>>> from safegeo.response import response_for_study, write_response     # doctest: +SKIP
+>>> result = response_for_study(study, registry.vehicles())             # doctest: +SKIP
+>>> result.summary.query("district_id == 'all'")                        # doctest: +SKIP
+>>> write_response(result, "out/response", study=study)                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from safegeo._errors import SafegeoError
+from safegeo._i18n import t
+from safegeo.network import RoadNetwork
+from safegeo.registry import VehicleDataError
+from safegeo.schema import SENSITIVE_COLUMNS, VEHICLE_TYPES
+
+if TYPE_CHECKING:
+    from safegeo.maps import SafegeoMap
+    from safegeo.study import StudyArea
+
+log = logging.getLogger(__name__)
+
+#: Isochrone band limits (minutes).
+DEFAULT_BANDS_MIN = (5.0, 10.0, 15.0, 30.0)
+#: Fallback response targets (minutes) when the study gives none for a type.
+DEFAULT_TARGET_MIN = 30.0
+STATUSES = ("within_target", "beyond_target", "unreachable", "no_vehicle", "off_network")
+STATUS_COLOURS = {"within_target": "#1a9850", "beyond_target": "#fc8d59", "unreachable": "#d73027",
+                  "no_vehicle": "#7b3294", "off_network": "#999999"}
+BAND_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#a50026")
+
+#: Map label keys (in :mod:`safegeo._i18n`) of the response map.
+_LABEL_KEYS = {"isochrones": "response_time", "unserved": "unserved_villages", "unavailable": "vehicles_unavailable",
+               "available": "vehicles_available", "title": "response_title"}
+_STATUS_KEYS = {"within_target": "within_target", "beyond_target": "beyond_target",
+                "unreachable": "unreachable_by_road", "no_vehicle": "no_vehicle", "off_network": "off_network"}
+
+
+def _status_label(status: str, lang: str) -> str:
+    return t(_STATUS_KEYS.get(status, status), lang)
+
+
+def _label(key: str, lang: str) -> str:
+    return t(_LABEL_KEYS[key], lang)
+
+
+@dataclass
+class ResponseResult:
+    """Response-time coverage per vehicle type.
+
+    Attributes
+    ----------
+    node_time_s
+        Vehicle type → per-node travel time (s) from the nearest available
+        base (``inf``: unreachable).
+    villages
+        One row per village and type: ``village_id``, ``name``,
+        ``population``, ``district_id``, ``district``, ``vehicle_type``,
+        ``time_min`` (NaN unless reached), ``target_min``, ``status`` (see
+        module doc), ``nearest_vehicle``, point geometry (network CRS).
+    summary
+        Per type and district (``district_id == "all"``: the whole area):
+        village and population counts within / beyond target and unreachable.
+    isochrones
+        ``vehicle_type``, ``band`` (``"5–10 min"``), ``min_minutes``,
+        ``max_minutes``, ``area_km2``, polygon geometry.  Bands are disjoint.
+    vehicles
+        The fleet used (network CRS), with ``node`` and ``on_network``.
+    targets_min
+        Target minutes per type.
+    """
+
+    node_time_s: dict[str, np.ndarray]
+    villages: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    isochrones: gpd.GeoDataFrame
+    vehicles: gpd.GeoDataFrame
+    targets_min: dict[str, float]
+    bands_min: tuple[float, ...] = DEFAULT_BANDS_MIN
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def unserved(self) -> gpd.GeoDataFrame:
+        """Villages not reached within the target, by type and district, slowest first."""
+        u = self.villages[self.villages["status"] != "within_target"]
+        return u.sort_values(["vehicle_type", "district", "time_min"], ascending=[True, True, False],
+                             na_position="first").reset_index(drop=True)
+
+    def node_times_gdf(self, network: RoadNetwork) -> gpd.GeoDataFrame:
+        """Network nodes with one ``<type>_min`` column per type (NaN: unreachable)."""
+        cols = {f"{k}_min": np.where(np.isfinite(v), v / 60.0, np.nan) for k, v in self.node_time_s.items()}
+        return gpd.GeoDataFrame({"node": np.arange(network.n_nodes), **cols},
+                                geometry=shapely.points(network.x, network.y), crs=network.crs)
+
+
+def node_response_times(network: RoadNetwork, base_nodes: np.ndarray, *,
+                        edge_cost_s: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Travel time from the nearest of several bases to every node, in one pass.
+
+    Parameters
+    ----------
+    network
+        The road network.
+    base_nodes
+        Node index of each base (repeats allowed).
+    edge_cost_s
+        Per-edge time (``inf`` closes a road); default free-flow time.
+
+    Returns
+    -------
+    (time_s, source)
+        Per node: seconds from the nearest base (``inf`` unreachable) and the
+        position in *base_nodes* of that base (``-1`` unreachable).
+    """
+    from safegeo.routing import nearest_sources
+
+    csr = network.csr("time") if edge_cost_s is None else network.csr(np.asarray(edge_cost_s, dtype=float))
+    base_nodes = np.asarray(base_nodes, dtype=np.int64)
+    if len(base_nodes) == 0:
+        return np.full(network.n_nodes, np.inf), np.full(network.n_nodes, -1, dtype=np.int64)
+    # forward graph: the cost found runs from the base to each node
+    tree = nearest_sources(csr, base_nodes)
+    return tree.cost, tree.source
+
+
+def response_coverage(
+    network: RoadNetwork,
+    vehicles: gpd.GeoDataFrame,
+    villages: gpd.GeoDataFrame,
+    *,
+    districts: gpd.GeoDataFrame | None = None,
+    vehicle_types: Sequence[str] | None = None,
+    targets_min: Mapping[str, float] | None = None,
+    bands_min: Sequence[float] = DEFAULT_BANDS_MIN,
+    edge_cost_s: np.ndarray | None = None,
+    max_snap_m: float = 500.0,
+    isochrones: bool = True,
+    cell_m: float = 200.0,
+) -> ResponseResult:
+    """Response times from the available bases of each vehicle type to every node and village.
+
+    Parameters
+    ----------
+    network
+        The drive network.
+    vehicles
+        The fleet (any CRS): ``vehicle_id``, ``type``, ``status``.  Only
+        ``status == "available"`` bases count.
+    villages
+        Village points with ``village_id`` and ``population``.
+    districts
+        District polygons (``district_id``, ``name_en``) to group the results.
+    vehicle_types
+        Types to analyse; default every type present in the fleet (a type
+        whose vehicles are all unavailable is reported as ``no_vehicle``).
+    targets_min
+        Target minutes per type; types not listed get 30 min.
+    bands_min
+        Upper limits of the isochrone bands (minutes), increasing.
+    edge_cost_s
+        Per-edge time with hazard closures (``inf``), default free flow.
+    max_snap_m
+        Bases and villages farther from a road are not routed.
+    isochrones
+        Build isochrone polygons (skip for speed).
+    cell_m
+        Isochrone grid cell size (m); the polygons follow the roads within
+        about one cell.
+
+    Returns
+    -------
+    ResponseResult
+
+    Raises
+    ------
+    VehicleDataError
+        Unknown vehicle type, or the fleet lacks ``type``/``status`` columns.
+    """
+    for col in ("vehicle_id", "type"):
+        if col not in vehicles.columns:
+            raise VehicleDataError(f"the vehicle table has no '{col}' column")
+    bands = tuple(float(b) for b in bands_min)
+    if list(bands) != sorted(bands) or len(set(bands)) != len(bands) or (bands and bands[0] <= 0):
+        raise ValueError(f"bands_min must be increasing positive minutes, got {bands_min}")
+    fleet = vehicles.to_crs(network.crs).reset_index(drop=True)
+    status = fleet["status"].fillna("available").astype(str) if "status" in fleet.columns else \
+        pd.Series("available", index=fleet.index)
+    fleet["status"] = status
+    types = list(vehicle_types) if vehicle_types is not None else \
+        [t for t in VEHICLE_TYPES if (fleet["type"] == t).any()]
+    bad = [t for t in types if t not in VEHICLE_TYPES]
+    if bad:
+        raise VehicleDataError(f"unknown vehicle type {', '.join(bad)}", hint=f"one of {', '.join(VEHICLE_TYPES)}")
+    targets = {t: float((targets_min or {}).get(t, DEFAULT_TARGET_MIN)) for t in types}
+
+    vsnap = network.snap(fleet, max_snap_m=max_snap_m) if len(fleet) else None
+    fleet["node"] = vsnap.node if vsnap is not None else np.zeros(0, np.int64)
+    fleet["on_network"] = vsnap.ok if vsnap is not None else np.zeros(0, bool)
+    notes: list[str] = []
+    off = fleet[~fleet["on_network"]]
+    if len(off):
+        notes.append(f"{len(off)} vehicle base(s) more than {max_snap_m:g} m from a road were left out: "
+                     + ", ".join(off["vehicle_id"].astype(str).head(10)))
+
+    vill = villages.to_crs(network.crs).reset_index(drop=True)
+    vsn = network.snap(vill, max_snap_m=max_snap_m)
+    vid = vill["village_id"].astype(str).to_numpy() if "village_id" in vill.columns else \
+        np.array([str(i + 1) for i in range(len(vill))])
+    name_col = next((c for c in ("name_en", "name_th", "name") if c in vill.columns), None)
+    names = vill[name_col].astype(object).to_numpy() if name_col else np.full(len(vill), None, dtype=object)
+    pop = pd.to_numeric(vill["population"], errors="coerce").fillna(0).to_numpy() if "population" in vill.columns \
+        else np.zeros(len(vill))
+    d_id, d_name = _district_of(vill, districts)
+
+    node_time: dict[str, np.ndarray] = {}
+    frames = []
+    iso_frames = []
+    for vtype in types:
+        sel = (fleet["type"] == vtype) & (fleet["status"] == "available") & fleet["on_network"]
+        bases = fleet[sel]
+        t_s, src = node_response_times(network, bases["node"].to_numpy(), edge_cost_s=edge_cost_s)
+        node_time[vtype] = t_s
+        vt = np.where(vsn.ok, t_s[np.maximum(vsn.node, 0)], np.inf)
+        vsrc = np.where(vsn.ok, src[np.maximum(vsn.node, 0)], -1)
+        nearest = np.where(vsrc >= 0, bases["vehicle_id"].astype(str).to_numpy()[np.maximum(vsrc, 0)]
+                           if len(bases) else None, None)
+        st = np.where(~vsn.ok, "off_network",
+                      np.where(len(bases) == 0, "no_vehicle",
+                               np.where(~np.isfinite(vt), "unreachable",
+                                        np.where(vt <= targets[vtype] * 60.0, "within_target", "beyond_target"))))
+        frames.append(pd.DataFrame({
+            "village_id": vid, "name": names, "population": pop, "district_id": d_id, "district": d_name,
+            "vehicle_type": vtype, "time_min": np.where(np.isfinite(vt), np.round(vt / 60.0, 2), np.nan),
+            "target_min": targets[vtype], "status": st, "nearest_vehicle": nearest,
+            "geometry": vill.geometry.values}))
+        if len(bases) == 0:
+            notes.append(f"no available {vtype}: every village is unserved for this type")
+        if isochrones and len(bases):
+            iso_frames.append(isochrone_bands(network, t_s, bands, cell_m=cell_m, edge_cost_s=edge_cost_s)
+                              .assign(vehicle_type=vtype))
+    if frames:
+        long = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=network.crs)
+    else:
+        long = gpd.GeoDataFrame({c: [] for c in ("village_id", "name", "population", "district_id", "district",
+                                                 "vehicle_type", "time_min", "target_min", "status",
+                                                 "nearest_vehicle")}, geometry=[], crs=network.crs)
+    iso_cols = ["vehicle_type", "band", "min_minutes", "max_minutes", "area_km2"]
+    if iso_frames:
+        iso = gpd.GeoDataFrame(pd.concat(iso_frames, ignore_index=True), crs=network.crs)[iso_cols + ["geometry"]]
+    else:
+        iso = gpd.GeoDataFrame({c: [] for c in iso_cols}, geometry=[], crs=network.crs)
+    summary = _summary(long, fleet, types, targets)
+    return ResponseResult(node_time, long, summary, iso, fleet, targets, bands, notes)
+
+
+def _district_of(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    n = len(points)
+    d_id = np.full(n, "none", dtype=object)
+    d_name = np.full(n, "(outside districts)", dtype=object)
+    if districts is None or len(districts) == 0 or n == 0:
+        return d_id, d_name
+    d = districts.to_crs(points.crs)
+    ids = d["district_id"].astype(str).to_numpy() if "district_id" in d.columns else \
+        np.array([str(i + 1) for i in range(len(d))])
+    nm_col = next((c for c in ("name_en", "name_th", "name") if c in d.columns), None)
+    nm = d[nm_col].astype(str).to_numpy() if nm_col else ids
+    pi, di = shapely.STRtree(d.geometry.values).query(points.geometry.values, predicate="intersects")
+    first = np.unique(pi, return_index=True)[1]
+    d_id[pi[first]] = ids[di[first]]
+    d_name[pi[first]] = nm[di[first]]
+    return d_id, d_name
+
+
+def _summary(long: pd.DataFrame, fleet: pd.DataFrame, types: list[str], targets: dict[str, float]) -> pd.DataFrame:
+    cols = ["vehicle_type", "district_id", "district", "target_min", "vehicles_available", "villages", "population",
+            "within_target", "beyond_target", "unreachable", "population_beyond_target",
+            "share_population_within_target", "median_min", "max_min"]
+    if long.empty:
+        return pd.DataFrame(columns=cols)
+    df = pd.DataFrame(long.drop(columns="geometry"))
+    df["within"] = df["status"] == "within_target"
+    df["beyond"] = df["status"] == "beyond_target"
+    df["unreach"] = ~df["within"] & ~df["beyond"]
+    df["pop_out"] = np.where(df["within"], 0.0, df["population"])
+
+    def agg(g: pd.DataFrame) -> pd.DataFrame:
+        return g.groupby(["vehicle_type", "district_id", "district"], sort=True).agg(
+            villages=("village_id", "size"), population=("population", "sum"), within_target=("within", "sum"),
+            beyond_target=("beyond", "sum"), unreachable=("unreach", "sum"),
+            population_beyond_target=("pop_out", "sum"), median_min=("time_min", "median"),
+            max_min=("time_min", "max")).reset_index()
+
+    per = agg(df)
+    total = agg(df.assign(district_id="all", district="(study area)"))
+    out = pd.concat([per, total], ignore_index=True)
+    avail = fleet[(fleet["status"] == "available") & fleet["on_network"]].groupby("type").size()
+    out["vehicles_available"] = out["vehicle_type"].map(avail).fillna(0).astype(int)
+    out["target_min"] = out["vehicle_type"].map(targets)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = 1.0 - out["population_beyond_target"] / out["population"]
+    out["share_population_within_target"] = np.where(out["population"] > 0, share.round(4), np.nan)
+    out["median_min"] = out["median_min"].round(2)
+    out["max_min"] = out["max_min"].round(2)
+    order = {t: i for i, t in enumerate(types)}
+    out = out.sort_values(["vehicle_type", "district_id"], key=lambda s: s.map(order) if s.name == "vehicle_type"
+                          else s.eq("all").astype(int).astype(str) + s.astype(str))
+    return out[cols].reset_index(drop=True)
+
+
+def isochrone_bands(
+    network: RoadNetwork,
+    node_time_s: np.ndarray,
+    bands_min: Sequence[float] = DEFAULT_BANDS_MIN,
+    *,
+    cell_m: float = 200.0,
+    reach_m: float = 400.0,
+    edge_cost_s: np.ndarray | None = None,
+    max_samples: int = 5_000_000,
+) -> gpd.GeoDataFrame:
+    """Disjoint travel-time band polygons around the reached roads.
+
+    Points are sampled along every edge whose start is reached (at most
+    half a cell apart), timed by linear interpolation along the edge, put on
+    a grid of *cell_m* (the fastest sample wins a cell), widened by *reach_m*,
+    classified into bands and polygonised.
+
+    Parameters
+    ----------
+    network
+        The road network.
+    node_time_s
+        Per-node time (s), ``inf`` where unreached.
+    bands_min
+        Upper band limits (minutes), increasing.
+    cell_m
+        Grid cell size (m); raised automatically when the samples would
+        exceed *max_samples*.
+    reach_m
+        How far either side of a reached road the band extends (m): the
+        last stretch on foot or the width of the settlement along it.
+    edge_cost_s
+        The per-edge time the node times were computed with.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``band`` (``"0–5 min"``), ``min_minutes``, ``max_minutes``,
+        ``area_km2``, geometry; one row per non-empty band.
+    """
+    import rasterio.features
+    from rasterio.transform import from_origin
+    from scipy.ndimage import minimum_filter
+
+    bands = np.asarray(bands_min, dtype=float)
+    cols = ["band", "min_minutes", "max_minutes", "area_km2"]
+    empty = gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=network.crs)
+    cost = network.time_s if edge_cost_s is None else np.asarray(edge_cost_s, dtype=float)
+    t_u = node_time_s[network.u]
+    horizon = bands[-1] * 60.0
+    e = np.flatnonzero(np.isfinite(t_u) & np.isfinite(cost) & (t_u <= horizon))
+    if len(e) == 0:
+        return empty
+    length = network.length_m[e]
+    cell = float(cell_m)
+    while True:
+        k = np.ceil(length / (cell / 2.0)).astype(np.int64) + 1
+        if k.sum() <= max_samples:
+            break
+        cell *= 1.5
+    owner = np.repeat(np.arange(len(e)), k)
+    frac = (np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)) / np.repeat(k - 1, k)
+    t = t_u[e][owner] + frac * cost[e][owner]
+    if network.geometry is not None:
+        pts = shapely.line_interpolate_point(network.edge_geometries(e)[owner], frac, normalized=True)
+        xy = shapely.get_coordinates(pts)
+    else:
+        uu, vv = network.u[e][owner], network.v[e][owner]
+        xy = np.column_stack([network.x[uu] + frac * (network.x[vv] - network.x[uu]),
+                              network.y[uu] + frac * (network.y[vv] - network.y[uu])])
+    keep = t <= horizon
+    xy, t = xy[keep], t[keep]
+    pad = reach_m + 2 * cell
+    west, south = xy.min(axis=0) - pad
+    east, north = xy.max(axis=0) + pad
+    ncol = int(np.ceil((east - west) / cell))
+    nrow = int(np.ceil((north - south) / cell))
+    ix = np.clip(((xy[:, 0] - west) / cell).astype(np.int64), 0, ncol - 1)
+    iy = np.clip(((north - xy[:, 1]) / cell).astype(np.int64), 0, nrow - 1)
+    flat = iy * ncol + ix
+    grid = np.full(nrow * ncol, np.inf)
+    order = np.lexsort((t, flat))
+    first = np.ones(len(order), bool)
+    first[1:] = flat[order][1:] != flat[order][:-1]
+    grid[flat[order][first]] = t[order][first]
+    size = 2 * max(1, int(round(reach_m / cell))) + 1
+    grid = minimum_filter(grid.reshape(nrow, ncol), size=size, mode="constant", cval=np.inf)
+    minutes = grid / 60.0
+    cls = np.where(np.isfinite(minutes), np.searchsorted(bands, minutes, side="left") + 1, 0)
+    cls[cls > len(bands)] = 0
+    cls = cls.astype(np.uint8)
+    transform = from_origin(west, north, cell, cell)
+    geoms, values = [], []
+    for geom, val in rasterio.features.shapes(cls, mask=cls > 0, transform=transform, connectivity=4):
+        geoms.append(shapely.geometry.shape(geom))
+        values.append(int(val))
+    if not geoms:
+        return empty
+    values_a = np.asarray(values)
+    geoms_a = np.asarray(geoms, dtype=object)
+    rows = []
+    lows = np.r_[0.0, bands[:-1]]
+    for c in np.unique(values_a):
+        poly = shapely.union_all(geoms_a[values_a == c])
+        lo, hi = lows[c - 1], bands[c - 1]
+        rows.append({"band": f"{lo:g}–{hi:g} min", "min_minutes": lo, "max_minutes": hi,
+                     "area_km2": round(float(poly.area) / 1e6, 3), "geometry": poly})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=network.crs)
+
+
+def response_for_study(
+    study: StudyArea,
+    vehicles: gpd.GeoDataFrame,
+    *,
+    vehicle_types: Sequence[str] | None = None,
+    hazard: str | None = None,
+    bands_min: Sequence[float] | None = None,
+    isochrones: bool = True,
+) -> ResponseResult:
+    """Response-time coverage on a study area (its drive network, villages, districts and targets).
+
+    Parameters
+    ----------
+    study
+        Needs ``villages``; ``districts`` group the results.
+    vehicles
+        The fleet (e.g. ``Registry.vehicles()`` or ``study.layers["vehicles"]``).
+    vehicle_types
+        Types to analyse (default: every type in the fleet).
+    hazard
+        A hazard name or kind: its closed roads are avoided.
+    bands_min
+        Isochrone bands; default ``[vehicles] bands_minutes`` or 5/10/15/30.
+    isochrones
+        Build the band polygons.
+
+    Returns
+    -------
+    ResponseResult
+    """
+    from safegeo.dispatch import hazard_costs_for_study
+
+    net = study.network("drive")
+    params = study.params.get("vehicles", {})
+    cost, _ = hazard_costs_for_study(study, net, hazard)
+    return response_coverage(
+        net, vehicles, study.layer("villages"),
+        districts=study.layers.get("districts"),
+        vehicle_types=vehicle_types,
+        targets_min=params.get("target_minutes", {}),
+        bands_min=tuple(bands_min or params.get("bands_minutes", DEFAULT_BANDS_MIN)),
+        edge_cost_s=cost,
+        max_snap_m=float(study.params.get("network", {}).get("max_snap_m", 500.0)),
+        isochrones=isochrones,
+        cell_m=float(params.get("isochrone_cell_m", 200.0)),
+    )
+
+
+def response_map(
+    result: ResponseResult,
+    *,
+    study: StudyArea | None = None,
+    lang: str = "en",
+    public: bool = False,
+    title: str | None = None,
+    tiles: bool = True,
+    show_type: str | None = None,
+) -> SafegeoMap:
+    """The response map: isochrone bands per type, villages beyond target, vehicles by type and status.
+
+    Parameters
+    ----------
+    result
+        From :func:`response_coverage` / :func:`response_for_study`.
+    study
+        Adds the districts; its ``synthetic`` flag sets the badge.
+    lang, public, title, tiles
+        As for :class:`~safegeo.maps.SafegeoMap`; *public* drops contacts.
+    show_type
+        The type whose bands are visible when the page opens (default:
+        ambulance, else the first type); the others can be switched on.
+    """
+    from safegeo.dispatch import TYPE_COLOURS
+    from safegeo.maps import SafegeoMap
+
+    synthetic = bool(getattr(study, "synthetic", False))
+    bounds = study.layers["districts"] if study is not None and study.has("districts") else None
+    m = SafegeoMap(title=title or _label("title", lang), lang=lang, public=public, synthetic=synthetic,
+                   tiles=tiles, bounds=bounds)
+    if study is not None and study.has("districts"):
+        d = study.layers["districts"]
+        m.add_polygons(d, name="districts", color="#555555", fill_opacity=0.03,
+                       tooltip=[c for c in ("name_en", "name_th") if c in d.columns])
+    types = list(result.targets_min)
+    show_type = show_type or ("ambulance" if "ambulance" in types else (types[0] if types else None))
+    band_names = list(dict.fromkeys(result.isochrones["band"])) if len(result.isochrones) else []
+    band_colours = {b: BAND_COLOURS[i % len(BAND_COLOURS)] for i, b in enumerate(band_names)}
+    for vtype in types:
+        iso = result.isochrones[result.isochrones["vehicle_type"] == vtype]
+        if len(iso):
+            m.add_polygons(iso, name=f"{_label('isochrones', lang)}: {t(vtype, lang)}", color="#666666",
+                           fill_column="band", categories=band_colours, fill_opacity=0.45, weight=0.5,
+                           tooltip=["band", "area_km2"], show=vtype == show_type, legend_title="band")
+    uns = result.unserved
+    for vtype in types:
+        u = uns[uns["vehicle_type"] == vtype]
+        if len(u):
+            u = u.assign(time_min=u["time_min"].round(1),
+                         status=[_status_label(s, lang) for s in u["status"]])
+            m.add_points(u, name=f"{_label('unserved', lang)}: {t(vtype, lang)}", color_column="status",
+                         categories={_status_label(k, lang): c for k, c in STATUS_COLOURS.items()}, radius=5,
+                         tooltip=["name", "time_min", "target_min", "status"],
+                         popup=["village_id", "name", "district", "population", "vehicle_type", "time_min",
+                                "target_min", "status"], show=vtype == show_type)
+    fleet = result.vehicles
+    cols = [c for c in ("vehicle_id", "type", "status", "agency", "capabilities", "contact") if c in fleet.columns]
+    avail = fleet[fleet["status"] == "available"]
+    if len(avail):
+        m.add_points(avail, name=_label("available", lang), color_column="type", categories=TYPE_COLOURS, radius=6,
+                     tooltip=cols[:4], popup=cols)
+    other = fleet[fleet["status"] != "available"]
+    if len(other):
+        m.add_points(other, name=_label("unavailable", lang), color_column="status",
+                     categories={"dispatched": "#ff7f00", "maintenance": "#6a3d9a", "out_of_service": "#000000"},
+                     radius=5, tooltip=cols[:4], popup=cols)
+    return m
+
+
+def write_response(
+    result: ResponseResult,
+    out_dir: str | Path,
+    *,
+    network: RoadNetwork | None = None,
+    study: StudyArea | None = None,
+    lang: str = "en",
+    public: bool = False,
+    tiles: bool = True,
+) -> list[Path]:
+    """Write ``response.html``, ``response.gpkg`` and ``response_summary.csv`` into *out_dir*.
+
+    The GeoPackage holds ``villages`` (one row per village and type),
+    ``unserved``, ``isochrones``, ``vehicles`` (no ``contact`` when *public*),
+    ``summary`` and, when *network* is given, ``nodes`` with one
+    ``<type>_min`` column per type (NaN: unreachable).
+
+    Returns
+    -------
+    list of Path
+        The map first.
+    """
+    from safegeo.io import write_csv, write_gpkg
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fleet = result.vehicles.drop(columns=["node"], errors="ignore")
+    if public:
+        fleet = fleet.drop(columns=[c for c in fleet.columns if c in SENSITIVE_COLUMNS])
+    layers: dict[str, Any] = {
+        "villages": result.villages, "unserved": result.unserved, "isochrones": result.isochrones,
+        "vehicles": fleet, "summary": result.summary,
+    }
+    if network is not None:
+        layers["nodes"] = result.node_times_gdf(network)
+    gpkg = write_gpkg(out / "response.gpkg", layers)
+    csv = write_csv(out / "response_summary.csv", result.summary)
+    html = response_map(result, study=study, lang=lang, public=public, tiles=tiles).save(out / "response.html")
+    return [Path(html), gpkg, csv]
+
+
+def _fleet_for_demo(study: StudyArea, out_dir: Path) -> tuple[Path, gpd.GeoDataFrame]:
+    """Import the demo study's vehicles layer into a fresh registry in *out_dir*."""
+    from safegeo.registry import Registry
+
+    db = out_dir / "vehicles.db"
+    for suffix in ("", "-wal", "-shm"):
+        p = Path(str(db) + suffix)
+        if p.exists():
+            p.unlink()
+    with Registry(db) as reg:
+        reg.import_frame(study.layer("vehicles"), source="demo vehicles layer", study=study, by="safegeo demo")
+        fleet = reg.vehicles()
+    return db, fleet
+
+
+def demo_step(study: StudyArea, out_dir: Path, *, lang: str = "en") -> list[Path]:
+    """Demo: import the fleet into ``out_dir/vehicles.db``, write response outputs and one dispatch map.
+
+    Returns
+    -------
+    list of Path
+        ``response.html`` first, then the GeoPackage, the summary CSV, the
+        registry and ``dispatch.html``.
+    """
+    from safegeo.dispatch import Dispatcher, dispatch_map
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    db, fleet = _fleet_for_demo(study, out)
+    result = response_for_study(study, fleet)
+    paths = write_response(result, out, network=study.network("drive"), study=study, lang=lang)
+    # one dispatch: to the first incident (or the most populous village), nearest 3 available vehicles
+    if study.has("incidents"):
+        at = study.layers["incidents"].geometry.to_crs(4326).iloc[0]
+    else:
+        vill = study.layer("villages")
+        at = vill.geometry.to_crs(4326).iloc[int(np.argmax(pd.to_numeric(vill["population"]).to_numpy()))]
+    d = Dispatcher(study.network("drive"), fleet,
+                   max_snap_m=float(study.params.get("network", {}).get("max_snap_m", 500.0)))
+    try:
+        res = d.dispatch((at.x, at.y), n=3, vehicle_type="ambulance" if (fleet["type"] == "ambulance").any() else None)
+    except SafegeoError as exc:  # pragma: no cover - demo data always has a reachable incident
+        log.warning("demo dispatch skipped: %s", exc)
+        return [*paths, db]
+    html = dispatch_map(res, fleet=fleet, study=study, lang=lang).save(out / "dispatch.html")
+    return [*paths, db, Path(html)]
+

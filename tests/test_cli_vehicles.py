@@ -1,0 +1,157 @@
+"""``safegeo vehicles ...``, ``safegeo dispatch`` and ``safegeo response`` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from conftest import UTM47, X0, Y0
+from safegeo.cli import cli
+
+
+def _lonlat(x: float, y: float) -> str:
+    p = gpd.GeoSeries([shapely.Point(x, y)], crs=UTM47).to_crs(4326).iloc[0]
+    return f"{p.x:.7f},{p.y:.7f}"
+
+
+def run(*args: str, env: dict | None = None, ok: bool = True):
+    result = CliRunner().invoke(cli, list(args), env=env)
+    if ok:
+        assert result.exit_code == 0, result.output + (str(result.exception) if result.exception else "")
+    return result
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return str(tmp_path / "fleet.db")
+
+
+def test_add_update_list_show_history_remove(db: str) -> None:
+    run("vehicles", "--db", db, "add", "KT-1234", "--type", "ambulance", "--at", "101.82,6.42",
+        "--agency", "Narathiwat Hospital", "--capability", "4x4", "--capability", "high_clearance",
+        "--contact", "081-222-3333")
+    run("vehicles", "--db", db, "add", "KT-2", "--type", "fire_engine", "--at", "101.83,6.43")
+    out = run("vehicles", "--db", db, "--by", "somchai", "update", "KT-1234", "--status", "maintenance").output
+    assert "updated KT-1234: status" in out
+    listed = json.loads(run("vehicles", "--db", db, "list", "--format", "json").stdout)
+    assert [r["vehicle_id"] for r in listed] == ["KT-1234", "KT-2"]
+    assert listed[0]["capabilities"] == "4x4,high_clearance" and listed[0]["lon"] == 101.82
+    csv = run("vehicles", "--db", db, "list", "--type", "ambulance", "--format", "csv", "--public").output
+    assert csv.splitlines()[0].startswith("vehicle_id,type") and "contact" not in csv and "081-222" not in csv
+    assert len(csv.strip().splitlines()) == 2
+    table = run("vehicles", "--db", db, "list", "--status", "available").output
+    assert "KT-2" in table and "KT-1234" not in table
+    shown = json.loads(run("vehicles", "--db", db, "show", "KT-1234", "--json").stdout)
+    assert shown["status"] == "maintenance" and shown["updated_by"] == "somchai"
+    hist = json.loads(run("vehicles", "--db", db, "history", "KT-1234", "--format", "json").stdout)
+    assert [h["action"] for h in hist] == ["add", "update"]
+    assert hist[1]["old_value"] == "available" and hist[1]["changed_by"] == "somchai"
+    run("vehicles", "--db", db, "remove", "KT-2")
+    assert "KT-2" not in run("vehicles", "--db", db, "list").output
+
+
+def test_user_mistakes_exit_cleanly(db: str, tmp_path: Path) -> None:
+    missing = run("vehicles", "--db", db, "list", ok=False, env={"SAFEGEO_DB": None})
+    assert missing.exit_code == 1 and "no vehicle registry there" in missing.output
+    assert not Path(db).exists()
+    bad_at = run("vehicles", "--db", db, "add", "X", "--type", "ambulance", "--at", "6.4,101.8", ok=False)
+    assert bad_at.exit_code == 2 and "longitude first" in bad_at.output
+    bad_type = run("vehicles", "--db", db, "add", "X", "--type", "tank", "--at", "101.8,6.4", ok=False)
+    assert bad_type.exit_code == 2
+    run("vehicles", "--db", db, "add", "X", "--type", "ambulance", "--at", "101.8,6.4")
+    nothing = run("vehicles", "--db", db, "update", "X", ok=False)
+    assert nothing.exit_code == 2 and "nothing to change" in nothing.output
+    unknown = run("vehicles", "--db", db, "show", "Y", ok=False)
+    assert unknown.exit_code == 1 and "no vehicle 'Y'" in unknown.output and "Traceback" not in unknown.output
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"\x00garbage" * 500)
+    damaged = run("vehicles", "--db", str(junk), "list", ok=False)
+    assert damaged.exit_code == 1 and "damaged or is not a database" in damaged.output
+    assert damaged.exception is None or isinstance(damaged.exception, SystemExit)
+
+
+def test_db_from_the_environment(db: str) -> None:
+    run("vehicles", "add", "E1", "--type", "other", "--at", "101.8,6.4", env={"SAFEGEO_DB": db})
+    assert "E1" in run("vehicles", "--db", db, "list").output
+
+
+def test_import_lists_every_bad_row_and_imports_nothing(db: str, tmp_path: Path, tiny_study: Path) -> None:
+    inside = _lonlat(X0 + 100, Y0 + 100).split(",")
+    rows = pd.DataFrame([
+        {"vehicle_id": "A", "type": "ambulance", "lon": inside[0], "lat": inside[1]},
+        {"vehicle_id": "B", "type": "tank", "lon": inside[0], "lat": inside[1]},
+        {"vehicle_id": "C", "type": "ambulance", "lon": "100.5", "lat": "13.7"},
+        {"vehicle_id": "A", "type": "ambulance", "lon": inside[0], "lat": inside[1]},
+    ])
+    rows.to_csv(tmp_path / "fleet.csv", index=False)
+    res = run("vehicles", "--db", db, "import", str(tmp_path / "fleet.csv"), "--study", str(tiny_study), ok=False)
+    assert res.exit_code == 1
+    assert "row 2: unknown type 'tank'" in res.output
+    assert "row 3: base lies outside the study area" in res.output
+    assert "row 4: vehicle_id 'A' repeats row 1" in res.output
+    assert "nothing was imported" in res.output
+    assert json.loads(run("vehicles", "--db", db, "list", "--format", "json").stdout) == []
+    rows.iloc[[0]].to_csv(tmp_path / "good.csv", index=False)
+    assert "added 1" in run("vehicles", "--db", db, "import", str(tmp_path / "good.csv")).output
+    again = run("vehicles", "--db", db, "import", str(tmp_path / "good.csv"), ok=False)
+    assert "already in the registry" in again.output
+    assert "unchanged 1" in run("vehicles", "--db", db, "import", str(tmp_path / "good.csv"), "--update").output
+
+
+def test_export_and_backup(db: str, tmp_path: Path) -> None:
+    run("vehicles", "--db", db, "add", "KT-1", "--type", "ambulance", "--at", "101.82,6.42", "--contact", "0812")
+    out = tmp_path / "fleet.gpkg"
+    run("vehicles", "--db", db, "export", str(out), "--public")
+    gdf = gpd.read_file(out)
+    assert list(gdf["vehicle_id"]) == ["KT-1"] and "contact" not in gdf.columns and gdf.crs.to_epsg() == 4326
+    refused = run("vehicles", "--db", db, "export", str(out), ok=False)
+    assert refused.exit_code == 2 and "--overwrite" in refused.output
+    run("vehicles", "--db", db, "backup", str(tmp_path / "copy.db"))
+    assert "KT-1" in run("vehicles", "--db", str(tmp_path / "copy.db"), "list").output
+
+
+def _fleet_db(db: str) -> None:
+    run("vehicles", "--db", db, "add", "NEAR", "--type", "ambulance", "--at", _lonlat(X0 + 100, Y0))
+    run("vehicles", "--db", db, "add", "FAR", "--type", "ambulance", "--at", _lonlat(X0 + 300, Y0 + 300),
+        "--capability", "high_clearance", "--contact", "081-999-0000")
+    run("vehicles", "--db", db, "add", "BROKEN", "--type", "ambulance", "--at", _lonlat(X0, Y0),
+        "--status", "maintenance")
+
+
+def test_dispatch_json_table_and_map(db: str, tiny_study: Path, tmp_path: Path) -> None:
+    _fleet_db(db)
+    at = _lonlat(X0, Y0)
+    recs = json.loads(run("dispatch", str(tiny_study), "--db", db, "--at", at, "--json").stdout)
+    assert [r["vehicle_id"] for r in recs] == ["NEAR", "FAR"]  # BROKEN sits at the incident but is in maintenance
+    assert recs[0]["eta_s"] < recs[1]["eta_s"] and recs[0]["distance_m"] == pytest.approx(100, abs=0.5)
+    assert {"vehicle_id", "type", "eta_s", "distance_m"} <= set(recs[0])
+    need = json.loads(run("dispatch", str(tiny_study), "--db", db, "--at", at, "--need", "high_clearance",
+                          "--json").stdout)
+    assert [r["vehicle_id"] for r in need] == ["FAR"]
+    res = run("dispatch", str(tiny_study), "--db", db, "--at", at, "--n", "1", "--out", str(tmp_path / "d.html"),
+              "--public")
+    assert "NEAR" in res.output and "FAR" not in res.output.split("map:")[0]
+    html = (tmp_path / "d.html").read_text(encoding="utf-8")
+    assert "081-999-0000" not in html
+    far = run("dispatch", str(tiny_study), "--db", db, "--at", "100.5,13.7", ok=False)
+    assert far.exit_code == 1 and "from the nearest road" in far.output
+    nodb = run("dispatch", str(tiny_study), "--at", at, ok=False, env={"SAFEGEO_DB": None})
+    assert nodb.exit_code == 2 and "--db" in nodb.output
+
+
+def test_response_writes_outputs_and_lists_unserved(db: str, tiny_study: Path, tmp_path: Path) -> None:
+    _fleet_db(db)
+    out = tmp_path / "resp"
+    res = run("response", str(tiny_study), "--db", db, "--out", str(out), "--public")
+    for name in ("response.gpkg", "response_summary.csv", "response.html"):
+        assert (out / name).exists()
+    assert "ambulance" in res.output and "0 of 2 villages not reached in time" in res.output
+    assert "081-999-0000" not in (out / "response.html").read_text(encoding="utf-8")
+    summary = pd.read_csv(out / "response_summary.csv")
+    assert set(summary["vehicle_type"]) == {"ambulance"}
