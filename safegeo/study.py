@@ -78,6 +78,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
         "severity_speed_factor": {"low": 0.5, "medium": 0.25, "high": 0.0, "extreme": 0.0},
         "depth_threshold_m": 0.3,
         "k_nearest": 8,
+        # evacuate only villages within this distance of the hazard footprint (None: every village)
+        "at_risk_within_m": None,
     },
     "coverage": {
         "light_radius_m": 25.0,
