@@ -141,7 +141,7 @@ def test_public_drops_sensitive_columns(layers):
     assert PHONE not in public and "somchai@example.org" not in public
     spec = _payload(public, "shelters")
     assert t("contact") not in spec["labels"]
-    assert spec["labels"] == ["Name", "Capacity (people)", "shelter_id", "Kind"]
+    assert spec["labels"] == ["Name", "Capacity (people)", "Shelter", "Kind"]
 
 
 def test_values_are_escaped_and_never_templated(layers):
