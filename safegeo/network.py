@@ -691,6 +691,28 @@ def from_lines(
     )
 
 
+def osm_file_center(path: str | Path) -> tuple[float, float] | None:
+    """(lon, lat) of the centre of an OSM file: its header box, else the mean of up to 10,000 nodes."""
+    import osmium
+
+    try:
+        reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
+        box = reader.header().box()
+        reader.close()
+        if box.valid():
+            return ((box.bottom_left.lon + box.top_right.lon) / 2, (box.bottom_left.lat + box.top_right.lat) / 2)
+        lons, lats = [], []
+        for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
+            if node.location.valid():
+                lons.append(node.location.lon)
+                lats.append(node.location.lat)
+            if len(lons) >= 10_000:
+                break
+        return (float(np.mean(lons)), float(np.mean(lats))) if lons else None
+    except Exception:  # unreadable files are reported when the network is built
+        return None
+
+
 def _pbf_to_xml(pbf: Path, out: Path) -> None:
     import osmium
 

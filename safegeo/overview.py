@@ -50,9 +50,10 @@ def add_study_layers(m: SafegeoMap, study: StudyArea, layers: Sequence[str] | No
         listed in the layer control, switched off.
     """
     lang = m.lang
-    wanted = [n for n in (layers or DEFAULT_ORDER) if study.has(n)]
+    wanted = [n for n in (layers or DEFAULT_ORDER) if study.has(n) or (n == "roads" and study.roads_source is not None)]
     for name in wanted:
-        gdf = study.layers[name]
+        # roads from an OSM file or download exist only as the network: draw its edges
+        gdf = study.layers[name] if name in study.layers else study.network().edges_gdf(undirected=True)
         vis = show is None or name in show
         ids = [c for c in gdf.columns if c.endswith("_id")][:1]
         if name == "districts":

@@ -217,6 +217,12 @@ class StudyArea:
         try:
             frames = [g for g in clean.values() if g.crs is not None and len(g)]
             frames += [h.polygons for h in hazards or [] if h.polygons is not None and h.polygons.crs is not None]
+            if crs is None and isinstance(roads_source, Path):  # the OSM extract places the study too
+                from safegeo.network import osm_file_center
+
+                center = osm_file_center(roads_source)
+                if center is not None:
+                    frames.append(gpd.GeoDataFrame(geometry=[shapely.Point(center)], crs="EPSG:4326"))
             working = pick_working_crs(frames, crs)
         except SafegeoError as exc:
             crs_problem.append(Problem("study", str(exc).split("\n")[0], "error", "study", fix=exc.hint))
@@ -283,11 +289,18 @@ class StudyArea:
 
     @property
     def extent(self) -> shapely.Polygon:
-        """Study-area outline in the working CRS: the district union, else the bounds of all layers."""
+        """Study-area outline in the working CRS: the district union, else the bounds of all layers (or the network)."""
         if self.has("districts"):
             return shapely.union_all(self.layers["districts"].geometry.values)
-        b = np.array([g.total_bounds for g in self.layers.values() if len(g)])
-        return shapely.box(b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+        b = [g.total_bounds for g in self.layers.values() if len(g)]
+        if not b and self.roads_source is not None:  # roads only as an OSM file: the network's extent
+            net = self.network()
+            b = [(net.x.min(), net.y.min(), net.x.max(), net.y.max())]
+        if not b:
+            raise StudyFileError("the study area has no features to take its extent from",
+                                 hint="add districts (or any layer with features) under [layers]")
+        arr = np.array(b, dtype=float)
+        return shapely.box(arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max())
 
     def network(self, mode: str | None = None) -> RoadNetwork:
         """The routable road network (largest strongly connected component), built once and cached.

@@ -94,3 +94,29 @@ def test_map_public_drops_contacts_and_keeps_existing_file(runner, tiny_study, t
     assert r.exit_code == 2 and "--overwrite" in r.output
     r = runner.invoke(cli, ["map", str(tiny_study), "--no-tiles", "--overwrite", "--out", str(out)])
     assert r.exit_code == 0 and "081-000-0000" in out.read_text(encoding="utf-8")
+
+
+def test_map_draws_osm_roads_from_the_network(runner, tmp_path, shared_data):
+    pbf = shared_data / "osm_osmnx_tests" / "aguascalientes.osm.pbf"
+    (tmp_path / "study.toml").write_text(f'[study]\nname = "Aguascalientes"\n[layers]\nroads = "{pbf}"\n')
+    out = tmp_path / "roads.html"
+    r = runner.invoke(cli, ["map", str(tmp_path / "study.toml"), "--no-tiles", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    from safegeo.network import from_osm_file
+
+    n_roads = len(from_osm_file(pbf).edges_gdf(undirected=True))
+    html = out.read_text(encoding="utf-8")
+    assert html.count('"LineString"') + html.count('"MultiLineString"') >= n_roads
+
+
+def test_internal_error_is_reported_without_traceback(runner, tiny_study, tmp_path, monkeypatch):
+    import safegeo.prepare
+
+    def broken(*args, **kwargs):
+        raise IndexError("index 3 is out of bounds")
+
+    monkeypatch.setattr(safegeo.prepare, "prepare_study", broken)
+    r = runner.invoke(cli, ["prepare", str(tiny_study), "--out", str(tmp_path / "p")])
+    assert r.exit_code == 3
+    assert "internal error (IndexError: index 3 is out of bounds)" in r.output and "safegeo bug" in r.output
+    assert "Traceback" not in r.output

@@ -27,6 +27,12 @@ class DataError(click.ClickException):
         click.echo(f"Error: {self.format_message()}", err=True)
 
 
+class InternalError(DataError):
+    """An unexpected failure inside safegeo: message without traceback, exit code 3."""
+
+    exit_code = 3
+
+
 class SafegeoGroup(click.Group):
     """Maps :class:`SafegeoError` (and file-system errors) to clean exits."""
 
@@ -42,9 +48,15 @@ class SafegeoGroup(click.Group):
         except OSError as exc:
             if getattr(exc, "filename", None):
                 raise DataError(f"{exc.filename}: {exc.strerror or exc}") from None
-            raise
+            raise DataError(str(exc)) from None
         except MemoryError:
             raise DataError("out of memory\n  hint: try a smaller study area or fewer origins") from None
+        except Exception as exc:  # a bug in safegeo, not a user mistake: say so, keep the traceback for -vv
+            log.debug("internal error", exc_info=True)
+            raise InternalError(
+                f"internal error ({exc.__class__.__name__}: {exc})\n"
+                "  hint: this is a safegeo bug, not your data; please report it with the output of `safegeo -vv ...`"
+            ) from None
 
 
 def _setup_logging(verbose: int, quiet: int) -> None:
