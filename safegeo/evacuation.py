@@ -34,6 +34,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -89,6 +90,8 @@ __all__ = [
 STATUSES = ("assigned", "beyond_max_time", "overflow", "unreachable")
 #: Values of ``unreachable.reason``.
 UNREACHABLE_REASONS = ("off_network", "isolated_by_hazard", "no_path", "no_eligible_shelter")
+#: Map colour of unreachable origins (distinct from every shelter load colour).
+UNREACHABLE_COLOUR = "#7b1fa2"
 #: Thresholds (minutes) of the summary's "share within" columns.
 SUMMARY_MINUTES = (15, 30, 60)
 
@@ -178,13 +181,23 @@ class EvacuationResult:
             f"beyond {s.get('max_minutes')} min {self.people('beyond_max_time'):,.0f}, "
             f"overflow {self.people('overflow'):,.0f}, unreachable {self.people('unreachable'):,.0f}"),
         ]
+        over = sh["over_capacity"].to_numpy(float)
+        if (over > 0).any():
+            lines.append(f"Shelters over capacity: {int((over > 0).sum())} ({over.sum():,.0f} people above capacity: "
+                         "this plan ignores capacities; plan with capacity on to respect them)")
         for _, r in self.comparison.iterrows():
             lines.append(f"  {r['method']:<16} served {r['people_served']:>10,.0f}  overflow {r['overflow']:>9,.0f}"
                          f"  mean {r['mean_minutes']:6.1f} min  total {r['person_hours']:,.0f} person-hours")
         if len(self.critical_roads):
             top = self.critical_roads.iloc[0]
             name = top.get("name")
-            label = name if isinstance(name, str) and name else f"edge {top['edge']}"
+            if isinstance(name, str) and name:
+                label = name
+            else:
+                hw = top.get("highway")
+                rid = top.get("road_id")
+                label = (f"unnamed {hw if isinstance(hw, str) and hw else 'road'}"
+                         + (f" (road_id {rid})" if rid is not None and not pd.isna(rid) else f" (edge {top['edge']})"))
             lines.append(f"Most critical road: {label} "
                          f"(isolates {top['isolated_population']:,.0f}, carries {top['evacuee_load']:,.0f})")
         return lines
@@ -239,16 +252,22 @@ class EvacuationResult:
         sh["load_class"] = np.select(
             [~sh["eligible"], sh["over_capacity"] > 0, sh["utilisation"] >= 0.9, sh["assigned"] > 0],
             ["excluded", "over_capacity", "nearly_full", "in_use"], "unused")
-        sh["radius_load"] = np.clip(sh["utilisation"].astype(float), 0.0, 1.5)
+        # size by load against capacity on a fixed scale (empty 4 px, full ~12 px, 150 % and more 14 px): the
+        # map scales a radius column between its own min and max, so hand it (r - r_min)^2 and that range
+        want = 4.0 + 10.0 * np.sqrt(np.clip(np.nan_to_num(sh["utilisation"].to_numpy(float), posinf=1.5), 0.0, 1.5)
+                                    / 1.5)
+        r_lo, r_hi = (float(want.min()), float(want.max())) if len(want) else (4.0, 4.0)
+        sh["radius_load"] = (want - r_lo) ** 2
         names = [c for c in ("name_en", "name_th") if c in sh.columns]
         m.add_points(sh, name="shelters", color_column="load_class", radius_column="radius_load",
-                     radius_range=(4.0, 14.0),
+                     radius_range=(r_lo, r_hi),
                      categories={"unused": "#9e9e9e", "in_use": "#2ca02c", "nearly_full": "#ff7f0e",
                                  "over_capacity": "#d62728", "excluded": "#000000"},
                      tooltip=[*names[:1], "shelter_id", "assigned", "capacity", "load_pct"],
                      popup=[*names, "shelter_id", "kind", "capacity", "assigned", "load_pct", "excluded_reason"])
         if len(self.unreachable):
-            m.add_points(self.unreachable, name="unreachable", color="#d62728", radius=8,
+            # purple: red already means "over capacity" among the shelters
+            m.add_points(self.unreachable, name="unreachable", color=UNREACHABLE_COLOUR, radius=8,
                          tooltip=["origin_id", "population", "reason"])
         return m
 
@@ -325,8 +344,10 @@ def evacuate(
     max_snap_m
         Farthest an origin or shelter may be from a road (default ``[network] max_snap_m``).
     severity_speed_factor, depth_threshold_m
-        Hazard effect on roads (defaults from ``[evacuation]``; see
-        :func:`~safegeo.hazards.hazard_edge_costs`).
+        Hazard effect on roads (see :func:`~safegeo.hazards.hazard_edge_costs`).
+        *depth_threshold_m* given here applies to every raster; otherwise
+        each raster entry's own ``depth_threshold_m`` is used, and
+        ``[evacuation] depth_threshold_m`` (0.3 m) for entries without one.
     at_risk_within_m
         Evacuate only origins within this distance (m) of the hazard
         footprint (default ``[evacuation] at_risk_within_m`` when set, else
@@ -353,6 +374,10 @@ def evacuate(
         hz = study.hazard(None)
     else:
         hz = list(hazards)
+    if depth_threshold_m is None and ev.get("depth_threshold_m") is not None:
+        # the study-wide default fills in only for entries without their own depth_threshold_m
+        hz = [h if not h.is_raster or h.depth_threshold_m is not None
+              else dataclasses.replace(h, depth_threshold_m=float(ev["depth_threshold_m"])) for h in hz]
     if isinstance(origins, str):
         if origins == "villages":
             org = study.layer("villages")
@@ -377,7 +402,7 @@ def evacuate(
         k_nearest=int(k_nearest if k_nearest is not None else ev.get("k_nearest", 8)),
         max_snap_m=float(max_snap_m if max_snap_m is not None else net_p.get("max_snap_m", 500.0)),
         severity_speed_factor=severity_speed_factor or ev.get("severity_speed_factor"),
-        depth_threshold_m=depth_threshold_m if depth_threshold_m is not None else ev.get("depth_threshold_m"),
+        depth_threshold_m=depth_threshold_m,
         at_risk_within_m=at_risk_within_m if at_risk_within_m is not None else ev.get("at_risk_within_m"),
         routes=routes, districts=study.layers.get("districts"), tambons=tambons,
         synthetic=study.synthetic,
@@ -561,6 +586,17 @@ def evacuate_network(
         # flows: sparse (origin position in ro, eligible position) -> people
         fo, fs, fp = flows
         near_pos = np.searchsorted(elig_idx, near_sh)
+        # origins with nobody to move get no flow and no overflow from the LP: every origin still gets a
+        # row, at its nearest shelter (0 people) when that is within the limit, else a 0-people overflow row
+        has_row = np.zeros(len(ro), bool)
+        has_row[fo] = True
+        has_row[over > 1e-9] = True
+        empty = np.flatnonzero(~has_row)
+        empty_near = empty[near_time[empty] <= max_s + 1e-9]
+        fo = np.r_[fo, empty_near].astype(np.int64)
+        fs = np.r_[fs, near_pos[empty_near]].astype(np.int64)
+        fp = np.r_[fp, np.zeros(len(empty_near))]
+        empty_far = np.setdiff1d(empty, empty_near)
         is_nearest = fs == near_pos[fo]
         tt = np.full(len(fo), np.nan)
         dd = np.full(len(fo), np.nan)
@@ -578,11 +614,21 @@ def evacuate_network(
                                   "distance_m": dd, "status": "assigned", "reason": "", "is_nearest": is_nearest}))
         route_geom = geo
         ov = over > 1e-9
+        ov[empty_far] = True
+        reason_ov = np.where(np.isfinite(cand_cost), f"no shelter capacity within {max_minutes:g} min",
+                             f"no shelter within {max_minutes:g} min").astype(object)
+        # the LP only looks at each origin's k nearest shelters: say so when one with room left is within reach
+        cap_e = sh["capacity"].to_numpy(float)[elig_idx]
+        room = cap_e - np.bincount(fs, weights=fp, minlength=len(elig_idx)) > 1e-9
+        if ov.any() and room.any():
+            spare = nearest_sources(csr, snode[elig_idx[room]], limit=max_s if weight == "time" else np.inf)
+            ne_sp = spare.next_edge()
+            t_sp = tree_path_sums(spare.pred, np.where(ne_sp >= 0, time_cost[np.maximum(ne_sp, 0)], 0.0))
+            missed = ov & (spare.source[rnode] >= 0) & (t_sp[rnode] <= max_s + 1e-9)
+            reason_ov[missed] = (f"shelters with room within {max_minutes:g} min are not among the "
+                                 f"{k_nearest} nearest (raise k_nearest)")
         rows.append(pd.DataFrame({"_o": ro[ov], "_s": -1, "population": over[ov], "travel_time_s": np.nan,
-                                  "distance_m": np.nan, "status": "overflow",
-                                  "reason": np.where(np.isfinite(cand_cost[ov]),
-                                                     f"no shelter capacity within {max_minutes:g} min",
-                                                     f"no shelter within {max_minutes:g} min"),
+                                  "distance_m": np.nan, "status": "overflow", "reason": reason_ov[ov],
                                   "is_nearest": False}))
     elif len(ro):
         status = np.where(near_time <= max_s + 1e-9, "assigned", "beyond_max_time")
@@ -988,9 +1034,12 @@ def _summary(a: pd.DataFrame, org: gpd.GeoDataFrame, district: np.ndarray, distr
         p = a["population"].to_numpy(float)
         t = a["travel_time_s"].to_numpy(float)
         st = a["status"].to_numpy(object)
+        # people with a shelter, at their travel time (with --no-capacity, also those beyond --max-minutes:
+        # "within 60 min" is a fact about the trip, whatever the limit)
+        routed = np.isin(st, ("assigned", "beyond_max_time"))
         df = pd.DataFrame({"area_id": aid, "population": p})
         for mins in SUMMARY_MINUTES:
-            df[f"within_{mins}min"] = np.where((st == "assigned") & (t <= mins * 60 + 1e-9), p, 0.0)
+            df[f"within_{mins}min"] = np.where(routed & (t <= mins * 60 + 1e-9), p, 0.0)
         df["beyond_max_time"] = np.where(st == "beyond_max_time", p, 0.0)
         df["overflow"] = np.where(st == "overflow", p, 0.0)
         df["unreachable"] = np.where(st == "unreachable", p, 0.0)
@@ -1013,8 +1062,11 @@ def _summary(a: pd.DataFrame, org: gpd.GeoDataFrame, district: np.ndarray, distr
         # most-loaded shelter located in the area
         sh_area = _area_of(shelters, areas, col)
         s = pd.DataFrame({"area_id": sh_area, "shelter_id": shelters["shelter_id"].to_numpy(object),
-                          "u": shelters["utilisation"].to_numpy(float), "elig": shelters["eligible"].to_numpy()})
-        s = s[s["elig"] & s["area_id"].notna()].sort_values("u", ascending=False, kind="stable").drop_duplicates("area_id")
+                          "u": shelters["utilisation"].to_numpy(float), "n": shelters["assigned"].to_numpy(float),
+                          "elig": shelters["eligible"].to_numpy()})
+        # fullest first; among equally full shelters, the one holding most people
+        s = s[s["elig"] & s["area_id"].notna()].sort_values(["u", "n"], ascending=False, kind="stable")
+        s = s.drop_duplicates("area_id")
         s = s.set_index("area_id")
         out["most_loaded_shelter"] = s["shelter_id"].reindex(ids).to_numpy(object)
         out["most_loaded_utilisation"] = np.round(s["u"].reindex(ids).to_numpy(float), 3)
@@ -1025,7 +1077,7 @@ def _summary(a: pd.DataFrame, org: gpd.GeoDataFrame, district: np.ndarray, distr
         st = a["status"].to_numpy(object)
         row: dict[str, Any] = {"level": "study", "area_id": "all", "population": p.sum()}
         for mins in SUMMARY_MINUTES:
-            w = p[(st == "assigned") & (t <= mins * 60 + 1e-9)].sum()
+            w = p[np.isin(st, ("assigned", "beyond_max_time")) & (t <= mins * 60 + 1e-9)].sum()
             row[f"pop_within_{mins}min"] = w
             row[f"share_within_{mins}min"] = round(w / p.sum(), 4) if p.sum() else np.nan
         for c in ("beyond_max_time", "overflow", "unreachable"):

@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -322,6 +323,25 @@ def shelters_in_hazard(shelters: gpd.GeoDataFrame, hazards: Sequence[HazardSourc
                         index=shelters.index)
 
 
+def _coarse_wet(ds, threshold_m: float, f: int, *, chunk_cells: int = 16_000_000) -> np.ndarray:
+    """Wet mask on blocks of *f* x *f* cells (wet when any cell of the block exceeds *threshold_m*), read in strips."""
+    from rasterio.windows import Window
+
+    h, w = ds.height, ds.width
+    h2, w2 = math.ceil(h / f), math.ceil(w / f)
+    out = np.zeros((h2, w2), dtype=np.uint8)
+    per = max(1, chunk_cells // (f * w))  # block rows per read
+    for i0 in range(0, h2, per):
+        r0 = i0 * f
+        rows = min(per * f, h - r0)
+        strip = np.ma.filled(ds.read(1, window=Window(0, r0, w, rows), masked=True) > threshold_m, False)
+        nb = math.ceil(rows / f)
+        pad = np.zeros((nb * f, w2 * f), dtype=bool)
+        pad[:rows, :w] = strip
+        out[i0:i0 + nb] = pad.reshape(nb, f, w2, f).any(axis=(1, 3))
+    return out
+
+
 def hazard_footprint(hazards: Sequence[HazardSource], crs: CRS, *, depth_threshold_m: float | None = None,
                      max_cells: int = 4_000_000) -> gpd.GeoDataFrame:
     """The hazards' footprints as polygons (rasters: cells above the threshold, polygonised).
@@ -345,12 +365,18 @@ def hazard_footprint(hazards: Sequence[HazardSource], crs: CRS, *, depth_thresho
             thr = depth_threshold_m if depth_threshold_m is not None else hz.depth_threshold_m
             thr = DEFAULT_DEPTH_THRESHOLD_M if thr is None else float(thr)
             with rasterio.open(hz.raster_path) as ds:
-                if ds.width * ds.height > max_cells:
-                    log.info("%s: raster too large to draw as a footprint (%d cells)", hz.name, ds.width * ds.height)
-                    continue
-                band = ds.read(1, masked=True)
-                wet = np.ma.filled(band > thr, False).astype(np.uint8)
-                geoms = [shapely.geometry.shape(g) for g, v in shapes(wet, mask=wet.astype(bool), transform=ds.transform)
+                transform = ds.transform
+                n_cells = ds.width * ds.height
+                if n_cells > max_cells:
+                    # too many cells to polygonise: a coarser grid whose cell is wet when any cell it covers
+                    # is, so the footprint can only grow (never drops water that puts villages at risk)
+                    f = math.ceil(math.sqrt(n_cells / max_cells))
+                    log.info("%s: %d cells; footprint drawn on %d x %d blocks", hz.name, n_cells, f, f)
+                    wet = _coarse_wet(ds, thr, f)
+                    transform = transform * transform.scale(f, f)
+                else:
+                    wet = np.ma.filled(ds.read(1, masked=True) > thr, False).astype(np.uint8)
+                geoms = [shapely.geometry.shape(g) for g, v in shapes(wet, mask=wet.astype(bool), transform=transform)
                          if v == 1]
                 rcrs = ds.crs
             if geoms:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pytest
 import shapely
 from click.testing import CliRunner
 from conftest import UTM47, X0, Y0, grid_roads, write_study
@@ -73,3 +74,36 @@ def test_errors_are_clean(tmp_path):
     r = runner.invoke(cli, ["evacuate", str(toml), "--out", str(tmp_path / "x"), "--max-minutes", "0"])
     assert r.exit_code == 2
     assert not (tmp_path / "x" / "evacuation.gpkg").exists()
+
+
+def test_walking_by_distance(tmp_path):
+    toml = _study(tmp_path)
+    out = tmp_path / "walk"
+    r = CliRunner().invoke(cli, ["evacuate", str(toml), "--out", str(out), "--no-tiles", "--no-hazard",
+                                 "--mode", "walk", "--weight", "length", "--no-capacity", "--max-minutes", "5"])
+    assert r.exit_code == 0, r.output
+    a = pyogrio.read_dataframe(out / "evacuation.gpkg", layer="assignments").set_index("origin_id")
+    # each village walks to the shelter nearest by distance, at 4.5 km/h
+    assert a.loc["V1", "shelter_id"] == "S1" and a.loc["V1", "distance_m"] == 200
+    assert a.loc["V2", "shelter_id"] == "S2" and a.loc["V2", "distance_m"] == 0
+    assert a.loc["V1", "travel_time_s"] == pytest.approx(200 / (4.5 / 3.6))
+    assert a.loc["V1", "status"] == "assigned"  # 2.7 min of walking, within 5
+    r = CliRunner().invoke(cli, ["evacuate", str(toml), "--out", str(tmp_path / "walk2"), "--no-tiles", "--no-hazard",
+                                 "--mode", "walk", "--weight", "length", "--no-capacity", "--max-minutes", "2"])
+    a = pyogrio.read_dataframe(tmp_path / "walk2" / "evacuation.gpkg", layer="assignments").set_index("origin_id")
+    assert a.loc["V1", "status"] == "beyond_max_time"
+
+
+def test_bad_output_folder_and_missing_layer_are_clean_errors(tmp_path):
+    toml = _study(tmp_path)
+    runner = CliRunner()
+    (tmp_path / "afile").write_text("x")
+    r = runner.invoke(cli, ["evacuate", str(toml), "--out", str(tmp_path / "afile"), "--no-tiles"])
+    assert r.exit_code == 2 and "is a file" in r.output and "Traceback" not in r.output
+    r = runner.invoke(cli, ["evacuate", str(toml), "--out", str(tmp_path / "afile" / "sub"), "--no-tiles"])
+    assert r.exit_code == 1 and "Traceback" not in r.output and (tmp_path / "afile").read_text() == "x"
+    text = toml.read_text()
+    toml.write_text("\n".join(line for line in text.splitlines() if not line.startswith("shelters")))
+    r = runner.invoke(cli, ["evacuate", str(toml), "--out", str(tmp_path / "y"), "--no-tiles"])
+    assert r.exit_code == 1 and "no 'shelters' layer" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "y").exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -31,7 +30,7 @@ def _pts(cols, xy):
 
 
 def _two_towns(*, shelters=None, villages=None, bridge_oneway=None, hazards=None, bridge_reversed=False,
-               detour=False):
+               detour=False, bridge_name="River bridge"):
     """West town (3x3 grid at x 0..200) and east town (x 1000..1200) joined by one 800 m bridge at y=100.
 
     With *detour*, a 3200 m residential road also joins the towns' south-east and south-west corners.
@@ -41,7 +40,7 @@ def _two_towns(*, shelters=None, villages=None, bridge_oneway=None, hazards=None
     a, b = (X0 + 200, Y0 + 100), (X0 + 1000, Y0 + 100)
     if bridge_reversed:
         a, b = b, a
-    bridge = gpd.GeoDataFrame({"road_id": [999], "highway": ["tertiary"], "name": ["River bridge"],
+    bridge = gpd.GeoDataFrame({"road_id": [999], "highway": ["tertiary"], "name": [bridge_name],
                                "oneway": [bool(bridge_oneway)]}, geometry=[shapely.LineString([a, b])], crs=UTM47)
     roads = pd.concat([west.assign(oneway=False), east.assign(road_id=east["road_id"] + 100, oneway=False), bridge],
                       ignore_index=True)
@@ -149,6 +148,11 @@ def test_a_shelter_that_fills_up_splits_the_village_and_reports_overflow():
     # the greedy nearest assignment overflows the small shelter
     cmp = res.comparison.set_index("method")
     assert cmp.loc["greedy_nearest", "overflow"] == 200 and cmp.loc["capacity_optimal", "overflow"] == 0
+    # considering only each village's nearest shelter, 200 people overflow, and the reason says why
+    res = evacuate(_two_towns(shelters=shelters), capacity=True, k_nearest=1)
+    ov = res.assignments[res.assignments["status"] == "overflow"]
+    assert ov["origin_id"].tolist() == ["VE"] and ov["population"].tolist() == [200]
+    assert ov["reason"].iloc[0] == "shelters with room within 60 min are not among the 1 nearest (raise k_nearest)"
     # less room in the west: 150 people have no place and are reported, never dropped
     small = shelters.assign(capacity=[150, 100])
     res = evacuate(_two_towns(shelters=small), capacity=True)
@@ -163,6 +167,9 @@ def test_a_shelter_that_fills_up_splits_the_village_and_reports_overflow():
 def test_max_minutes_limits_assignments():
     near = evacuate(_two_towns(), capacity=False, max_minutes=1.0)
     assert _row(near, "VE")["status"] == "beyond_max_time" and _row(near, "VW")["status"] == "assigned"
+    # the east village is 1.8 min away: beyond the 1-min limit, but still within 15 min in the summary
+    s = near.summary.set_index("area_id")
+    assert s.loc["DE", "beyond_max_time"] == 300 and s.loc["DE", "share_within_15min"] == 1.0
     cap = evacuate(_two_towns(), capacity=True, max_minutes=1.0)
     assert _row(cap, "VE")["status"] == "overflow"
     assert _row(cap, "VE")["reason"] == "no shelter within 1 min"
@@ -271,6 +278,37 @@ def test_capacity_assignment_matches_an_independent_lp(seed):
     assert np.all(fp == np.round(fp))  # whole people
 
 
+@pytest.mark.parametrize("seed", [3, 4])
+def test_capacity_assignment_with_a_time_limit_and_k_nearest_matches_an_independent_lp(seed):
+    rng = np.random.default_rng(seed)
+    net = from_lines(grid_roads(7, spacing=150.0))
+    origins = rng.choice(net.n_nodes, 15, replace=False)
+    shelters = rng.choice(np.setdiff1d(np.arange(net.n_nodes), origins), 5, replace=False)
+    pop = rng.integers(10, 120, len(origins)).astype(float)
+    cap = np.round(rng.integers(50, 300, len(shelters)) / 2.0)
+    g = nx.DiGraph()
+    g.add_weighted_edges_from(zip(net.v.tolist(), net.u.tolist(), net.time_s.tolist()))
+    cost = np.array([[nx.single_source_dijkstra_path_length(g, int(s)).get(int(o), np.inf) for o in origins]
+                     for s in shelters])
+    limit = float(np.median(cost)) + 0.5  # a shelter farther than this is no option
+    csr = net.csr("time", reverse=True)
+    (fo, fs, fp), over, best = assign_with_capacity(csr, origins, pop, shelters, cap, k_nearest=len(shelters),
+                                                    max_cost=limit)
+    ref_cost = np.where(cost <= limit, cost, np.inf)
+    served_ref, cost_ref = _flow_reference(ref_cost, pop, cap)
+    assert (cost[fs, fo] <= limit).all()
+    assert np.all(np.bincount(fs, weights=fp, minlength=len(shelters)) <= cap + 1e-9)
+    np.testing.assert_allclose(np.bincount(fo, weights=fp, minlength=len(origins)) + over, pop)
+    assert fp.sum() == pytest.approx(served_ref) and fp.sum() < pop.sum()
+    assert (cost[fs, fo] * fp).sum() == pytest.approx(cost_ref, abs=0.001 * pop.sum())
+    np.testing.assert_allclose(best, np.where(np.isfinite(ref_cost).any(axis=0), ref_cost.min(axis=0), np.inf))
+    # with k = 2 every flow goes to one of the origin's two nearest shelters
+    (fo, fs, fp), over, _ = assign_with_capacity(csr, origins, pop, shelters, cap, k_nearest=2)
+    second = np.sort(cost, axis=0)[1]
+    assert (cost[fs, fo] <= second[fo] + 1e-9).all()
+    np.testing.assert_allclose(np.bincount(fo, weights=fp, minlength=len(origins)) + over, pop)
+
+
 def test_write_outputs(tmp_path):
     import pyogrio
 
@@ -285,6 +323,9 @@ def test_write_outputs(tmp_path):
     assert {"origin_id", "shelter_id", "population", "travel_time_s", "distance_m", "status"} <= set(a.columns)
     sh = pyogrio.read_dataframe(paths[1], layer="shelters")
     assert {"assigned", "capacity"} <= set(sh.columns) and "contact" not in sh.columns
+    # (the internal run keeps the contact numbers: it is --public that leaves them out)
+    internal = res.write(tmp_path / "internal", tiles=False)
+    assert "contact" in pyogrio.read_dataframe(internal[1], layer="shelters").columns
     summ = pd.read_csv(paths[2])
     assert {"share_within_15min", "share_within_30min", "share_within_60min", "overflow", "unreachable",
             "most_loaded_shelter"} <= set(summ.columns)
@@ -351,3 +392,98 @@ def test_demo_map_in_a_browser(demo_study, browser, tmp_path):
         assert page.drawn_counts["routes"] == len(res.routes)
         assert page.drawn_counts["shelters"] == len(res.shelters)
         assert page.canvas_pixels > 1000
+
+
+def _depth_raster_on_bridge(path, depth):
+    """A one-cell depth raster (100 m) over the middle of the bridge."""
+    import rasterio
+    from affine import Affine
+
+    with rasterio.open(path, "w", driver="GTiff", width=1, height=1, count=1, dtype="float32", crs=UTM47,
+                       transform=Affine(100.0, 0.0, X0 + 550, 0.0, -100.0, Y0 + 150), nodata=-9999.0) as ds:
+        ds.write(np.array([[depth]], dtype="float32"), 1)
+    return path
+
+
+def test_each_raster_keeps_its_own_depth_threshold(tmp_path):
+    tif = _depth_raster_on_bridge(tmp_path / "depth.tif", 0.5)
+
+    def status(threshold_in_entry, **kw):
+        hz = HazardSource("depth", "flood", raster_path=tif, depth_threshold_m=threshold_in_entry)
+        study = _two_towns(hazards=[hz])
+        if "params" in kw:
+            study.params["evacuation"].update(kw.pop("params"))
+        return _row(evacuate(study, capacity=False, **kw), "VE")["status"]
+
+    # 0.5 m of water: the entry's 1 m threshold keeps the bridge open (the study default 0.3 m must not win)
+    assert status(1.0) == "assigned"
+    # an entry without a threshold takes [evacuation] depth_threshold_m (0.3 m by default, or the study's own)
+    assert status(None) == "unreachable"
+    assert status(None, params={"depth_threshold_m": 0.6}) == "assigned"
+    # an explicit threshold applies to every raster
+    assert status(1.0, depth_threshold_m=0.2) == "unreachable"
+
+
+def test_an_origin_with_nobody_still_gets_a_row():
+    villages = _pts({"village_id": ["VW", "VE"], "population": [0, 300]}, [(0, 0), (1200, 200)])
+    res = evacuate(_two_towns(villages=villages), capacity=True)
+    vw = _row(res, "VW")
+    assert vw["status"] == "assigned" and vw["shelter_id"] == "SW" and vw["population"] == 0
+    assert vw["distance_m"] == pytest.approx(400) and vw["is_nearest"]
+    assert "VW" in set(res.routes["origin_id"])
+    assert res.shelters.set_index("shelter_id").loc["SW", "assigned"] == 300
+    # beyond the time limit it is an (empty) overflow row, not missing
+    res = evacuate(_two_towns(villages=villages.assign(population=[300, 0])), capacity=True, max_minutes=1.0)
+    ve = _row(res, "VE")
+    assert ve["status"] == "overflow" and ve["population"] == 0 and pd.isna(ve["shelter_id"])
+    assert set(res.assignments["origin_id"]) == {"VW", "VE"}
+
+
+def test_most_loaded_shelter_among_full_ones_holds_most_people():
+    # two shelters in the west district, both filled: the 300-place one is the most loaded, though listed second
+    shelters = _pts({"shelter_id": ["SA", "SB"], "capacity": [50, 300], "kind": ["shelter", "shelter"]},
+                    [(0, 200), (200, 200)])
+    res = evacuate(_two_towns(shelters=shelters), capacity=True)
+    sh = res.shelters.set_index("shelter_id")
+    assert sh.loc["SA", "utilisation"] == sh.loc["SB", "utilisation"] == 1.0
+    assert res.summary.set_index("area_id").loc["DW", "most_loaded_shelter"] == "SB"
+
+
+def _map_layers(m):
+    import json
+
+    return {spec.name: json.loads(spec.payload) for spec in m._layers}
+
+
+def test_map_sizes_shelters_by_load_against_capacity_and_flags_unreachable_apart():
+    # the one shelter is 80 % full: a fixed scale (4 px empty, 14 px at 150 %), not "largest on this map"
+    res = evacuate(_two_towns(), capacity=False)
+    layers = _map_layers(res.map(tiles=False))
+    r = [f["properties"]["_r"] for f in layers["shelters"]["data"]["features"]]
+    assert r == [pytest.approx(4 + 10 * np.sqrt(0.8 / 1.5), abs=0.05)]
+    # half full and over full: sizes follow the load
+    shelters = _pts({"shelter_id": ["SW", "SE"], "capacity": [200, 600], "kind": ["shelter", "shelter"]},
+                    [(200, 200), (1000, 0)])
+    res = evacuate(_two_towns(shelters=shelters, hazards=[_flood_on_bridge()]), capacity=False)
+    sh = res.shelters.set_index("shelter_id")
+    assert sh.loc["SW", "utilisation"] == 0.5 and sh.loc["SE", "utilisation"] == 0.5
+    layers = _map_layers(res.map(tiles=False))
+    r = [f["properties"]["_r"] for f in layers["shelters"]["data"]["features"]]
+    assert r == [pytest.approx(4 + 10 * np.sqrt(0.5 / 1.5), abs=0.05)] * 2
+    # an unreachable village is not drawn in a shelter-load colour
+    villages = _pts({"village_id": ["VW", "VE", "VX"], "population": [100, 300, 5]}, [(0, 0), (1200, 200), (0, 5000)])
+    res = evacuate(_two_towns(villages=villages, shelters=shelters.assign(capacity=[50, 50])), capacity=False)
+    layers = _map_layers(res.map(tiles=False))
+    assert len(layers["unreachable"]["data"]["features"]) == 1
+    assert set(layers["unreachable"]["palette"]).isdisjoint(layers["shelters"]["palette"])
+
+
+def test_report_names_over_capacity_shelters_and_unnamed_roads():
+    shelters = _pts({"shelter_id": ["SW"], "capacity": [100], "kind": ["shelter"]}, [(200, 200)])
+    study = _two_towns(shelters=shelters)
+    text = "\n".join(evacuate(study, capacity=False).report_lines())
+    assert "Shelters over capacity: 1 (300 people above capacity" in text
+    assert "Shelters over capacity" not in "\n".join(evacuate(study, capacity=True).report_lines())
+    # the bridge has a name; an unnamed critical road is labelled by its class and id, not an edge row
+    text = "\n".join(evacuate(_two_towns(shelters=shelters, bridge_name=None), capacity=False).report_lines())
+    assert "Most critical road: unnamed tertiary (road_id 999)" in text

@@ -158,3 +158,20 @@ def test_grid_flood_closes_exactly_the_crossing_edges():
     assert len(closed) == 8  # 4 roads x 2 directions
     assert np.all(np.minimum(net.y[net.u[closed]], net.y[net.v[closed]]) == Y0)
     assert np.all(np.maximum(net.y[net.u[closed]], net.y[net.v[closed]]) == Y0 + 100)
+
+
+def test_a_raster_too_large_to_polygonise_still_has_a_footprint(tmp_path):
+    # 41 x 43 cells of 10 m, two wet cells; allowed far fewer cells: coarser blocks, never less water
+    vals = np.zeros((41, 43))
+    vals[17, 23] = 1.0
+    vals[40, 42] = 2.0  # the last row and column: partial blocks
+    tif = _write_raster(tmp_path / "big.tif", vals, x0=X0, y0=Y0 + 410, cell=10.0)
+    hz = [HazardSource("d", "flood", raster_path=tif)]
+    wet = [shapely.Point(X0 + 235, Y0 + 410 - 175), shapely.Point(X0 + 425, Y0 + 5)]
+    full = hazard_footprint(hz, UTM47)
+    assert full.geometry.iloc[0].area == pytest.approx(200.0)
+    for max_cells in (100, 10):
+        fp = hazard_footprint(hz, UTM47, max_cells=max_cells)
+        g = fp.geometry.iloc[0]
+        assert all(g.contains(p) for p in wet) and g.contains(full.geometry.iloc[0])
+        assert g.area < 41 * 43 * 100  # still a footprint, not the whole raster

@@ -15,12 +15,12 @@ from safegeo.cli.options import lang_opt, out_dir_opt, public_opt, study_arg
               help="Hazard entry name or kind from the study file (default: every hazard; 'none' for none).")
 @click.option("--no-hazard", is_flag=True, help="Ignore the study's hazards (all roads and shelters usable).")
 @click.option("--weight", type=click.Choice(["time", "length"]), default="time", show_default=True,
-              help="Route by travel time or by distance.")
+              help="Route by travel time or by distance (with --mode walk, travel times are at walking speed).")
 @click.option("--mode", type=click.Choice(["drive", "walk"]), default=None,
               help="Road network to use (default: [network] mode of the study, drive).")
 @click.option("--capacity/--no-capacity", default=True, show_default=True,
               help="Respect shelter capacities (exact assignment) or send everyone to the nearest shelter.")
-@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None, metavar="N",
               help="Longest acceptable travel time (default: [evacuation] max_minutes, 60).")
 @click.option("--k-nearest", type=click.IntRange(min=1), default=None,
               help="Shelters considered per village in the capacity assignment (default 8).")
