@@ -19,10 +19,13 @@ Eligibility
 * a base within *max_snap_m* of a road.
 
 Hazards close or slow roads (:func:`safegeo.hazards.hazard_edge_costs`).
-Vehicles that are or carry a boat (type ``rescue_boat`` or capability
-``boat``) are not stopped by *water* hazards (flood, storm surge): a flooded
-road is water they can cross.  They are routed on the unhazarded network, a
-simplification that takes boat speed as road speed.
+When a boat is asked for (``vehicle_type="rescue_boat"`` or
+``need=("boat",)``), vehicles that are or carry a boat (type ``rescue_boat``
+or capability ``boat``) are not stopped by *water* hazards (flood, storm
+surge): a flooded road is water they can cross.  They are routed on the
+unhazarded network, a simplification that takes boat speed as road speed.
+Otherwise every vehicle, a truck carrying a boat included, is routed as a
+road vehicle, so no boat is proposed for a flooded incident unless asked.
 
 Examples
 --------
@@ -304,12 +307,15 @@ class Dispatcher:
                             "road of the network",
                             hint="check the coordinates are lon,lat inside the study area")
         inc = int(snap.node[0])
+        need = parse_capabilities(list(need))
         ok, reason = self.eligible(vehicle_type=vehicle_type, need=need)
+        # boats cross water only when a boat was asked for; otherwise they are road vehicles
+        boat = self._boat & (vehicle_type == "rescue_boat" or "boat" in need)
         eta = np.full(len(self.vehicles), np.inf)
         preds: dict[str, np.ndarray] = {}
         notes: list[str] = []
         unreachable = np.zeros(len(self.vehicles), bool)
-        for kind, mask in (("road", ok & ~self._boat), ("boat", ok & self._boat)):
+        for kind, mask in (("road", ok & ~boat), ("boat", ok & boat)):
             idx = np.flatnonzero(mask)
             if len(idx) == 0:
                 continue
@@ -333,7 +339,7 @@ class Dispatcher:
         dist_m = np.zeros(len(chosen))
         geoms = np.empty(len(chosen), dtype=object)
         for k, i in enumerate(chosen):
-            kind = "boat" if self._boat[i] else "road"
+            kind = "boat" if boat[i] else "road"
             edges = self._path_edges(kind, preds[kind], int(self._node[i]), inc)
             dist_m[k] = float(self.network.length_m[edges].sum())
             if routes:
@@ -349,7 +355,7 @@ class Dispatcher:
         if len(chosen) < n:
             what = f"{vehicle_type} " if vehicle_type else ""
             notes.append(f"only {len(chosen)} available {what}vehicle(s) can reach the incident (asked for {n})")
-            if self.hazard and not any(self._boat[chosen]) and vehicle_type != "rescue_boat":
+            if self.hazard and not any(boat[chosen]) and vehicle_type != "rescue_boat":
                 notes.append("roads are closed by the hazard; ask for a boat with --type rescue_boat or --need boat")
         if self.hazard:
             notes.append(f"hazard in force: {self.hazard}")
@@ -387,7 +393,7 @@ class Dispatcher:
             if not np.isfinite(limit):
                 complete = True
                 break
-            if found >= n:
+            if found >= n or found == len(cand):  # n settled, or every candidate (fewer than n) reached
                 complete = found == len(cand)
                 break
             settled = int(np.count_nonzero(np.isfinite(dist)))

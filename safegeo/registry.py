@@ -350,6 +350,17 @@ def _fmt_value(key: str, value: Any) -> str | None:
     return str(value)
 
 
+def _drop_sensitive_json(text: str) -> str:
+    """A history snapshot (JSON record) without its sensitive fields."""
+    try:
+        rec = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(rec, dict):
+        return text
+    return json.dumps({k: v for k, v in rec.items() if k not in SENSITIVE_COLUMNS}, ensure_ascii=False)
+
+
 def _rows_problem(source: str, rows: list[int], message: str, fix: str | None = None) -> Problem:
     return Problem("vehicles", message, "error", source, None, tuple(rows), fix)
 
@@ -501,20 +512,29 @@ class Registry:
                 if not create:
                     raise RegistryError(f"{self.where}: the database has no vehicle registry yet",
                                         hint="create it with `safegeo vehicles add` or `safegeo vehicles import`")
+            else:
+                # an up-to-date registry is opened without the write lock: readers (list, dispatch) never
+                # wait for a long import, and a read-only copy can still be listed
+                current = self.schema_version
+                self._check_version(current)
+                if current == SCHEMA_VERSION:
+                    return
             with self._write() as conn:
                 metadata.create_all(conn, tables=[schema_version])
                 current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
-                if current > SCHEMA_VERSION:
-                    raise RegistryError(
-                        f"{self.where}: registry schema v{current} is newer than this safegeo knows "
-                        f"(v{SCHEMA_VERSION})",
-                        hint="upgrade safegeo")
+                self._check_version(current)
                 for mig in MIGRATIONS:
                     if mig.version > current:
                         mig.apply(conn)
                         conn.execute(schema_version.insert().values(version=mig.version, description=mig.description,
                                                                      applied_at=_now()))
                         log.info("registry %s: applied migration %d (%s)", self.where, mig.version, mig.description)
+
+    def _check_version(self, current: int) -> None:
+        if current > SCHEMA_VERSION:
+            raise RegistryError(
+                f"{self.where}: registry schema v{current} is newer than this safegeo knows (v{SCHEMA_VERSION})",
+                hint="upgrade safegeo")
 
     @property
     def schema_version(self) -> int:
@@ -790,8 +810,13 @@ class Registry:
             gdf = gdf.drop(columns=[c for c in gdf.columns if c in SENSITIVE_COLUMNS])
         return gdf.reset_index(drop=True)
 
-    def history(self, vehicle_id: str | None = None, *, limit: int | None = None) -> pd.DataFrame:
+    def history(self, vehicle_id: str | None = None, *, limit: int | None = None,
+                public: bool = False) -> pd.DataFrame:
         """Changes, oldest first: ``vehicle_id, action, field, old_value, new_value, changed_at, changed_by``.
+
+        With *public*, the values of sensitive fields (``contact``) are left
+        out: blank in their update rows and dropped from the add / remove
+        snapshots.
 
         Raises
         ------
@@ -808,6 +833,13 @@ class Registry:
                                        hint="list vehicles with `safegeo vehicles list`")
         if limit is not None:
             df = df.tail(limit)
+        if public and len(df):
+            df = df.copy()
+            secret = df["field"].isin(SENSITIVE_COLUMNS).to_numpy()
+            df.loc[secret, ["old_value", "new_value"]] = None
+            for col in ("old_value", "new_value"):
+                snap = (df["field"].isna() & df[col].notna()).to_numpy()
+                df.loc[snap, col] = [_drop_sensitive_json(v) for v in df.loc[snap, col]]
         return df.rename(columns={"id": "change"}).reset_index(drop=True)
 
     # -- import / export -------------------------------------------------------------------------
@@ -965,18 +997,18 @@ class Registry:
         VehicleDataError
             Unknown file suffix.
         """
-        from safegeo.io import atomic_path, write_csv, write_gpkg
+        from safegeo.io import atomic_path, write_csv
 
         path = Path(path)
         suffix = path.suffix.lower()
         gdf = self.vehicles(public=public, study=study)
-        if suffix == ".gpkg":
-            return write_gpkg(path, {layer: gdf})
-        if suffix in (".geojson", ".json"):
+        if suffix in (".gpkg", ".geojson", ".json"):
             import pyogrio
 
+            # geometry_type: an empty fleet still makes a point layer (not "Unknown") for QGIS
             with atomic_path(path, suffix=suffix) as tmp:
-                pyogrio.write_dataframe(gdf, tmp, layer=layer, driver="GeoJSON")
+                pyogrio.write_dataframe(gdf, tmp, layer=layer, driver="GPKG" if suffix == ".gpkg" else "GeoJSON",
+                                        geometry_type="Point")
             return path
         if suffix == ".csv":
             df = pd.DataFrame(gdf.drop(columns="geometry"))

@@ -57,6 +57,10 @@ STATUS_COLOURS = {"within_target": "#1a9850", "beyond_target": "#fc8d59", "unrea
                   "no_vehicle": "#7b3294", "off_network": "#999999"}
 BAND_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#a50026")
 
+#: Geometry type of each spatial layer of ``response.gpkg``.
+GPKG_GEOMETRY_TYPES = {"villages": "Point", "unserved": "Point", "isochrones": "MultiPolygon", "vehicles": "Point",
+                       "nodes": "Point"}
+
 #: Map label keys (in :mod:`safegeo._i18n`) of the response map.
 _LABEL_KEYS = {"isochrones": "response_time", "unserved": "unserved_villages", "unavailable": "vehicles_unavailable",
                "available": "vehicles_available", "title": "response_title"}
@@ -161,6 +165,7 @@ def response_coverage(
     targets_min: Mapping[str, float] | None = None,
     bands_min: Sequence[float] = DEFAULT_BANDS_MIN,
     edge_cost_s: np.ndarray | None = None,
+    boat_edge_cost_s: np.ndarray | None = None,
     max_snap_m: float = 500.0,
     isochrones: bool = True,
     cell_m: float = 200.0,
@@ -187,6 +192,10 @@ def response_coverage(
         Upper limits of the isochrone bands (minutes), increasing.
     edge_cost_s
         Per-edge time with hazard closures (``inf``), default free flow.
+    boat_edge_cost_s
+        Per-edge time for ``rescue_boat`` (default *edge_cost_s*); under a
+        water hazard boats cross flooded roads, so pass the unhazarded time
+        (:func:`safegeo.dispatch.hazard_costs_for_study` gives both).
     max_snap_m
         Bases and villages farther from a road are not routed.
     isochrones
@@ -246,7 +255,8 @@ def response_coverage(
     for vtype in types:
         sel = (fleet["type"] == vtype) & (fleet["status"] == "available") & fleet["on_network"]
         bases = fleet[sel]
-        t_s, src = node_response_times(network, bases["node"].to_numpy(), edge_cost_s=edge_cost_s)
+        cost = boat_edge_cost_s if vtype == "rescue_boat" and boat_edge_cost_s is not None else edge_cost_s
+        t_s, src = node_response_times(network, bases["node"].to_numpy(), edge_cost_s=cost)
         node_time[vtype] = t_s
         vt = np.where(vsn.ok, t_s[np.maximum(vsn.node, 0)], np.inf)
         vsrc = np.where(vsn.ok, src[np.maximum(vsn.node, 0)], -1)
@@ -264,7 +274,7 @@ def response_coverage(
         if len(bases) == 0:
             notes.append(f"no available {vtype}: every village is unserved for this type")
         if isochrones and len(bases):
-            iso_frames.append(isochrone_bands(network, t_s, bands, cell_m=cell_m, edge_cost_s=edge_cost_s)
+            iso_frames.append(isochrone_bands(network, t_s, bands, cell_m=cell_m, edge_cost_s=cost)
                               .assign(vehicle_type=vtype))
     if frames:
         long = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=network.crs)
@@ -479,7 +489,7 @@ def response_for_study(
 
     net = study.network("drive")
     params = study.params.get("vehicles", {})
-    cost, _ = hazard_costs_for_study(study, net, hazard)
+    cost, boat_cost = hazard_costs_for_study(study, net, hazard)
     return response_coverage(
         net, vehicles, study.layer("villages"),
         districts=study.layers.get("districts"),
@@ -487,6 +497,7 @@ def response_for_study(
         targets_min=params.get("target_minutes", {}),
         bands_min=tuple(bands_min or params.get("bands_minutes", DEFAULT_BANDS_MIN)),
         edge_cost_s=cost,
+        boat_edge_cost_s=boat_cost,
         max_snap_m=float(study.params.get("network", {}).get("max_snap_m", 500.0)),
         isochrones=isochrones,
         cell_m=float(params.get("isochrone_cell_m", 200.0)),
@@ -585,7 +596,9 @@ def write_response(
     list of Path
         The map first.
     """
-    from safegeo.io import write_csv, write_gpkg
+    import pyogrio
+
+    from safegeo.io import atomic_path, write_csv
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -598,7 +611,16 @@ def write_response(
     }
     if network is not None:
         layers["nodes"] = result.node_times_gdf(network)
-    gpkg = write_gpkg(out / "response.gpkg", layers)
+    gpkg = out / "response.gpkg"
+    with atomic_path(gpkg, suffix=".gpkg") as tmp:  # all layers or none
+        for name, frame in layers.items():
+            if isinstance(frame, gpd.GeoDataFrame):
+                # declared geometry types: an empty layer (no village unserved) is still a point layer in QGIS
+                kind = GPKG_GEOMETRY_TYPES[name]
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", geometry_type=kind,
+                                        promote_to_multi=kind.startswith("Multi"))
+            else:
+                pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
     csv = write_csv(out / "response_summary.csv", result.summary)
     html = response_map(result, study=study, lang=lang, public=public, tiles=tiles).save(out / "response.html")
     return [Path(html), gpkg, csv]

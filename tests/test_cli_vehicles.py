@@ -56,6 +56,50 @@ def test_add_update_list_show_history_remove(db: str) -> None:
     assert "KT-2" not in run("vehicles", "--db", db, "list").output
 
 
+def test_the_issue_examples_verbatim(db: str) -> None:
+    run("vehicles", "--db", db, "add", "KT-1234", "--type", "ambulance", "--at", "101.82,6.42", "--agency",
+        "Narathiwat Hospital")
+    run("vehicles", "--db", db, "update", "KT-1234", "--status", "maintenance", "--by", "somchai")
+    table = run("vehicles", "--db", db, "list", "--type", "ambulance", "--format", "table").output
+    assert "KT-1234" in table and "maintenance" in table and "Narathiwat Hospital" in table
+    csv = run("vehicles", "--db", db, "list", "--type", "ambulance", "--format", "csv").output
+    assert "KT-1234,ambulance,Narathiwat Hospital,maintenance" in csv
+    (rec,) = json.loads(run("vehicles", "--db", db, "list", "--type", "ambulance", "--format", "json").stdout)
+    assert (rec["lon"], rec["lat"], rec["updated_by"]) == (101.82, 6.42, "somchai")
+    # --by after the command is the same as before it; the history says who changed what
+    hist = json.loads(run("vehicles", "--db", db, "history", "KT-1234", "--format", "json").stdout)
+    assert [(h["field"], h["old_value"], h["new_value"], h["changed_by"]) for h in hist[1:]] == [
+        ("status", "available", "maintenance", "somchai")]
+    run("vehicles", "--db", db, "--by", "admin", "update", "KT-1234", "--status", "available")
+    assert json.loads(run("vehicles", "--db", db, "history", "--format", "json").stdout)[-1]["changed_by"] == "admin"
+
+
+def test_list_by_district(db: str, tiny_study: Path) -> None:
+    run("vehicles", "--db", db, "add", "W1", "--type", "ambulance", "--at", _lonlat(X0 + 50, Y0 + 50))
+    run("vehicles", "--db", db, "add", "E1", "--type", "fire_engine", "--at", _lonlat(X0 + 250, Y0 + 50))
+    for key in ("West", "d1", "ตะวันตก"):  # name, code (any case) or Thai name
+        rows = json.loads(run("vehicles", "--db", db, "list", "--district", key, "--study", str(tiny_study),
+                              "--format", "json").stdout)
+        assert [(r["vehicle_id"], r["district"]) for r in rows] == [("W1", "West")], key
+    east = run("vehicles", "--db", db, "list", "--district", "East", "--study", str(tiny_study), "--type",
+               "ambulance", "--format", "csv").output
+    assert east.strip().count("\n") == 0  # header only: the east vehicle is no ambulance
+    unknown = run("vehicles", "--db", db, "list", "--district", "North", "--study", str(tiny_study), ok=False)
+    assert unknown.exit_code == 1 and "no district 'North'" in unknown.output
+    nostudy = run("vehicles", "--db", db, "list", "--district", "West", ok=False)
+    assert nostudy.exit_code == 2 and "--study" in nostudy.output
+
+
+def test_public_history_has_no_contacts(db: str) -> None:
+    run("vehicles", "--db", db, "add", "KT-1", "--type", "ambulance", "--at", "101.82,6.42", "--contact", "081-1")
+    run("vehicles", "--db", db, "update", "KT-1", "--contact", "081-2")
+    full = run("vehicles", "--db", db, "history", "--format", "json").stdout
+    assert "081-1" in full and "081-2" in full
+    for fmt in ("json", "csv", "table"):
+        public = run("vehicles", "--db", db, "history", "--format", fmt, "--public").stdout
+        assert "081-1" not in public and "081-2" not in public and "contact" in public, fmt
+
+
 def test_user_mistakes_exit_cleanly(db: str, tmp_path: Path) -> None:
     missing = run("vehicles", "--db", db, "list", ok=False, env={"SAFEGEO_DB": None})
     assert missing.exit_code == 1 and "no vehicle registry there" in missing.output
@@ -110,6 +154,10 @@ def test_export_and_backup(db: str, tmp_path: Path) -> None:
     run("vehicles", "--db", db, "export", str(out), "--public")
     gdf = gpd.read_file(out)
     assert list(gdf["vehicle_id"]) == ["KT-1"] and "contact" not in gdf.columns and gdf.crs.to_epsg() == 4326
+    assert (gdf.geometry.x.iloc[0], gdf.geometry.y.iloc[0]) == pytest.approx((101.82, 6.42))
+    import pyogrio
+
+    assert pyogrio.read_info(out)["geometry_type"] == "Point"
     refused = run("vehicles", "--db", db, "export", str(out), ok=False)
     assert refused.exit_code == 2 and "--overwrite" in refused.output
     run("vehicles", "--db", db, "backup", str(tmp_path / "copy.db"))
@@ -139,6 +187,13 @@ def test_dispatch_json_table_and_map(db: str, tiny_study: Path, tmp_path: Path) 
     assert "NEAR" in res.output and "FAR" not in res.output.split("map:")[0]
     html = (tmp_path / "d.html").read_text(encoding="utf-8")
     assert "081-999-0000" not in html
+    run("dispatch", str(tiny_study), "--db", db, "--at", at, "--out", str(tmp_path / "maps"))
+    assert (tmp_path / "maps" / "dispatch.html").is_file()  # a folder gets dispatch.html
+    (tmp_path / "folder.html").mkdir()
+    for bad in ("d.txt", "folder.html"):
+        wrong = run("dispatch", str(tiny_study), "--db", db, "--at", at, "--out", str(tmp_path / bad), ok=False)
+        assert wrong.exit_code == 2 and "--out" in wrong.output, bad
+    assert not (tmp_path / "d.txt").exists()
     far = run("dispatch", str(tiny_study), "--db", db, "--at", "100.5,13.7", ok=False)
     assert far.exit_code == 1 and "from the nearest road" in far.output
     nodb = run("dispatch", str(tiny_study), "--at", at, ok=False, env={"SAFEGEO_DB": None})

@@ -202,6 +202,45 @@ def test_a_boat_is_proposed_for_a_flooded_incident_only_when_asked(flooded) -> N
     assert set(dry.proposals["vehicle_id"]) == {"AMB", "TRUCK"}
 
 
+def test_a_truck_carrying_a_boat_crosses_the_flood_only_when_a_boat_is_asked(flooded) -> None:
+    net, fleet, flood, at = flooded
+    fleet = fleet.assign(type=["ambulance", "pickup_4x4", "rescue_truck"], capabilities=["", "4x4,boat", ""])
+    d = Dispatcher(net, fleet, edge_cost_s=_closures(net, flood), boat_edge_cost_s=net.time_s, hazard="flood")
+    plain = d.dispatch(at, at_crs=UTM47, n=3)
+    assert plain.proposals.empty  # routed as a road vehicle, the pickup is stopped by the water too
+    assert plain.excluded.set_index("vehicle_id")["reason"]["BOAT"].startswith("cannot reach the incident")
+    by_type = d.dispatch(at, at_crs=UTM47, n=3, vehicle_type="pickup_4x4")
+    assert by_type.proposals.empty
+    asked = d.dispatch(at, at_crs=UTM47, n=3, need=["boat"])
+    assert list(asked.proposals["vehicle_id"]) == ["BOAT"]
+    assert asked.proposals["eta_s"].iloc[0] == pytest.approx(d.dispatch(
+        at, at_crs=UTM47, n=3, need=iter(["boat"])).proposals["eta_s"].iloc[0])  # any iterable of needs
+
+
+def test_bounded_search_stops_once_every_candidate_is_reached(monkeypatch: pytest.MonkeyPatch) -> None:
+    import safegeo.dispatch as dispatch_mod
+
+    net = _grid_network(side=60, seed=8)
+    centre = 30 * 60 + 30
+    fleet = gpd.GeoDataFrame({"vehicle_id": ["A", "B"], "type": ["ambulance", "ambulance"]},
+                             geometry=[shapely.Point(net.x[centre + 2], net.y[centre + 2]),
+                                       shapely.Point(net.x[centre - 60], net.y[centre - 60])], crs=UTM47)
+    settled: list[int] = []
+    real = dispatch_mod.dijkstra
+
+    def counting(*args, **kwargs):
+        dist, pred = real(*args, **kwargs)
+        settled.append(int(np.isfinite(dist).sum()))
+        return dist, pred
+
+    monkeypatch.setattr(dispatch_mod, "dijkstra", counting)
+    res = Dispatcher(net, fleet).dispatch((net.x[centre], net.y[centre]), at_crs=UTM47, n=5)
+    assert sorted(res.proposals["vehicle_id"]) == ["A", "B"]
+    assert any("only 2 available" in note for note in res.notes)
+    # asking for more vehicles than there are must not search the whole network
+    assert settled[-1] < net.n_nodes / 4, settled
+
+
 def test_dispatch_for_study_applies_the_named_hazard(flooded) -> None:
     net, fleet, flood, at = flooded
     hz = HazardSource("flood", "flood", polygons=gpd.GeoDataFrame(
@@ -230,3 +269,34 @@ def test_records_and_map_respect_public(tmp_path, net: RoadNetwork) -> None:
     assert contact in dispatch_map(res, fleet=fleet, tiles=False).to_html()
     path = m.save(tmp_path / "dispatch.html")
     assert path.exists()
+
+
+@pytest.mark.browser
+def test_dispatch_map_opens_offline_zoomed_on_the_incident(tmp_path, net: RoadNetwork, browser) -> None:
+    import pandas as pd
+
+    far = gpd.GeoDataFrame({"vehicle_id": ["FAR"], "type": ["ambulance"], "status": ["available"],
+                            "contact": ["099-999-9999"]},
+                           geometry=[shapely.Point(X0 + 30_000, Y0 + 30_000)], crs=UTM47).to_crs(4326)
+    fleet = gpd.GeoDataFrame(pd.concat([_fleet(net, 40), far], ignore_index=True), crs=4326)
+    res = Dispatcher(net, fleet).dispatch((net.x[200], net.y[200]), at_crs=UTM47, n=3)
+    contacts = list(fleet["contact"])
+    path = dispatch_map(res, fleet=fleet, public=True, tiles=False).save(tmp_path / "dispatch.html")
+    with browser.open(path) as page:
+        assert page.blocked_requests == [] and page.console_errors == [] and page.page_errors == []
+        assert page.dialogs == []
+        assert page.layer_names == ["Routes to the incident", "Other vehicles", "Proposed vehicles", "Incident"]
+        stats = page.stats
+        assert stats["Routes to the incident"]["drawn"] == stats["Proposed vehicles"]["drawn"] == 3
+        assert stats["Incident"]["drawn"] == 1
+        # the map opens on the incident and its routes: the vehicle 40 km away is off screen
+        others = stats["Other vehicles"]
+        assert others["features"] == len(fleet) - 3 and others["in_view"] == others["features"] - 1
+        assert others["drawn"] >= others["in_view"]
+        assert page.canvas_pixels > 500
+        first = page.evaluate("() => safegeo.openPopup('Proposed vehicles', 0).textContent")
+        assert res.proposals["vehicle_id"].iloc[0] in first
+        tip = page.evaluate("() => safegeo.openTooltip('Routes to the incident', 0).textContent")
+        assert res.proposals["vehicle_id"].iloc[0] in tip
+        html = page.evaluate("() => document.documentElement.outerHTML")
+        assert not any(c in html for c in contacts)  # --public: no contact in any popup or data

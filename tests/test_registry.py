@@ -162,6 +162,25 @@ def test_a_v1_registry_is_migrated(tmp_path: Path) -> None:
     assert "ix_vehicles_type_status" in names
 
 
+def test_readers_do_not_wait_for_a_writer(tmp_path: Path) -> None:
+    db = tmp_path / "fleet.db"
+    with Registry(db) as reg:
+        _add_two(reg)
+    writer = sqlite3.connect(db, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a long import holds the write lock ...
+    writer.execute("UPDATE vehicles SET notes = 'importing' WHERE vehicle_id = 'KT-1'")
+    try:
+        # ... and listing (open + read) still works at once, seeing the last committed state
+        with Registry(db, create=False, busy_timeout_s=0.2) as reader:
+            assert list(reader.vehicles()["vehicle_id"]) == ["KT-1", "KT-2"]
+            assert reader.get("KT-1")["notes"] is None
+            with pytest.raises(RegistryError, match="stayed locked by another process"):
+                reader.update("KT-1", status="dispatched")  # a second writer waits, then says why
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
 def test_missing_registry_is_not_created_when_reading(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match="no vehicle registry there"):
         Registry(tmp_path / "typo.db", create=False)
@@ -328,6 +347,41 @@ def test_export_round_trips_and_public_drops_contact(tmp_path: Path, reg: Regist
     assert "081-111-1111" in out.read_bytes().decode("utf-8", "replace")
 
 
+@pytest.mark.parametrize(("suffix", "n_vehicles"), [(".gpkg", 0), (".gpkg", 2), (".geojson", 2)])
+def test_export_is_a_point_layer_in_lonlat_even_when_empty(tmp_path: Path, reg: Registry, suffix: str,
+                                                          n_vehicles: int) -> None:
+    import pyogrio
+
+    if n_vehicles:
+        _add_two(reg)
+    info = pyogrio.read_info(reg.export(tmp_path / f"fleet{suffix}"))
+    assert info["geometry_type"] == "Point" and info["features"] == n_vehicles
+    assert info["crs"] == "EPSG:4326"
+    if n_vehicles:
+        back = pyogrio.read_dataframe(tmp_path / f"fleet{suffix}")
+        assert list(back["vehicle_id"]) == ["KT-1", "KT-2"]
+        assert list(zip(back.geometry.x.round(6), back.geometry.y.round(6))) == [(101.82, 6.42), (101.9, 6.3)]
+
+
+def test_public_history_leaves_out_contacts(reg: Registry) -> None:
+    _add_two(reg)
+    reg.update("KT-1", contact="089-000-0000", status="dispatched", by="somchai")
+    reg.remove("KT-1")
+    full = reg.history().to_csv()
+    assert "081-111-1111" in full and "089-000-0000" in full
+    public = reg.history(public=True)
+    text = public.to_csv()
+    assert "081-111-1111" not in text and "089-000-0000" not in text
+    # what changed and who changed it stay visible; only the values are withheld
+    contact = public[public["field"] == "contact"].iloc[0]
+    assert pd.isna(contact["old_value"]) and pd.isna(contact["new_value"]) and contact["changed_by"] == "somchai"
+    assert public[public["field"] == "status"]["new_value"].tolist() == ["dispatched"]
+    added = json.loads(public.iloc[0]["new_value"])
+    assert "contact" not in added and added["agency"] == "Narathiwat Hospital"
+    assert "contact" not in json.loads(public.iloc[-1]["old_value"])
+    assert len(public) == len(reg.history())
+
+
 def test_export_to_an_unknown_format_is_refused(tmp_path: Path, reg: Registry) -> None:
     with pytest.raises(VehicleDataError, match="cannot export to '.xlsx'"):
         reg.export(tmp_path / "fleet.xlsx")
@@ -344,9 +398,14 @@ def test_backup_is_a_complete_registry(tmp_path: Path, reg: Registry) -> None:
 
 # -- several processes ----------------------------------------------------------------------------------------
 _WRITER = """
-import sys
+import sys, time
 from safegeo.registry import Registry
 db, me, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+apply_update = Registry._apply_update
+def slow_apply(self, conn, old, clean, **kw):
+    time.sleep(0.01)  # widen the read-modify-write window so an unprotected update would surely be lost
+    return apply_update(self, conn, old, clean, **kw)
+Registry._apply_update = slow_apply
 reg = Registry(db)
 for k in range(n):
     reg.update("SHARED", notes=f"{me}-{k}", by=me)
@@ -383,13 +442,18 @@ _KILLED_IMPORT = """
 import sys, time
 from pathlib import Path
 import safegeo.registry as registry
-db, csv, marker = sys.argv[1:4]
-original = registry._write_rows
-def stall(*args, **kwargs):
-    original(*args, **kwargs)          # every row is written inside the open transaction ...
-    Path(marker).write_text("written")
-    time.sleep(120)                    # ... and the process is killed before it commits
-registry._write_rows = stall
+db, csv, marker, total = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+original = registry.Registry._insert
+written = 0
+def stall(self, conn, rows, **kwargs):
+    global written
+    out = original(self, conn, rows, **kwargs)
+    written += len(rows)
+    if written >= total:               # every row has been written (in however many steps) ...
+        Path(marker).write_text("written")
+        time.sleep(120)                # ... and the process is killed before the import returns
+    return out
+registry.Registry._insert = stall
 registry.Registry(db).import_file(csv)
 """
 
@@ -403,8 +467,8 @@ def test_an_import_killed_mid_transaction_leaves_the_registry_as_it_was(tmp_path
     csv = _csv(tmp_path, [{**GOOD, "vehicle_id": f"BULK-{i}", "notes": "n" * 50} for i in range(20000)])
     marker = tmp_path / "marker"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-c", _KILLED_IMPORT, str(db), str(csv), str(marker)], env=env,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_IMPORT, str(db), str(csv), str(marker), "20000"],
+                            env=env, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120
         while not marker.exists():

@@ -120,6 +120,28 @@ def test_hazard_closures_make_villages_unreachable() -> None:
     assert far["status"] == "unreachable" and np.isnan(far["time_min"])
 
 
+def test_under_a_flood_boats_cross_the_water_and_road_vehicles_do_not() -> None:
+    from safegeo.response import response_for_study
+    from safegeo.study import HazardSource, StudyArea
+
+    flood = shapely.box(X0 + 150, Y0 + 150, X0 + 450, Y0 + 450)  # the middle of a 7x7 grid
+    hz = HazardSource("flood", "flood", polygons=gpd.GeoDataFrame(
+        {"hazard_id": ["F1"], "kind": ["flood"], "severity": ["high"]}, geometry=[flood], crs=UTM47))
+    villages = gpd.GeoDataFrame({"village_id": ["WET", "DRY"], "population": [100, 100]},
+                                geometry=[shapely.Point(X0 + 300, Y0 + 300), shapely.Point(X0 + 100, Y0)], crs=UTM47)
+    study = StudyArea.from_layers({"roads": grid_roads(7), "villages": villages}, crs=UTM47, hazards=[hz])
+    fleet = gpd.GeoDataFrame({"vehicle_id": ["AMB", "BOAT"], "type": ["ambulance", "rescue_boat"]},
+                             geometry=[shapely.Point(X0, Y0), shapely.Point(X0, Y0)], crs=UTM47)
+    res = response_for_study(study, fleet, hazard="flood", isochrones=False)
+    st = res.villages.set_index(["vehicle_type", "village_id"])["status"]
+    assert st["ambulance", "WET"] == "unreachable" and st["ambulance", "DRY"] == "within_target"
+    assert st["rescue_boat", "WET"] == "within_target"
+    dry = response_for_study(study, fleet, isochrones=False)
+    wet_t = res.villages.set_index(["vehicle_type", "village_id"])["time_min"]
+    assert wet_t["rescue_boat", "WET"] == dry.villages.set_index(["vehicle_type", "village_id"])["time_min"][
+        "ambulance", "WET"]
+
+
 def test_isochrone_bands_are_disjoint_and_contain_their_nodes() -> None:
     net = _random_net(side=30, seed=6)
     t_s, _ = node_response_times(net, np.array([0, 870]))
@@ -162,6 +184,21 @@ def test_outputs_are_written_and_public_drops_contacts(tmp_path: Path) -> None:
     assert set(summary["district_id"]) == {"W", "E", "none", "all"}
     nodes = pyogrio.read_dataframe(paths[1], layer="nodes")
     assert nodes["ambulance_min"].min() == 0.0
+    kinds = {name: pyogrio.read_info(paths[1], layer=name)["geometry_type"] for name in layers - {"summary"}}
+    assert kinds == {"villages": "Point", "unserved": "Point", "isochrones": "MultiPolygon", "vehicles": "Point",
+                     "nodes": "Point"}
+
+
+def test_empty_layers_keep_their_geometry_type(tmp_path: Path) -> None:
+    net, villages, _, fleet = _town()
+    everyone = villages[villages["village_id"] != "LOST"]
+    res = response_coverage(net, fleet.iloc[:1], everyone, targets_min={"ambulance": 60}, max_snap_m=200,
+                            isochrones=False)
+    assert res.unserved.empty and res.isochrones.empty
+    gpkg = write_response(res, tmp_path, tiles=False)[1]
+    for name, kind in (("unserved", "Point"), ("isochrones", "MultiPolygon")):
+        info = pyogrio.read_info(gpkg, layer=name)
+        assert (info["geometry_type"], info["features"], info["crs"]) == (kind, 0, UTM47), name
     assert "081-555-0101" in response_map(res, tiles=False).to_html()
 
 

@@ -51,6 +51,14 @@ fmt_opt = click.option("--format", "fmt", type=click.Choice(["table", "csv", "js
                        show_default=True, help="Output format (stdout).")
 
 
+by_opt = click.option("--by", "by", default=None, metavar="NAME",
+                      help="Who makes the change (kept in the history); also accepted before the command.")
+
+
+def _by(ctx: click.Context, by: str | None) -> str | None:
+    return by if by is not None else ctx.obj["by"]
+
+
 def _registry(ctx: click.Context, *, create: bool = False):
     from safegeo.registry import Registry
 
@@ -107,13 +115,15 @@ def vehicles(ctx: click.Context, db: str, by: str | None) -> None:
               help=f"Capability ({', '.join(VEHICLE_CAPABILITIES)}); repeat or comma-separate.")
 @click.option("--contact", help="Contact (sensitive: left out of public outputs).")
 @click.option("--notes")
+@by_opt
 @click.pass_context
 def add(ctx: click.Context, vehicle_id: str, vtype: str, at: tuple[float, float], agency: str | None, status: str,
-        capacity: int | None, capabilities: tuple[str, ...] | None, contact: str | None, notes: str | None) -> None:
+        capacity: int | None, capabilities: tuple[str, ...] | None, contact: str | None, notes: str | None,
+        by: str | None) -> None:
     """Register a new vehicle."""
     with _registry(ctx, create=True) as reg:
         rec = reg.add(vehicle_id, type=vtype, lon=at[0], lat=at[1], agency=agency, status=status, capacity=capacity,
-                      capabilities=capabilities or (), contact=contact, notes=notes, by=ctx.obj["by"])
+                      capabilities=capabilities or (), contact=contact, notes=notes, by=_by(ctx, by))
     click.echo(f"added {rec['vehicle_id']} ({rec['type']}, {rec['status']})")
 
 
@@ -129,10 +139,11 @@ def add(ctx: click.Context, vehicle_id: str, vtype: str, at: tuple[float, float]
 @click.option("--no-capabilities", is_flag=True, help="Clear the capabilities.")
 @click.option("--contact")
 @click.option("--notes")
+@by_opt
 @click.pass_context
 def update(ctx: click.Context, vehicle_id: str, vtype: str | None, at: tuple[float, float] | None,
            agency: str | None, status: str | None, capacity: int | None, capabilities: tuple[str, ...] | None,
-           no_capabilities: bool, contact: str | None, notes: str | None) -> None:
+           no_capabilities: bool, contact: str | None, notes: str | None, by: str | None) -> None:
     """Change fields of a vehicle (each change is kept in the history)."""
     changes: dict[str, Any] = {k: v for k, v in {"type": vtype, "agency": agency, "status": status,
                                                  "capacity": capacity, "contact": contact,
@@ -147,18 +158,19 @@ def update(ctx: click.Context, vehicle_id: str, vtype: str | None, at: tuple[flo
         raise click.UsageError("nothing to change; give at least one option such as --status maintenance")
     with _registry(ctx) as reg:
         before = reg.get(vehicle_id)
-        after = reg.update(vehicle_id, by=ctx.obj["by"], **changes)
+        after = reg.update(vehicle_id, by=_by(ctx, by), **changes)
     changed = [k for k in after if k not in ("updated_at", "updated_by") and before.get(k) != after.get(k)]
     click.echo(f"updated {vehicle_id}: {', '.join(changed) if changed else 'no change'}")
 
 
 @vehicles.command()
 @click.argument("vehicle_id")
+@by_opt
 @click.pass_context
-def remove(ctx: click.Context, vehicle_id: str) -> None:
+def remove(ctx: click.Context, vehicle_id: str, by: str | None) -> None:
     """Remove a vehicle (its history is kept)."""
     with _registry(ctx) as reg:
-        reg.remove(vehicle_id, by=ctx.obj["by"])
+        reg.remove(vehicle_id, by=_by(ctx, by))
     click.echo(f"removed {vehicle_id}")
 
 
@@ -214,8 +226,10 @@ def show(ctx: click.Context, vehicle_id: str, as_json: bool, public: bool) -> No
 @click.option("--study", "study_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Refuse bases outside this study area.")
 @click.option("--update", "upsert", is_flag=True, help="Update vehicles already registered instead of refusing them.")
+@by_opt
 @click.pass_context
-def import_(ctx: click.Context, path: Path, layer: str | None, study_path: Path | None, upsert: bool) -> None:
+def import_(ctx: click.Context, path: Path, layer: str | None, study_path: Path | None, upsert: bool,
+            by: str | None) -> None:
     """Import vehicles from CSV (lon/lat columns), GeoJSON or GeoPackage: every row or none.
 
     Each row needs vehicle_id, type and a location; status, agency, capacity,
@@ -228,7 +242,7 @@ def import_(ctx: click.Context, path: Path, layer: str | None, study_path: Path 
 
         study = load_study(study_path)
     with _registry(ctx, create=True) as reg:
-        result = reg.import_file(path, layer=layer, study=study, update=upsert, by=ctx.obj["by"])
+        result = reg.import_file(path, layer=layer, study=study, update=upsert, by=_by(ctx, by))
     click.echo(result.format())
 
 
@@ -249,11 +263,12 @@ def export(ctx: click.Context, out: Path, public: bool, overwrite: bool) -> None
 @click.argument("vehicle_id", required=False)
 @click.option("--limit", type=click.IntRange(min=1), help="Only the last N changes.")
 @fmt_opt
+@public_opt
 @click.pass_context
-def history(ctx: click.Context, vehicle_id: str | None, limit: int | None, fmt: str) -> None:
+def history(ctx: click.Context, vehicle_id: str | None, limit: int | None, fmt: str, public: bool) -> None:
     """Show the change history (of one vehicle, or all)."""
     with _registry(ctx) as reg:
-        df = reg.history(vehicle_id, limit=limit)
+        df = reg.history(vehicle_id, limit=limit, public=public)
     _echo_frame(df, fmt)
 
 
@@ -272,6 +287,22 @@ def backup(ctx: click.Context, dest: Path, overwrite: bool) -> None:
 # ---------------------------------------------------------------------------------------------
 # dispatch and response
 # ---------------------------------------------------------------------------------------------
+def _check_map_out(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """A .html file, or a folder (existing, or a new name without a suffix) that gets dispatch.html."""
+    if value is None:
+        return None
+    if value.suffix.lower() in (".html", ".htm"):
+        if value.is_dir():
+            raise click.BadParameter(f"{value} is a folder; give a file name such as dispatch.html",
+                                     ctx=ctx, param=param)
+        return value
+    if value.is_dir():
+        return value / "dispatch.html"
+    if value.exists() or value.suffix:
+        raise click.BadParameter(f"{value}: give a .html file or a folder for the map", ctx=ctx, param=param)
+    return value / "dispatch.html"
+
+
 def _fleet(db: str | None, study: Any):
     """The fleet from the registry, or the study's vehicles layer when no registry is named."""
     if db:
@@ -294,7 +325,8 @@ def _fleet(db: str | None, study: Any):
 @click.option("--n", "n", type=click.IntRange(min=1), default=3, show_default=True, help="How many vehicles.")
 @click.option("--hazard", help="Avoid roads closed by this hazard (name or kind from the study file).")
 @click.option("--json", "as_json", is_flag=True, help="Print the proposals as JSON.")
-@click.option("--out", "out", type=click.Path(path_type=Path), help="Write an HTML map (a .html file or a folder).")
+@click.option("--out", "out", type=click.Path(path_type=Path), callback=_check_map_out,
+              help="Write an HTML map (a .html file, or a folder to hold dispatch.html).")
 @lang_opt
 @public_opt
 def dispatch(study: Path, db: str | None, at: tuple[float, float], vtype: str | None, need: tuple[str, ...],
@@ -324,9 +356,8 @@ def dispatch(study: Path, db: str | None, at: tuple[float, float], vtype: str | 
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     if out is not None:
-        path = out if out.suffix.lower() in (".html", ".htm") else out / "dispatch.html"
-        dispatch_map(result, fleet=fleet, study=s, lang=lang, public=public).save(path)
-        click.echo(f"map: {path}", err=as_json)
+        dispatch_map(result, fleet=fleet, study=s, lang=lang, public=public).save(out)
+        click.echo(f"map: {out}", err=as_json)
 
 
 @click.command()
