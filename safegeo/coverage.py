@@ -72,6 +72,7 @@ __all__ = [
     "coverage_map",
     "demo_step",
     "gap_priority",
+    "high_priority_gap_m",
     "light_coverage",
     "road_segments",
     "rollup",
@@ -522,22 +523,43 @@ def _xy(points: gpd.GeoDataFrame, crs: Any, what: str) -> np.ndarray:
     return shapely.get_coordinates(geom).reshape(-1, 2)
 
 
-def _column(points: gpd.GeoDataFrame, name: str, default: float, what: str) -> np.ndarray:
+def _values(points: gpd.GeoDataFrame, name: str, default: float) -> np.ndarray:
+    """Column *name* as floats, missing values (or no column) filled with *default*."""
     if name in points.columns:
         v = pd.to_numeric(points[name], errors="coerce").to_numpy(dtype=float)
-        v = np.where(np.isfinite(v), v, default)
-    else:
-        v = np.full(len(points), float(default))
+        return np.where(np.isfinite(v), v, default)
+    return np.full(len(points), float(default))
+
+
+def _bad_rows(what: str, name: str, bad: np.ndarray, kind: str) -> str:
+    rows = np.flatnonzero(bad)
+    more = ", ..." if len(rows) > 10 else ""
+    return (f"{what}: column '{name}' has {len(rows)} {kind} value(s) (rows "
+            f"{', '.join(str(r + 1) for r in rows[:10])}{more})")
+
+
+def _column(points: gpd.GeoDataFrame, name: str, default: float, what: str) -> np.ndarray:
+    v = _values(points, name, default)
     if (v < 0).any():
-        bad = np.flatnonzero(v < 0)
-        raise CoverageError(f"{what}: column '{name}' has {len(bad)} negative value(s) (rows "
-                            f"{', '.join(str(r + 1) for r in bad[:10])})", hint=f"{name} must be >= 0")
+        raise CoverageError(_bad_rows(what, name, v < 0, "negative"), hint=f"{name} must be >= 0")
     return v
+
+
+def _check_metric(frame: gpd.GeoDataFrame, what: str) -> None:
+    """Coverage is metric work: refuse a layer without a CRS or in degrees."""
+    from safegeo._errors import CRSError
+
+    if frame.crs is None:
+        raise CRSError(f"{what}: the layer has no CRS", hint="set its CRS (e.g. gdf.set_crs('EPSG:32647'))")
+    if not frame.crs.is_projected:
+        raise CRSError(f"{what}: the layer is in {frame.crs.to_string()} (degrees); radii and lengths need metres",
+                       hint="reproject first, e.g. gdf.to_crs('EPSG:32647') (UTM 47N) for Narathiwat")
 
 
 def _segment_geoms(segments: gpd.GeoDataFrame | SegmentIndex) -> SegmentIndex:
     if isinstance(segments, SegmentIndex):
         return segments
+    _check_metric(segments, "road segments")
     return SegmentIndex(segments.geometry.values)
 
 
@@ -553,14 +575,21 @@ def light_intervals(index: SegmentIndex, lights: gpd.GeoDataFrame, *, radius_m: 
 
 def _camera_sectors_params(cameras: gpd.GeoDataFrame, range_m: float, fov_deg: float
                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rng = _column(cameras, "range_m", range_m, "cameras")
-    fov = _column(cameras, "fov_deg", fov_deg, "cameras")
-    if (fov > 360).any():
-        raise CoverageError("cameras: fov_deg must be at most 360", hint="fov_deg is the whole opening angle")
+    """Per-camera (direction, fov, range) with defaults filled in; every bad value reported at once."""
+    rng = _values(cameras, "range_m", range_m)
+    fov = _values(cameras, "fov_deg", fov_deg)
     if "direction_deg" in cameras.columns:
         direction = pd.to_numeric(cameras["direction_deg"], errors="coerce").to_numpy(dtype=float)
     else:
         direction = np.full(len(cameras), np.nan)
+    # a directed camera with no opening angle is a data error, not a blind camera
+    checks = ((rng < 0, "range_m", "negative"), (fov < 0, "fov_deg", "negative"),
+              (np.isfinite(direction) & (fov == 0), "fov_deg", "zero"), (fov > 360, "fov_deg", "above-360"))
+    problems = [_bad_rows("cameras", name, bad, kind) for bad, name, kind in checks if bad.any()]
+    if problems:
+        raise CoverageError("; ".join(problems),
+                            hint="fov_deg is the whole opening angle, > 0 and <= 360 (360, or no direction_deg: "
+                                 "all round); range_m must be >= 0")
     fov = np.where(np.isfinite(direction), fov, 360.0)
     return direction % 360.0, fov, rng
 
@@ -684,6 +713,7 @@ def camera_sectors(cameras: gpd.GeoDataFrame, *, range_m: float = 50.0, fov_deg:
         The cameras' columns with ``direction_deg``, ``fov_deg``, ``range_m``
         filled in, and sector polygons as geometry, in the cameras' CRS.
     """
+    _check_metric(cameras, "cameras")
     xy = _xy(cameras, None, "cameras")
     direction, fov, rng = _camera_sectors_params(cameras, range_m, fov_deg)
     n = len(xy)
@@ -792,9 +822,38 @@ def _snap_to_edges(link: _WalkLink, xy: np.ndarray, max_snap_m: float) -> tuple[
     return pi, ei, d, along
 
 
+def _off_network_buttons(index: SegmentIndex, segments_geoms: np.ndarray, link: _WalkLink, pts: np.ndarray,
+                         d_net: np.ndarray, walkable: np.ndarray | None, max_snap_m: float,
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Buttons whose nearest walkable road is not part of the walking network (an island the network dropped).
+
+    Such a button must not be attached to the network across the water: it
+    serves its own road only.  Returns (button, segment, distance, position).
+    """
+    on = np.zeros(index.n, bool)
+    on[link.seg[link.seg >= 0]] = True
+    off = ~on if walkable is None else (~on & np.asarray(walkable, bool))
+    none = np.zeros(0, np.int64)
+    if not off.any() or len(pts) == 0:
+        return none, none, np.zeros(0), np.zeros(0)
+    off_idx = np.flatnonzero(off)
+    (bi, k), d = shapely.STRtree(segments_geoms[off_idx]).query_nearest(
+        pts, max_distance=max_snap_m, return_distance=True, all_matches=False)
+    closer = d < d_net[bi]
+    bi, seg, d = bi[closer], off_idx[k[closer]], d[closer]
+    return bi, seg, d, shapely.line_locate_point(segments_geoms[seg], pts[bi])
+
+
 def sos_intervals(index: SegmentIndex, segments_geoms: np.ndarray, sos: gpd.GeoDataFrame, net: RoadNetwork, *,
-                  max_walk_m: float = 300.0, max_snap_m: float = 500.0, link: _WalkLink | None = None) -> Intervals:
-    """Road stretches within *max_walk_m* walking of a button (snap distance included)."""
+                  max_walk_m: float = 300.0, max_snap_m: float = 500.0, link: _WalkLink | None = None,
+                  walkable: np.ndarray | None = None) -> Intervals:
+    """Road stretches within *max_walk_m* walking of a button (snap distance included).
+
+    *walkable* (bool per segment, optional) marks the roads a person may walk
+    on; a button whose nearest walkable road is missing from *net* (an island
+    dropped with the smaller network components) covers its own road only,
+    instead of being attached to the nearest networked road across a river.
+    """
     from scipy.sparse.csgraph import dijkstra
 
     from safegeo.network import build_csr
@@ -806,13 +865,27 @@ def sos_intervals(index: SegmentIndex, segments_geoms: np.ndarray, sos: gpd.GeoD
     if len(xy) == 0:
         return Intervals.empty()
     pi, ei, d, along = _snap_to_edges(link, xy, max_snap_m)
-    lost = len(xy) - len(pi)
+    d_net = np.full(len(xy), np.inf)
+    d_net[pi] = d
+    ib, iseg, idist, ipos = _off_network_buttons(index, segments_geoms, link, shapely.points(xy), d_net, walkable,
+                                                 max_snap_m)
+    island = Intervals.empty()
+    if len(ib):
+        rows = ", ".join(str(r + 1) for r in np.sort(ib)[:10])
+        log.warning("sos: %d button(s) (rows %s) stand by roads that are not connected to the walking network; "
+                    "each covers only its own road", len(ib), rows)
+        left = max_walk_m - idist
+        ok = left > 0
+        island = Intervals(iseg[ok], ipos[ok] - left[ok], ipos[ok] + left[ok])
+        keep = ~np.isin(pi, ib)
+        pi, ei, d, along = pi[keep], ei[keep], d[keep], along[keep]
+    lost = len(xy) - len(pi) - len(ib)
     if lost:
         log.warning("sos: %d button(s) are more than %.0f m from any walkable road and cover nothing", lost, max_snap_m)
     ok = d < max_walk_m
     ei, d, along = ei[ok], d[ok], along[ok]
     if len(ei) == 0:
-        return Intervals.empty()
+        return island
     n = net.n_nodes
     le = link.length[ei]
     # a virtual source joined to both ends of each button's edge
@@ -823,10 +896,16 @@ def sos_intervals(index: SegmentIndex, segments_geoms: np.ndarray, sos: gpd.GeoD
     dist = dijkstra(g.matrix, directed=True, indices=n, limit=max_walk_m)[:n]
     reached = np.flatnonzero(dist < max_walk_m)
     left = max_walk_m - d
-    own = Intervals.empty()
-    if len(ei):
-        own = link.to_segments(ei, np.maximum(along - left, 0.0), np.minimum(along + left, le))
-    return Intervals.concat([_reach_intervals(link, reached, dist[reached], max_walk_m), own])
+    own = link.to_segments(ei, np.maximum(along - left, 0.0), np.minimum(along + left, le))
+    return Intervals.concat([_reach_intervals(link, reached, dist[reached], max_walk_m), own, island])
+
+
+def _walkable(segments: gpd.GeoDataFrame) -> np.ndarray | None:
+    if "highway" not in segments.columns:
+        return None
+    from safegeo.network import classes_for_mode
+
+    return classes_for_mode(segments["highway"].to_numpy(), "walk")
 
 
 def sos_coverage(segments: gpd.GeoDataFrame, sos: gpd.GeoDataFrame, network: RoadNetwork, *,
@@ -838,7 +917,10 @@ def sos_coverage(segments: gpd.GeoDataFrame, sos: gpd.GeoDataFrame, network: Roa
     (a ``"walk"`` :class:`~safegeo.network.RoadNetwork`) gives the walking
     distance to every junction, and each road is covered from each end for
     what is left of *max_walk_m*.  Reach only follows the network, so a
-    button across a river without a bridge does not cover the far bank.
+    button across a river without a bridge does not cover the far bank.  A
+    button beside a road that *network* left out (a small disconnected
+    component) is not attached across the water to the nearest networked
+    road: it covers its own road only (logged).
 
     Parameters
     ----------
@@ -859,7 +941,8 @@ def sos_coverage(segments: gpd.GeoDataFrame, sos: gpd.GeoDataFrame, network: Roa
         ``segment_id``, ``start_m``, ``end_m``.
     """
     index = _segment_geoms(segments)
-    iv = sos_intervals(index, segments.geometry.values, sos, network, max_walk_m=max_walk_m, max_snap_m=max_snap_m)
+    iv = sos_intervals(index, segments.geometry.values, sos, network, max_walk_m=max_walk_m, max_snap_m=max_snap_m,
+                       walkable=_walkable(segments))
     return merge_intervals(iv, index.length).to_frame()
 
 
@@ -938,11 +1021,27 @@ def _add_area_columns(frame: gpd.GeoDataFrame, points: np.ndarray, study: StudyA
         frame[label] = np.where(row >= 0, labels[np.maximum(row, 0)], None)
 
 
+def _hazard_geoms(study: StudyArea) -> np.ndarray:
+    """Footprints of every hazard of the study: polygon layers and depth rasters (cells above the threshold)."""
+    if getattr(study, "hazards", None):
+        from safegeo.hazards import hazard_footprint
+
+        geoms = hazard_footprint(study.hazards, study.crs).geometry.values
+    elif study.has("hazards"):
+        geoms = study.layers["hazards"].geometry.values
+    else:
+        return np.empty(0, dtype=object)
+    # single parts: a polygonised raster is one huge multipolygon, which an STRtree cannot narrow down
+    parts = shapely.get_parts(geoms[~shapely.is_missing(geoms)])
+    return parts[~shapely.is_empty(parts)]
+
+
 def gap_priority(gaps: gpd.GeoDataFrame, study: StudyArea, *, weights: dict | None = None) -> pd.DataFrame:
     """Priority weight of each gap: the product of the factors that apply.
 
     Factors (``[coverage.weights]`` of the study file): ``hazard`` when the gap
-    touches a hazard polygon, ``border`` when it lies in a border district,
+    touches a hazard footprint (polygons, or depth-raster cells above the
+    entry's threshold), ``border`` when it lies in a border district,
     ``poi`` when a point of interest (school, market, ...) is within
     ``poi_distance_m``, ``incident`` when a reported incident is within
     ``incident_distance_m`` (default: ``poi_distance_m``).  A gap with no
@@ -963,9 +1062,9 @@ def gap_priority(gaps: gpd.GeoDataFrame, study: StudyArea, *, weights: dict | No
     n = len(geoms)
     flags = pd.DataFrame({k: np.zeros(n, bool) for k in ("in_hazard", "in_border_district", "near_poi", "near_incident")})
     if n:
-        if study.has("hazards"):
-            hz = study.layers["hazards"].geometry.values
-            gi, _ = shapely.STRtree(hz).query(geoms, predicate="intersects")
+        hz = _hazard_geoms(study)
+        if len(hz):  # few, detailed footprints: each is prepared once and queried against the gaps' tree
+            _, gi = shapely.STRtree(geoms).query(hz, predicate="intersects")
             flags.loc[np.unique(gi), "in_hazard"] = True
         if study.has("districts") and "is_border" in study.layers["districts"].columns and "district_id" in gaps.columns:
             d = study.layers["districts"]
@@ -1027,6 +1126,26 @@ def coverage_gaps(segments: gpd.GeoDataFrame, covered: pd.DataFrame | Intervals,
 # ---------------------------------------------------------------------------------------------
 # Roll-up
 # ---------------------------------------------------------------------------------------------
+def high_priority_gap_m(gaps: pd.DataFrame) -> pd.Series:
+    """Metres of each segment inside a high-priority gap of any asset, overlaps counted once.
+
+    The gaps of several assets often lie on the same stretch of road; summing
+    them would count that road once per asset (and could exceed its length).
+
+    Returns
+    -------
+    Series
+        Indexed by ``segment_id`` (segments with such a gap only).
+    """
+    if "priority" in gaps.columns:
+        gaps = gaps[gaps["priority"] == "high"]
+    if len(gaps) == 0:
+        return pd.Series(dtype=float)
+    key, s, e = _merge_sorted(gaps["segment_id"].to_numpy(np.int64), gaps["start_m"].to_numpy(float),
+                              gaps["end_m"].to_numpy(float))
+    return pd.Series(e - s).groupby(key).sum()
+
+
 def rollup(segments: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *,
            id_col: str = "district_id", label_col: str = "district", assets: Sequence[str] = ASSETS
            ) -> gpd.GeoDataFrame | pd.DataFrame:
@@ -1047,7 +1166,10 @@ def rollup(segments: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame, areas: gpd.GeoDat
         One row per area: ``road_km``, ``<prefix>_pct`` (``lit_pct``,
         ``seen_pct``, ``sos_pct``; empty when the area has no road),
         ``covered_pct`` (mean over the assets), ``<prefix>_gap_km``,
-        ``high_priority_gap_km`` and ``rank`` (1 = most high-priority gap km).
+        ``<prefix>_high_gap_km`` (high-priority gaps of that asset),
+        ``high_priority_gap_km`` (road km with a high-priority gap of any
+        asset, each stretch counted once) and ``rank`` (1 = most
+        high-priority gap km).
     """
     key = segments[id_col].astype(object).where(segments[id_col].notna(), None)
     df = pd.DataFrame({id_col: key.to_numpy(), "length_m": segments["length_m"].to_numpy()})
@@ -1063,15 +1185,22 @@ def rollup(segments: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame, areas: gpd.GeoDat
             table[f"{p}_pct"] = np.where(g["length_m"] > 0, 100.0 * g[f"{p}_m"] / g["length_m"], np.nan)
         pcts.append(f"{p}_pct")
     table["covered_pct"] = table[pcts].mean(axis=1) if pcts else np.nan
+    per, per_high, high = pd.DataFrame(), pd.DataFrame(), None
     if len(gaps) and id_col in gaps.columns:
         gk = gaps.dropna(subset=[id_col])
-        per = gk.pivot_table(index=id_col, columns="asset", values="length_m", aggfunc="sum", fill_value=0.0)
-        high = gk[gk["priority"] == "high"].groupby(id_col)["length_m"].sum() if "priority" in gk.columns else None
-    else:
-        per, high = pd.DataFrame(), None
+        per = gk.groupby([id_col, "asset"])["length_m"].sum().unstack("asset")
+        if "priority" in gk.columns:
+            hk = gk[gk["priority"] == "high"]
+            if len(hk):
+                per_high = hk.groupby([id_col, "asset"])["length_m"].sum().unstack("asset")
+            # road with a high-priority gap of any asset, counted once (never more than the road km)
+            seg_m = high_priority_gap_m(hk)
+            area = pd.Series(segments[id_col].to_numpy(), index=segments["segment_id"].to_numpy())
+            high = seg_m.groupby(area.reindex(seg_m.index).to_numpy()).sum() if len(seg_m) else None
     for a in assets:
-        col = per[a] if a in getattr(per, "columns", []) else pd.Series(dtype=float)
-        table[f"{PREFIX[a]}_gap_km"] = col.reindex(table.index).fillna(0.0).to_numpy() / 1000.0
+        for frame, col in ((per, f"{PREFIX[a]}_gap_km"), (per_high, f"{PREFIX[a]}_high_gap_km")):
+            v = frame[a] if a in frame.columns else pd.Series(dtype=float)
+            table[col] = v.reindex(table.index).fillna(0.0).to_numpy() / 1000.0
     table["high_priority_gap_km"] = (high.reindex(table.index).fillna(0.0).to_numpy() / 1000.0
                                      if high is not None else 0.0)
     table = table.reset_index().rename(columns={"index": id_col})
@@ -1160,8 +1289,10 @@ class CoverageResult:
             p = PREFIX[a]
             total[f"{p}_pct"] = 100.0 * self.segments[f"{p}_m"].sum() / max(self.segments["length_m"].sum(), 1e-12)
             total[f"{p}_gap_km"] = self.gaps.loc[self.gaps["asset"] == a, "length_m"].sum() / 1000.0
+            mine = (self.gaps["asset"] == a) & (self.gaps["priority"] == "high")
+            total[f"{p}_high_gap_km"] = self.gaps.loc[mine, "length_m"].sum() / 1000.0
         total["covered_pct"] = float(np.mean([total[f"{PREFIX[a]}_pct"] for a in self.assets])) if self.assets else None
-        total["high_priority_gap_km"] = self.gaps.loc[self.gaps["priority"] == "high", "length_m"].sum() / 1000.0
+        total["high_priority_gap_km"] = float(high_priority_gap_m(self.gaps).sum()) / 1000.0
         return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
 
 
@@ -1253,11 +1384,12 @@ def analyze_coverage(
         "max_snap_m": float(study.params.get("network", {}).get("max_snap_m", 500.0)),
         "min_gap_m": float(min_gap_m),
     }
-    for k in ("light_radius_m", "camera_range_m", "sos_max_walk_m"):
-        if params[k] < 0:
-            raise CoverageError(f"{k} must be >= 0, got {params[k]}")
-    if not 0 <= params["camera_fov_deg"] <= 360:
-        raise CoverageError(f"camera_fov_deg must be within 0..360, got {params['camera_fov_deg']}")
+    bad = [f"{k} must be >= 0, got {params[k]:g}" for k in ("light_radius_m", "camera_range_m", "sos_max_walk_m",
+                                                             "min_gap_m") if not params[k] >= 0]
+    if not 0 < params["camera_fov_deg"] <= 360:
+        bad.append(f"camera_fov_deg must be > 0 and <= 360, got {params['camera_fov_deg']:g}")
+    if bad:
+        raise CoverageError("; ".join(bad), hint="check the options and [coverage] in the study file")
     if obstacles is not None:
         obstacles = _check_obstacles(obstacles, study.crs)
     chosen = _resolve_assets(study, assets)
@@ -1292,7 +1424,7 @@ def analyze_coverage(
             net = study.network("walk")
             link = _walk_link(index, segments.geometry.values, net)
             raw[a] = sos_intervals(index, segments.geometry.values, layer, net, max_walk_m=params["sos_max_walk_m"],
-                                   max_snap_m=params["max_snap_m"], link=link)
+                                   max_snap_m=params["max_snap_m"], link=link, walkable=_walkable(segments))
         merged[a] = merge_intervals(raw[a], index.length)
         pre = PREFIX[a]
         segments[f"{pre}_m"] = np.minimum(covered_length(merged[a], index.n), index.length)

@@ -55,6 +55,10 @@ def test_coverage_writes_every_output(tmp_path):
         assert gaps.loc[gaps["asset"] == asset, "length_m"].sum() == pytest.approx(2400.0 - seg[f"{pre}_m"].sum())
     prop = pyogrio.read_dataframe(out / "coverage.gpkg", layer="proposals")
     assert prop["rank"].tolist() == [1, 2, 3] and (prop["gain_m"] > 0).all()
+    dist = pyogrio.read_dataframe(out / "coverage.gpkg", layer="districts")
+    for col in ("road_km", "lit_pct", "seen_pct", "sos_pct", "lit_high_gap_km", "high_priority_gap_km", "rank"):
+        assert col in dist.columns
+    assert (dist["high_priority_gap_km"] <= dist["road_km"] + 1e-12).all()
     summ = pd.read_csv(out / "coverage_summary.csv")
     assert summ["district_id"].tolist()[-1] == "ALL"
     assert summ.set_index("district_id").loc["ALL", "road_km"] == pytest.approx(2.4)
@@ -104,6 +108,25 @@ def test_user_mistakes_exit_cleanly(tmp_path):
     r = runner.invoke(cli, ["coverage", str(toml), "--assets", "sos", "--out", str(tmp_path / "o")])
     assert r.exit_code == 1 and "no 'sos' layer" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "o" / "coverage.gpkg").exists()
+    r = runner.invoke(cli, ["coverage", str(toml), "--camera-fov-deg", "0", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "--camera-fov-deg" in r.output
+    (tmp_path / "afile").write_text("x")
+    r = runner.invoke(cli, ["coverage", str(toml), "--out", str(tmp_path / "afile")])
+    assert r.exit_code == 2 and "is a file" in r.output
+
+
+def test_study_without_lights_and_cameras_with_a_zero_fov(tmp_path):
+    roads = grid_roads()
+    cameras = gpd.GeoDataFrame({"camera_id": ["C1", "C2"], "direction_deg": [90.0, 0.0], "fov_deg": [90.0, 0.0]},
+                               geometry=[shapely.Point(X0, Y0), shapely.Point(X0 + 100, Y0)], crs=UTM47)
+    toml = write_study(tmp_path, {"roads": roads, "cameras": cameras})
+    runner = CliRunner()
+    r = runner.invoke(cli, ["coverage", str(toml), "--assets", "lights", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 1 and "no 'lights' layer" in r.output and "Traceback" not in r.output
+    r = runner.invoke(cli, ["coverage", str(toml), "--assets", "cameras", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "'fov_deg' has 1 zero value(s) (rows 2)" in r.output
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.browser

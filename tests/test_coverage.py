@@ -336,3 +336,104 @@ def test_bad_options_raise_clear_errors(town):
     bad = points([(0, 0)], radius_m=[-3.0])
     with pytest.raises(CoverageError, match="negative"):
         light_coverage(lines([(0, 0), (10, 0)]), bad)
+
+
+# --------------------------------------------------------------------------- review fixes
+def test_compass_bearings_0_north_90_east_measured_clockwise():
+    # four 100 m arms from a junction; a 60-degree camera at the junction sees only the arm it faces
+    arms = {"N": (0, 100), "E": (100, 0), "S": (0, -100), "W": (-100, 0)}
+    roads = lines(*[[(0, 0), xy] for xy in arms.values()])
+    for bearing, arm in ((0.0, "N"), (90.0, "E"), (180.0, "S"), (270.0, "W"), (-90.0, "W"), (450.0, "E")):
+        cam = points([(0, 0)], direction_deg=[bearing], fov_deg=[60.0], range_m=[50.0])
+        got = camera_coverage(roads, cam)
+        assert got["segment_id"].tolist() == [list(arms).index(arm)], bearing
+        assert total(got) == pytest.approx(50.0)
+    # 45 degrees (north-east) between the N and E arms with a 100-degree view: 50 m of each
+    got = camera_coverage(roads, points([(0, 0)], direction_deg=[45.0], fov_deg=[100.0], range_m=[50.0]))
+    assert sorted(got["segment_id"].tolist()) == [0, 1] and total(got) == pytest.approx(100.0)
+    # the bearing of a road, used to point proposed cameras along it
+    index = SegmentIndex(roads.geometry.values)
+    np.testing.assert_allclose(index.bearing_at(np.arange(4), np.full(4, 50.0)), [0.0, 90.0, 180.0, 270.0])
+
+
+def test_cameras_with_zero_or_too_wide_fov_or_negative_range_are_rejected_all_at_once():
+    road = lines([(0, 0), (100, 0)])
+    cams = points([(0, 0), (10, 0), (20, 0), (30, 0)], direction_deg=[90.0, 90.0, 90.0, np.nan],
+                  fov_deg=[0.0, 400.0, 90.0, 0.0], range_m=[50.0, 50.0, -1.0, 50.0])
+    with pytest.raises(CoverageError) as exc:
+        camera_coverage(road, cams)
+    msg = str(exc.value)
+    # row 4 has no direction: an all-round camera, whatever fov says
+    assert "'fov_deg' has 1 zero value(s) (rows 1)" in msg
+    assert "'fov_deg' has 1 above-360 value(s) (rows 2)" in msg
+    assert "'range_m' has 1 negative value(s) (rows 3)" in msg
+    # a zero default opening angle is refused as well, not silently blind
+    with pytest.raises(CoverageError, match="fov_deg"):
+        camera_coverage(road, points([(0, 0)], direction_deg=[90.0]), fov_deg=0.0)
+
+
+def test_bad_analysis_options_are_reported_together(town):
+    with pytest.raises(CoverageError) as exc:
+        analyze_coverage(town, light_radius_m=-1, camera_fov_deg=0, sos_max_walk_m=-5)
+    msg = str(exc.value)
+    assert "light_radius_m" in msg and "camera_fov_deg" in msg and "sos_max_walk_m" in msg
+
+
+def test_degrees_are_refused_for_metric_work():
+    from safegeo._errors import CRSError
+
+    road = lines([(0, 0), (100, 0)]).to_crs(4326)
+    with pytest.raises(CRSError, match="degrees"):
+        light_coverage(road, points([(50, 0)]), radius_m=25.0)
+    with pytest.raises(CRSError, match="degrees"):
+        camera_sectors(points([(0, 0)], direction_deg=[0.0]).to_crs(4326))
+
+
+def test_high_priority_gap_km_counts_each_stretch_of_road_once(town):
+    # every asset leaves segment B (East, a border district near the school) largely uncovered:
+    # the three assets' gaps lie on the same road and must not add up to more road than there is
+    res = analyze_coverage(town, sos_max_walk_m=120.0)
+    d = res.districts.set_index("district_id")
+    assert (d["high_priority_gap_km"] <= d["road_km"] + 1e-12).all()
+    g = res.gaps[res.gaps["priority"] == "high"]
+    for pre, asset in (("lit", "lights"), ("seen", "cameras"), ("sos", "sos")):
+        mine = g[(g["asset"] == asset) & (g["district_id"] == "D2")]
+        assert d.loc["D2", f"{pre}_high_gap_km"] == pytest.approx(mine["length_m"].sum() / 1000.0)
+    # East: B (100 m) is unlit; C is lit but unseen and beyond SOS reach, all high priority: the union is 200 m
+    assert d.loc["D2", "high_priority_gap_km"] == pytest.approx(0.2)
+    assert g.loc[g["district_id"] == "D2", "length_m"].sum() > 200.0  # what plain summing would report
+    total = res.summary().set_index("district_id").loc["ALL"]
+    assert total["high_priority_gap_km"] == pytest.approx(d["high_priority_gap_km"].sum())
+    assert total["high_priority_gap_km"] <= total["road_km"]
+
+
+def test_a_depth_raster_hazard_raises_gap_priority(town, tmp_path):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from safegeo.study import HazardSource
+
+    depth = np.zeros((4, 12), np.float32)
+    depth[:, 8:9] = 1.0  # one wet column of 10 m cells: x = 80..90 on road A
+    path = tmp_path / "depth.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=12, height=4, count=1, dtype="float32", crs=UTM,
+                       transform=from_origin(X0, Y0 + 20, 10.0, 10.0)) as ds:
+        ds.write(depth, 1)
+    before = analyze_coverage(town, assets=["lights"]).gaps
+    town.hazards.append(HazardSource("depth", "flood", raster_path=path, depth_threshold_m=0.3))
+    g = analyze_coverage(town, assets=["lights"]).gaps
+    assert before["in_hazard"].tolist() == [True, False, False]
+    assert g["in_hazard"].tolist() == [True, True, False]  # the 75..100 gap crosses the wet cells
+    assert g["priority"].iloc[1] == "high"
+
+
+def test_sos_button_on_an_island_road_is_not_attached_to_the_other_bank():
+    # the network keeps only its largest connected part: a 200 m island road across a 30 m river is dropped;
+    # its button must not be snapped across the water onto the 1 km bank
+    roads = gpd.GeoDataFrame({"road_id": ["bank", "island"], "highway": "residential"},
+                             geometry=[shapely.LineString([(X0, Y0), (X0 + 1000, Y0)]),
+                                       shapely.LineString([(X0, Y0 + 30), (X0 + 200, Y0 + 30)])], crs=UTM)
+    study = StudyArea.from_layers({"roads": roads, "sos": points([(100, 25)], sos_id=["B"])}, crs=UTM)
+    s = analyze_coverage(study, assets=["sos"]).segments.set_index("road_id")["sos_m"]
+    assert s["bank"] == 0.0
+    assert s["island"] == pytest.approx(200.0)  # 5 m to the road, then 295 m each way, clipped to the road

@@ -45,5 +45,8 @@ def test_coverage_notebook_runs(demo_study, tmp_path, monkeypatch):
     assert "'start_m': 25.0, 'end_m': 75.0" in text  # the hand-checked light
     assert "'start_m': 40.0, 'end_m': 60.0" in text  # the hand-checked camera
     assert "10 proposed lights" in text and "of the optimum" in text
+    tables = "\n".join(o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert "tambon" in tables and "Mueang Narathiwat T1" in tables  # the tambon roll-up is shown too
+    assert "lit_high_gap_km" in tables
     assert (out / "coverage.html").stat().st_size > 10_000
     assert (out / "coverage.gpkg").exists() and (out / "coverage_summary.csv").exists()

@@ -38,7 +38,7 @@ def _parse_assets(ctx: click.Context, param: click.Parameter, value: str | None)
               help="Lit radius of lights without their own radius_m (default: [coverage] light_radius_m, 25).")
 @click.option("--camera-range-m", type=click.FloatRange(min=0), default=None,
               help="Range of cameras without their own range_m (default: [coverage] camera_range_m, 50).")
-@click.option("--camera-fov-deg", type=click.FloatRange(min=0, max=360), default=None,
+@click.option("--camera-fov-deg", type=click.FloatRange(min=0, max=360, min_open=True), default=None,
               help="Opening angle of cameras without their own fov_deg (default: [coverage] camera_fov_deg, 90).")
 @click.option("--max-walk-m", type=click.FloatRange(min=0), default=None,
               help="Walking distance an SOS button serves (default: [coverage] sos_max_walk_m, 300).")
