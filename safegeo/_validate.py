@@ -105,11 +105,15 @@ def validate_layer(
                     add(f"has {empty.sum()} empty value(s)", column=col.name, rows=_rows(empty),
                         fix=f"fill in {col.name} for every feature")
             if col.min_value is not None:
-                low = (numeric < col.min_value).fillna(False).to_numpy()
+                below = (numeric <= col.min_value) if col.min_exclusive else (numeric < col.min_value)
+                low = below.fillna(False).to_numpy()
                 if low.any():
-                    what = "negative" if col.min_value == 0 else f"below {col.min_value}"
-                    add(f"has {low.sum()} {what} value(s)", column=col.name, rows=_rows(low),
-                        fix=f"{col.name} must be >= {col.min_value:g}")
+                    if col.min_exclusive:
+                        what, rule = f"value(s) of {col.min_value:g} or less", f"> {col.min_value:g}"
+                    else:
+                        what = "negative value(s)" if col.min_value == 0 else f"value(s) below {col.min_value:g}"
+                        rule = f">= {col.min_value:g}"
+                    add(f"has {low.sum()} {what}", column=col.name, rows=_rows(low), fix=f"{col.name} must be {rule}")
             if col.max_value is not None:
                 high = (numeric > col.max_value).fillna(False).to_numpy()
                 if high.any():

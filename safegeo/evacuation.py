@@ -290,7 +290,7 @@ class EvacuationResult:
             from safegeo.schema import SENSITIVE_COLUMNS
 
             layers = {k: v.drop(columns=[c for c in v.columns if c in SENSITIVE_COLUMNS]) for k, v in layers.items()}
-        gpkg = write_gpkg(out / "evacuation.gpkg", layers)
+        gpkg = write_gpkg(out / "evacuation.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
         csv = write_csv(out / "summary.csv", self.summary)
         return [html, gpkg, csv]
 
@@ -298,6 +298,11 @@ class EvacuationResult:
 # ---------------------------------------------------------------------------------------------
 # study-level adapter
 # ---------------------------------------------------------------------------------------------
+#: Declared geometry type of each GeoPackage layer (so an empty layer is still typed for QGIS).
+GPKG_GEOMETRY_TYPES = {"assignments": "Point", "routes": "LineString", "unreachable": "Point",
+                       "critical_roads": "LineString", "edge_load": "LineString", "shelters": "Point"}
+
+
 def evacuate(
     study: StudyArea,
     *,

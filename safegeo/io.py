@@ -179,18 +179,34 @@ def write_text_atomic(dest: str | os.PathLike, text: str, *, encoding: str = "ut
     return Path(dest)
 
 
-def write_gpkg(dest: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame | pd.DataFrame]) -> Path:
+def write_gpkg(
+    dest: str | os.PathLike,
+    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame],
+    *,
+    geometry_types: dict[str, str] | None = None,
+) -> Path:
     """Write several layers into one GeoPackage, atomically (all layers or none).
 
     Non-spatial frames are written as attribute tables.  Empty layers are
     written too (with their columns), so readers find every documented layer.
+
+    Parameters
+    ----------
+    geometry_types
+        Layer name → declared geometry type (``"Point"``, ``"LineString"``,
+        ``"MultiPolygon"``, ...).  Without it an empty layer is typed
+        "Unknown", which QGIS shows as a geometry-less table; give the type
+        for layers that may be empty.
     """
     import pyogrio
 
+    types = geometry_types or {}
     with atomic_path(dest, suffix=".gpkg") as tmp:
         for name, frame in layers.items():
             if isinstance(frame, gpd.GeoDataFrame):
-                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
+                kind = types.get(name)
+                extra = {"geometry_type": kind, "promote_to_multi": kind.startswith("Multi")} if kind else {}
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", **extra)
             else:
                 pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
     return Path(dest)

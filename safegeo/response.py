@@ -596,9 +596,8 @@ def write_response(
     list of Path
         The map first.
     """
-    import pyogrio
 
-    from safegeo.io import atomic_path, write_csv
+    from safegeo.io import write_csv, write_gpkg
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -611,16 +610,8 @@ def write_response(
     }
     if network is not None:
         layers["nodes"] = result.node_times_gdf(network)
-    gpkg = out / "response.gpkg"
-    with atomic_path(gpkg, suffix=".gpkg") as tmp:  # all layers or none
-        for name, frame in layers.items():
-            if isinstance(frame, gpd.GeoDataFrame):
-                # declared geometry types: an empty layer (no village unserved) is still a point layer in QGIS
-                kind = GPKG_GEOMETRY_TYPES[name]
-                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", geometry_type=kind,
-                                        promote_to_multi=kind.startswith("Multi"))
-            else:
-                pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
+    # declared geometry types: an empty layer (no village unserved) is still a point layer in QGIS
+    gpkg = write_gpkg(out / "response.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
     csv = write_csv(out / "response_summary.csv", result.summary)
     html = response_map(result, study=study, lang=lang, public=public, tiles=tiles).save(out / "response.html")
     return [Path(html), gpkg, csv]

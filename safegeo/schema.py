@@ -43,6 +43,7 @@ class Column:
     required: bool = False
     min_value: float | None = None
     max_value: float | None = None
+    min_exclusive: bool = False  # values must be > min_value (not >=)
     choices: tuple[str, ...] | None = None
     description: str = ""
 
@@ -134,7 +135,8 @@ LAYER_SPECS: dict[str, LayerSpec] = {
             (
                 Column("direction_deg", "float", min_value=0, max_value=360,
                        description="compass bearing of the view axis: 0 north, 90 east; empty = all round"),
-                Column("fov_deg", "float", min_value=0, max_value=360, description="whole opening angle"),
+                Column("fov_deg", "float", min_value=0, max_value=360, min_exclusive=True,
+                       description="whole opening angle"),
                 Column("range_m", "float", min_value=0),
             ),
             description="CCTV cameras",

@@ -234,3 +234,25 @@ def test_study_with_osm_pbf_roads(tmp_path, shared_data):
     assert study.network("drive") is net  # built once
     report = validate_study(tmp_path / "study.toml")
     assert report.ok and any(r.name == "roads" and r.features is None for r in report.layers)
+
+
+def test_write_gpkg_declares_types_of_empty_layers(tmp_path):
+    import pyogrio
+
+    from safegeo.io import write_gpkg
+
+    empty = gpd.GeoDataFrame({"a": []}, geometry=gpd.GeoSeries([], crs=UTM47), crs=UTM47)
+    path = write_gpkg(tmp_path / "x.gpkg", {"declared": empty, "undeclared": empty, "table": pd.DataFrame({"k": [1]})},
+                      geometry_types={"declared": "MultiLineString"})
+    info = {name: kind for name, kind in pyogrio.list_layers(path)}
+    assert info["declared"] == "MultiLineString" and info["undeclared"] == "Unknown" and info["table"] is None
+
+
+def test_camera_fov_must_be_positive(tmp_path):
+    cams = _points(3, camera_id=["c1", "c2", "c3"], direction_deg=[0.0, 90.0, 180.0], fov_deg=[0.0, 60.0, 400.0])
+    toml = write_study(tmp_path, {"roads": grid_roads(), "cameras": cams})
+    with pytest.raises(ValidationError) as err:
+        load_study(toml)
+    text = str(err.value)
+    assert "column 'fov_deg' has 1 value(s) of 0 or less (rows 1); fov_deg must be > 0" in text
+    assert "column 'fov_deg' has 1 value(s) above 360 (rows 3)" in text
