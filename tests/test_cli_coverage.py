@@ -117,15 +117,21 @@ def test_user_mistakes_exit_cleanly(tmp_path):
 
 def test_study_without_lights_and_cameras_with_a_zero_fov(tmp_path):
     roads = grid_roads()
-    cameras = gpd.GeoDataFrame({"camera_id": ["C1", "C2"], "direction_deg": [90.0, 0.0], "fov_deg": [90.0, 0.0]},
-                               geometry=[shapely.Point(X0, Y0), shapely.Point(X0 + 100, Y0)], crs=UTM47)
-    toml = write_study(tmp_path, {"roads": roads, "cameras": cameras})
+    good = gpd.GeoDataFrame({"camera_id": ["C1"], "direction_deg": [90.0], "fov_deg": [90.0]},
+                            geometry=[shapely.Point(X0, Y0)], crs=UTM47)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    toml = write_study(tmp_path / "a", {"roads": roads, "cameras": good})
     runner = CliRunner()
     r = runner.invoke(cli, ["coverage", str(toml), "--assets", "lights", "--out", str(tmp_path / "o")])
     assert r.exit_code == 1 and "no 'lights' layer" in r.output and "Traceback" not in r.output
+    # a zero field of view is refused when the study is loaded, with the row named
+    bad = gpd.GeoDataFrame({"camera_id": ["C1", "C2"], "direction_deg": [90.0, 0.0], "fov_deg": [90.0, 0.0]},
+                           geometry=[shapely.Point(X0, Y0), shapely.Point(X0 + 100, Y0)], crs=UTM47)
+    toml = write_study(tmp_path / "b", {"roads": roads, "cameras": bad})
     r = runner.invoke(cli, ["coverage", str(toml), "--assets", "cameras", "--out", str(tmp_path / "o")])
     assert r.exit_code == 1 and "Traceback" not in r.output
-    assert "'fov_deg' has 1 zero value(s) (rows 2)" in r.output
+    assert "column 'fov_deg' has 1 value(s) of 0 or less (rows 2); fov_deg must be > 0" in r.output
     assert not (tmp_path / "o").exists()
 
 
