@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -107,3 +108,39 @@ def demo_run(tmp_path_factory):
     from safegeo.demo import run_demo
 
     return run_demo(tmp_path_factory.mktemp("demo"), lang="en")
+
+
+@dataclass
+class NotebookRun:
+    """A notebook executed top to bottom: its code-cell outputs and their text."""
+
+    outputs: list
+    text: str  # stream output (print) of every code cell
+    out_dir: Path
+
+    @property
+    def html(self) -> list[str]:
+        return [o["data"]["text/html"] for o in self.outputs if "text/html" in o.get("data", {})]
+
+    @property
+    def tables(self) -> str:
+        return "\n".join(o.get("data", {}).get("text/plain", "") for o in self.outputs)
+
+
+def run_notebook(name: str, study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> NotebookRun:
+    """Run ``notebooks/<name>`` on *study* (env SAFEGEO_DEMO_STUDY), writing into tmp_path/out.
+
+    Fails the test if any cell raised.
+    """
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    out = tmp_path / "out"
+    monkeypatch.setenv("SAFEGEO_DEMO_STUDY", str(study))
+    monkeypatch.setenv("SAFEGEO_NOTEBOOK_OUT", str(out))
+    nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
+    nbclient.NotebookClient(nb, kernel_name="python3", timeout=120,
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    errors = [f"{o.get('ename')}: {o.get('evalue')}" for o in outputs if o.get("output_type") == "error"]
+    assert not errors, errors
+    return NotebookRun(outputs, "\n".join(o.get("text", "") for o in outputs), out)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "coverage.ipynb"
+from conftest import run_notebook
 
 
 @pytest.fixture(scope="module")
@@ -28,24 +28,12 @@ def test_demo_step_writes_the_map_first(demo_study, tmp_path):
 
 
 def test_coverage_notebook_runs(demo_study, tmp_path, monkeypatch):
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-
-    study = demo_study
-    out = tmp_path / "out"
-    monkeypatch.setenv("SAFEGEO_DEMO_STUDY", str(study))
-    monkeypatch.setenv("SAFEGEO_NOTEBOOK_OUT", str(out))
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=120,
-                                     resources={"metadata": {"path": str(tmp_path)}})
-    client.execute()
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not any(o.get("output_type") == "error" for o in outputs)
-    text = "\n".join(o.get("text", "") for o in outputs)
+    run = run_notebook("coverage.ipynb", demo_study, tmp_path, monkeypatch)
+    text, out = run.text, run.out_dir
     assert "'start_m': 25.0, 'end_m': 75.0" in text  # the hand-checked light
     assert "'start_m': 40.0, 'end_m': 60.0" in text  # the hand-checked camera
     assert "10 proposed lights" in text and "of the optimum" in text
-    tables = "\n".join(o.get("data", {}).get("text/plain", "") for o in outputs)
+    tables = run.tables
     assert "tambon" in tables and "Mueang Narathiwat T1" in tables  # the tambon roll-up is shown too
     assert "lit_high_gap_km" in tables
     assert (out / "coverage.html").stat().st_size > 10_000

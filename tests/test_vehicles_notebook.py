@@ -6,26 +6,16 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "vehicles.ipynb"
+from conftest import run_notebook
 
 
 def test_vehicles_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
     from safegeo.generate import generate_demo
     from safegeo.registry import Registry
 
     study = generate_demo(tmp_path / "demo")
-    out = tmp_path / "out"
-    monkeypatch.setenv("SAFEGEO_DEMO_STUDY", str(study))
-    monkeypatch.setenv("SAFEGEO_NOTEBOOK_OUT", str(out))
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=120,
-                                     resources={"metadata": {"path": str(tmp_path)}})
-    client.execute()
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not any(o.get("output_type") == "error" for o in outputs)
-    text = "\n".join(o.get("text", "") for o in outputs)
+    run = run_notebook("vehicles.ipynb", study, tmp_path, monkeypatch)
+    text, out = run.text, run.out_dir
     import pyogrio
 
     n_vehicles = len(pyogrio.read_dataframe(study.parent / "layers.gpkg", layer="vehicles"))
