@@ -146,6 +146,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "overview": ("Overview", "ภาพรวม"),
     # --- evacuation -----------------------------------------------------------------
     "closed_roads": ("Closed roads", "ถนนที่ปิด"),
+    "hazard_exit_m": ("Through the hazard on foot/boat (m)", "ระยะเดินเท้า/เรือออกจากพื้นที่ภัย (เมตร)"),
     "edge_load": ("Evacuee load", "จำนวนผู้อพยพบนถนน"),
     "load_class": ("Shelter load", "ความหนาแน่นศูนย์พักพิง"),
     "unused": ("unused", "ยังไม่ได้ใช้"),

@@ -181,6 +181,12 @@ class EvacuationResult:
             f"beyond {s.get('max_minutes')} min {self.people('beyond_max_time'):,.0f}, "
             f"overflow {self.people('overflow'):,.0f}, unreachable {self.people('unreachable'):,.0f}"),
         ]
+        a = self.assignments
+        if "hazard_exit_m" in a.columns:
+            wade = (a["status"] == "assigned") & (a["hazard_exit_m"] > 0)
+            if wade.any():
+                lines.append(f"Leaving a closed area first (on foot or by boat): {a.loc[wade, 'population'].sum():,.0f} "
+                             f"people, median {a.loc[wade, 'hazard_exit_m'].median():,.0f} m through the hazard")
         over = sh["over_capacity"].to_numpy(float)
         if (over > 0).any():
             lines.append(f"Shelters over capacity: {int((over > 0).sum())} ({over.sum():,.0f} people above capacity: "
@@ -318,6 +324,7 @@ def evacuate(
     severity_speed_factor: dict[str, float] | None = None,
     depth_threshold_m: float | None = None,
     at_risk_within_m: float | None = None,
+    hazard_exit_kph: float | None = None,
     routes: bool = True,
 ) -> EvacuationResult:
     """Plan the evacuation of a study area for a hazard scenario.
@@ -345,7 +352,7 @@ def evacuate(
         Longest acceptable travel time (default ``[evacuation] max_minutes``, 60).
     k_nearest
         Shelters considered per origin in the capacity assignment (default
-        ``[evacuation] k_nearest``, 8).
+        ``[evacuation] k_nearest``, 20).
     max_snap_m
         Farthest an origin or shelter may be from a road (default ``[network] max_snap_m``).
     severity_speed_factor, depth_threshold_m
@@ -357,6 +364,14 @@ def evacuate(
         Evacuate only origins within this distance (m) of the hazard
         footprint (default ``[evacuation] at_risk_within_m`` when set, else
         every origin).
+    hazard_exit_kph
+        Speed (km/h: on foot, by small boat) at which people whose road is
+        closed on every side may still *leave* the closed area along its
+        closed roads, out to the first junction with an open road (default
+        ``[evacuation] hazard_exit_kph``, 3).  Nobody may enter a closed area
+        this way, so a village cut off by a closed bridge stays
+        ``isolated_by_hazard``.  ``0`` disables it: everyone inside a closed
+        area is then isolated.
     routes
         Build route geometries (turn off for very many origins).
 
@@ -404,11 +419,12 @@ def evacuate(
         network, org, study.layer("shelters"), hazards=hz, population_column=population_column,
         origin_id_column=id_col, weight=weight, capacity=capacity,
         max_minutes=float(max_minutes if max_minutes is not None else ev.get("max_minutes", 60.0)),
-        k_nearest=int(k_nearest if k_nearest is not None else ev.get("k_nearest", 8)),
+        k_nearest=int(k_nearest if k_nearest is not None else ev.get("k_nearest", 20)),
         max_snap_m=float(max_snap_m if max_snap_m is not None else net_p.get("max_snap_m", 500.0)),
         severity_speed_factor=severity_speed_factor or ev.get("severity_speed_factor"),
         depth_threshold_m=depth_threshold_m,
         at_risk_within_m=at_risk_within_m if at_risk_within_m is not None else ev.get("at_risk_within_m"),
+        hazard_exit_kph=float(hazard_exit_kph if hazard_exit_kph is not None else ev.get("hazard_exit_kph", 3.0)),
         routes=routes, districts=study.layers.get("districts"), tambons=tambons,
         synthetic=study.synthetic,
     )
@@ -428,11 +444,12 @@ def evacuate_network(
     weight: str = "time",
     capacity: bool = True,
     max_minutes: float = 60.0,
-    k_nearest: int = 8,
+    k_nearest: int = 20,
     max_snap_m: float = 500.0,
     severity_speed_factor: dict[str, float] | None = None,
     depth_threshold_m: float | None = None,
     at_risk_within_m: float | None = None,
+    hazard_exit_kph: float = 3.0,
     routes: bool = True,
     districts: gpd.GeoDataFrame | None = None,
     tambons: gpd.GeoDataFrame | None = None,
@@ -458,6 +475,9 @@ def evacuate_network(
         Column with origin ids (default: ``village_id``, ``id`` or the row number).
     weight, capacity, max_minutes, k_nearest, max_snap_m, severity_speed_factor, depth_threshold_m, at_risk_within_m, routes
         As for :func:`evacuate`.
+    hazard_exit_kph
+        As for :func:`evacuate`; the metres walked (or boated) out of a closed
+        area are in ``assignments.hazard_exit_m``.
     districts, tambons
         Areas for the summary (optional).
     n_loaded_roads
@@ -495,6 +515,17 @@ def evacuate_network(
                            depth_threshold_m=depth_threshold_m)
     time_cost = he.cost
     len_cost = np.where(he.closed, np.inf, network.length_m)
+    # people inside a closed area (every road out of their junction closed) may still leave it along the
+    # closed roads, slowly, to the first junction with an open road; nobody can enter that way
+    exit_edge = np.zeros(network.n_edges, bool)
+    if hazard_exit_kph and hazard_exit_kph > 0 and he.closed.any():
+        out_deg = np.bincount(network.u, minlength=network.n_nodes)
+        open_out = np.bincount(network.u[~he.closed], minlength=network.n_nodes)
+        inside = (out_deg > 0) & (open_out == 0)
+        exit_edge = he.closed & inside[network.u]
+        time_cost = np.where(exit_edge, network.length_m / (hazard_exit_kph / 3.6), time_cost)
+        len_cost = np.where(exit_edge, network.length_m, len_cost)
+    exit_len = np.where(exit_edge, network.length_m, 0.0)
     cost = time_cost if weight == "time" else len_cost
     he_out = he if weight == "time" else HazardEdges(len_cost, he.closed, he.speed_factor, he.reason, "length")
     seconds["hazards"] = time.perf_counter() - t0
@@ -568,10 +599,11 @@ def evacuate_network(
         step_l = np.where(next_edge >= 0, network.length_m[np.maximum(next_edge, 0)], 0.0)
         near_time = tree_path_sums(tree.pred, step_t)[rnode]
         near_dist = tree_path_sums(tree.pred, step_l)[rnode]
+        near_exit = tree_path_sums(tree.pred, np.where(next_edge >= 0, exit_len[np.maximum(next_edge, 0)], 0.0))[rnode]
         near_sh = elig_idx[tree.source[rnode]]
     else:
         next_edge = None
-        near_time = near_dist = np.zeros(0)
+        near_time = near_dist = near_exit = np.zeros(0)
         near_sh = np.zeros(0, np.int64)
     seconds["nearest_values"] = time.perf_counter() - t
 
@@ -605,6 +637,7 @@ def evacuate_network(
         is_nearest = fs == near_pos[fo]
         tt = np.full(len(fo), np.nan)
         dd = np.full(len(fo), np.nan)
+        xx = np.full(len(fo), np.nan)
         geo = np.full(len(fo), None, dtype=object)
         for s in np.unique(fs):
             sel = np.flatnonzero(fs == s)
@@ -612,11 +645,13 @@ def evacuate_network(
             pidx = paths.edge_path_index()
             tt[sel] = np.bincount(pidx, weights=time_cost[paths.edges], minlength=len(sel))
             dd[sel] = np.bincount(pidx, weights=network.length_m[paths.edges], minlength=len(sel))
+            xx[sel] = np.bincount(pidx, weights=exit_len[paths.edges], minlength=len(sel))
             edge_load += path_edge_load(paths, fp[sel], network.n_edges)
             if routes:
                 geo[sel] = route_geometries(network, paths)
         rows.append(pd.DataFrame({"_o": ro[fo], "_s": elig_idx[fs], "population": fp, "travel_time_s": tt,
-                                  "distance_m": dd, "status": "assigned", "reason": "", "is_nearest": is_nearest}))
+                                  "distance_m": dd, "hazard_exit_m": xx, "status": "assigned", "reason": "",
+                                  "is_nearest": is_nearest}))
         route_geom = geo
         ov = over > 1e-9
         ov[empty_far] = True
@@ -638,7 +673,7 @@ def evacuate_network(
     elif len(ro):
         status = np.where(near_time <= max_s + 1e-9, "assigned", "beyond_max_time")
         rows.append(pd.DataFrame({"_o": ro, "_s": near_sh, "population": pop[ro], "travel_time_s": near_time,
-                                  "distance_m": near_dist, "status": status,
+                                  "distance_m": near_dist, "hazard_exit_m": near_exit, "status": status,
                                   "reason": np.where(status == "assigned", "", f"nearest shelter over {max_minutes:g} min"),
                                   "is_nearest": True}))
         edge_load = tree_edge_load(tree.pred, next_edge, np.bincount(rnode, weights=pop[ro], minlength=n_nodes),
@@ -826,7 +861,7 @@ def assign_with_capacity(
     shelter_nodes: np.ndarray,
     capacity: np.ndarray,
     *,
-    k_nearest: int = 8,
+    k_nearest: int = 20,
     max_cost: float = np.inf,
     edge_time_s: np.ndarray | None = None,
     max_time_s: float = np.inf,

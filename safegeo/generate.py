@@ -1304,7 +1304,8 @@ def _shelter_layer(
     safe_for[in_flood] = np.where(rng.random(int(in_flood.sum())) < 0.5, "storm", "storm,landslide")
     safe_for[(cat_arr == "hospital") & ~in_flood] = "flood,storm"
 
-    # capacity: total ~ 85-100 % of the population living inside the flood polygons
+    # capacity: the shelters usable in a flood (dry, and safe for floods) hold 90-105 % of the
+    # population living inside the flood polygons, so a flood plan is tight but not hopeless
     vx_, vy_ = villages.geometry.x.to_numpy(), villages.geometry.y.to_numpy()
     vin = shapely.contains_xy(hz, vx_, vy_) if not hz.is_empty else np.zeros(len(villages), bool)
     at_risk = int(villages["population"].to_numpy()[vin].sum()) or int(0.1 * villages["population"].sum())
@@ -1313,8 +1314,10 @@ def _shelter_layer(
         [cat_arr == "school", cat_arr == "district_office", cat_arr == "mosque"], [1.3, 1.6, 0.9], 0.7
     )
     raw[cat_arr == "hospital"] = 0.0
-    target = rng.uniform(0.85, 1.0) * at_risk - beds.sum()
-    cap = np.maximum(np.round(raw / raw.sum() * max(target, 50.0 * n)), 50).astype(np.int64)
+    flood_ok = ~in_flood & np.array([s == "" or "flood" in s.split(",") for s in safe_for])
+    target = rng.uniform(0.9, 1.05) * at_risk - beds[flood_ok].sum()
+    usable_raw = raw[flood_ok].sum() or raw.sum()
+    cap = np.maximum(np.round(raw / usable_raw * max(target, 50.0 * n)), 50).astype(np.int64)
     cap[cat_arr == "hospital"] = beds[cat_arr == "hospital"]
     lon, lat = _to_lonlat(px, py)
     return gpd.GeoDataFrame(
@@ -1637,10 +1640,11 @@ The same seed always gives the same layer contents.
   over the lower reaches of the rivers (`flood_depth.tif`, float32 metres,
   nodata -9999 outside the land, 50 m pixels); the `hazards` polygons outline
   depth > 0.1 m, with severity from the mean depth.
-* Villages cluster along rivers and roads; shelters (schools, mosques, temples,
-  district offices, hospitals) have a total capacity of 85-100 % of the
-  population of villages inside the flood polygons; some shelters lie inside
-  the flood on purpose.  Contacts (`contact`) are fake phone numbers.
+* Villages cluster along rivers and roads; the shelters (schools, mosques,
+  temples, district offices, hospitals) usable in a flood - dry and safe for
+  floods - hold 90-105 % of the population of villages inside the flood
+  polygons; some shelters lie inside the flood, or are safe only for storms,
+  on purpose.  Contacts (`contact`) are fake phone numbers.
 
 ## Files
 

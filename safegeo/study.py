@@ -77,7 +77,9 @@ DEFAULT_PARAMS: dict[str, Any] = {
         "max_minutes": 60.0,
         "severity_speed_factor": {"low": 0.5, "medium": 0.25, "high": 0.0, "extreme": 0.0},
         "depth_threshold_m": 0.3,
-        "k_nearest": 8,
+        "k_nearest": 20,
+        # people whose junction is closed on every side leave along the closed roads at this speed (0: stranded)
+        "hazard_exit_kph": 3.0,
         # evacuate only villages within this distance of the hazard footprint (None: every village)
         "at_risk_within_m": None,
     },

@@ -114,6 +114,35 @@ def test_closed_bridge_strands_the_east_village():
     assert _row(slow, "VE")["travel_time_s"] == pytest.approx(400 / RES_MPS + 2 * 800 / TER_MPS)
 
 
+def _flooded_pocket(exit_kph):
+    """A 3x3 grid town whose centre junction is flooded on every side; its village must wade out."""
+    roads = grid_roads(3)
+    villages = _pts({"village_id": ["VC", "VX"], "population": [50, 20]}, [(100, 100), (200, 200)])
+    shelters = _pts({"shelter_id": ["S"], "capacity": [500], "kind": ["shelter"]}, [(0, 0)])
+    flood = gpd.GeoDataFrame({"hazard_id": ["F"], "kind": ["flood"], "severity": ["high"]},
+                             geometry=[shapely.box(X0 + 40, Y0 + 40, X0 + 160, Y0 + 160)], crs=UTM47)
+    study = StudyArea.from_layers({"roads": roads, "villages": villages, "shelters": shelters}, crs=UTM47,
+                                  hazards=[HazardSource("flood", "flood", polygons=flood)])
+    return evacuate(study, capacity=False, hazard_exit_kph=exit_kph)
+
+
+def test_people_in_a_closed_area_wade_out_to_the_first_open_junction():
+    res = _flooded_pocket(3.0)
+    vc = _row(res, "VC")
+    # 100 m of flooded road at 3 km/h (120 s) to a junction on the grid's edge, then 100 m of open road
+    assert vc["status"] == "assigned" and vc["hazard_exit_m"] == pytest.approx(100.0)
+    assert vc["travel_time_s"] == pytest.approx(100 / (3 / 3.6) + 100 / RES_MPS)
+    assert vc["distance_m"] == pytest.approx(200.0)
+    # a village outside the pocket never routes through it: the flooded roads cannot be entered
+    vx = _row(res, "VX")
+    assert vx["hazard_exit_m"] == 0.0 and vx["distance_m"] == pytest.approx(400.0)
+    assert vx["travel_time_s"] == pytest.approx(400 / RES_MPS)
+    # with no way of wading out, the centre is stranded
+    stranded = _flooded_pocket(0.0)
+    assert _row(stranded, "VC")["reason"] == "isolated_by_hazard"
+    assert _row(stranded, "VX")["status"] == "assigned"
+
+
 def test_one_way_bridge_is_used_only_in_its_direction():
     # digitised west -> east: the east village must take the 3.2 km detour to the west shelter
     res = evacuate(_two_towns(bridge_oneway=True, detour=True), capacity=False)
@@ -387,8 +416,9 @@ def test_demo_map_in_a_browser(demo_study, browser, tmp_path):
     path = res.map(tiles=False).save(tmp_path / "evacuation.html")
     with browser.open(path) as page:
         assert page.page_errors == [] and page.console_errors == [] and page.blocked_requests == []
-        for layer in ("districts", "hazards", "routes", "critical_roads", "shelters", "unreachable"):
+        for layer in ("districts", "hazards", "routes", "critical_roads", "shelters"):
             assert page.drawn_counts.get(layer, 0) > 0, (layer, page.drawn_counts)
+        assert page.drawn_counts.get("unreachable", 0) == len(res.unreachable)
         assert page.drawn_counts["routes"] == len(res.routes)
         assert page.drawn_counts["shelters"] == len(res.shelters)
         assert page.canvas_pixels > 1000

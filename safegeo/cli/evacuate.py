@@ -23,16 +23,19 @@ from safegeo.cli.options import lang_opt, out_dir_opt, public_opt, study_arg
 @click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None, metavar="N",
               help="Longest acceptable travel time (default: [evacuation] max_minutes, 60).")
 @click.option("--k-nearest", type=click.IntRange(min=1), default=None,
-              help="Shelters considered per village in the capacity assignment (default 8).")
+              help="Shelters considered per village in the capacity assignment (default [evacuation] k_nearest, 20).")
 @click.option("--at-risk-within-m", type=click.FloatRange(min=0), default=None,
               help="Evacuate only villages within this distance (m) of the hazard footprint (default: all).")
+@click.option("--hazard-exit-kph", type=click.FloatRange(min=0), default=None,
+              help="Speed at which people in a closed area leave it along its closed roads, on foot or by boat "
+                   "(default: [evacuation] hazard_exit_kph, 3; 0: they are stranded).")
 @out_dir_opt
 @lang_opt
 @public_opt
 @click.option("--no-tiles", is_flag=True, help="Leave out the online basemap (fully offline page).")
 def evacuate(study: Path, hazard: str | None, no_hazard: bool, weight: str, mode: str | None, capacity: bool,
-             max_minutes: float | None, k_nearest: int | None, at_risk_within_m: float | None, out: Path,
-             lang: str, public: bool, no_tiles: bool) -> None:
+             max_minutes: float | None, k_nearest: int | None, at_risk_within_m: float | None,
+             hazard_exit_kph: float | None, out: Path, lang: str, public: bool, no_tiles: bool) -> None:
     """Assign villages to shelters for a hazard scenario and write the plan.
 
     Shelters inside the hazard or not safe for its kind are left out; roads
@@ -49,7 +52,8 @@ def evacuate(study: Path, hazard: str | None, no_hazard: bool, weight: str, mode
         raise click.UsageError("--hazard and --no-hazard contradict each other; give one")
     st = load_study(study)
     result = run(st, hazards="none" if no_hazard else hazard, weight=weight, mode=mode, capacity=capacity,
-                 max_minutes=max_minutes, k_nearest=k_nearest, at_risk_within_m=at_risk_within_m)
+                 max_minutes=max_minutes, k_nearest=k_nearest, at_risk_within_m=at_risk_within_m,
+                 hazard_exit_kph=hazard_exit_kph)
     for line in result.report_lines():
         click.echo(line, err=True)
     for p in result.write(out, lang=lang, public=public, tiles=not no_tiles, title=f"{st.name}: evacuation"):
