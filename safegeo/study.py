@@ -437,6 +437,19 @@ def read_study_layers(path: str | Path) -> StudyFiles:
     if unknown_sections:
         raise StudyFileError(f"{path}: unknown section(s) [{'], ['.join(sorted(unknown_sections))}]",
                              hint=f"known sections: study, layers, {', '.join(DEFAULT_PARAMS)}")
+    for section, defaults in DEFAULT_PARAMS.items():
+        given = cfg.get(section, {})
+        if not isinstance(given, dict):
+            raise StudyFileError(f"{path}: [{section}] must be a table of settings",
+                                 hint=f"known keys: {', '.join(defaults)}")
+        typos = sorted(set(given) - set(defaults))
+        if typos:
+            raise StudyFileError(f"{path}: unknown setting(s) {', '.join(typos)} in [{section}]",
+                                 hint=f"known keys in [{section}]: {', '.join(defaults)}")
+    study_keys = sorted(set(cfg.get("study", {})) - {"name", "crs", "synthetic", "description"})
+    if study_keys:
+        raise StudyFileError(f"{path}: unknown setting(s) {', '.join(study_keys)} in [study]",
+                             hint="known keys in [study]: name, crs, synthetic, description")
     layers_cfg = cfg.get("layers")
     if not isinstance(layers_cfg, dict) or not layers_cfg:
         raise StudyFileError(f"{path}: no [layers] section", hint='add [layers] with at least roads = "..."')

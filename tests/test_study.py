@@ -256,3 +256,14 @@ def test_camera_fov_must_be_positive(tmp_path):
     text = str(err.value)
     assert "column 'fov_deg' has 1 value(s) of 0 or less (rows 1); fov_deg must be > 0" in text
     assert "column 'fov_deg' has 1 value(s) above 360 (rows 3)" in text
+
+
+def test_misspelt_setting_is_named(tiny_study):
+    text = tiny_study.read_text()
+    tiny_study.write_text(text + "[evacuation]\nmax_minuts = 30\n")
+    with pytest.raises(StudyFileError, match=r"unknown setting\(s\) max_minuts in \[evacuation\]") as err:
+        load_study(tiny_study)
+    assert "max_minutes" in str(err.value)  # the hint lists the right spelling
+    tiny_study.write_text(text.replace('[study]', '[study]\ncrss = "EPSG:4326"'))
+    with pytest.raises(StudyFileError, match=r"crss in \[study\]"):
+        load_study(tiny_study)
