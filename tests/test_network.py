@@ -202,3 +202,31 @@ def test_edge_between_finds_every_stored_entry_and_rejects_missing():
         missing = [(a, b) for a in range(n) for b in range(n) if (a, b) not in present][:200]
         ma = np.array(missing)
         assert (g.edge_between(ma[:, 0], ma[:, 1]) == -1).all()
+
+
+@pytest.mark.shared_data
+def test_online_sources_go_through_osmnx_and_fail_clearly(shared_data, monkeypatch):
+    import osmnx as ox
+
+    from safegeo import OnlineError
+    from safegeo.network import from_osmnx_download
+
+    xml = shared_data / "osm_osmnx_tests" / "aguascalientes.osm.bz2"
+    calls = []
+
+    def fake_place(place, **kw):  # stands in for the download, offline
+        calls.append((place, kw["network_type"]))
+        return ox.graph_from_xml(xml, bidirectional=False, simplify=False, retain_all=True)
+
+    monkeypatch.setattr(ox, "graph_from_place", fake_place)
+    net = from_osmnx_download({"place": "Aguascalientes, Mexico"}, mode="drive")
+    assert calls == [("Aguascalientes, Mexico", "drive")]
+    assert net.n_nodes == from_osm_file(xml).n_nodes
+
+    def offline(*a, **kw):
+        raise ConnectionError("Max retries exceeded with url: nominatim.openstreetmap.org")
+
+    monkeypatch.setattr(ox, "graph_from_bbox", offline)
+    with pytest.raises(OnlineError, match=r"could not download OSM data") as err:
+        from_osmnx_download({"bbox": [101.8, 6.4, 101.85, 6.45]})
+    assert "offline, point roads at a local .osm/.osm.pbf file" in str(err.value)
