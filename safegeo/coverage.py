@@ -1421,7 +1421,7 @@ def analyze_coverage(
             raw[a] = camera_intervals(index, layer, range_m=params["camera_range_m"], fov_deg=params["camera_fov_deg"],
                                       obstacles=obstacles, crs=study.crs)
         else:
-            net = study.network("walk")
+            net = study.network("walk", largest_component=False)  # reach from buttons on road islands too
             link = _walk_link(index, segments.geometry.values, net)
             raw[a] = sos_intervals(index, segments.geometry.values, layer, net, max_walk_m=params["sos_max_walk_m"],
                                    max_snap_m=params["max_snap_m"], link=link, walkable=_walkable(segments))

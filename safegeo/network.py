@@ -618,6 +618,7 @@ def from_lines(
     crs: Any = None,
     params: dict | None = None,
     snap_tolerance_m: float = 0.01,
+    largest_component: bool = True,
 ) -> RoadNetwork:
     """Build a network from a road line layer.
 
@@ -627,7 +628,9 @@ def from_lines(
     Vertices closer than *snap_tolerance_m* are merged.
 
     Columns used when present: ``highway`` (road class), ``oneway`` (bool),
-    ``maxspeed_kph``, ``name``, ``road_id``, ``bridge``.
+    ``maxspeed_kph``, ``name``, ``road_id``, ``bridge``.  With
+    *largest_component* false every component is kept (reach from points on
+    small islands of road, e.g. SOS buttons).
     """
     if roads.crs is None:
         raise CRSError("roads: the layer has no CRS", hint="set the CRS of the roads layer in study.toml")
@@ -687,7 +690,7 @@ def from_lines(
         nxy[:, 0], nxy[:, 1], eu[ok], ev[ok], crs=work_crs,
         highway=None if highway is None else highway[ok], oneway=None if oneway is None else oneway[ok],
         geometry=edge_geom[ok], attrs=attrs[ok].reset_index(drop=True), mode=mode,
-        maxspeed_kph=None if maxs is None else maxs[ok], **_net_kwargs(params),
+        maxspeed_kph=None if maxs is None else maxs[ok], largest_component=largest_component, **_net_kwargs(params),
     )
 
 
@@ -754,6 +757,7 @@ def from_osmnx_graph(
     crs: Any = None,
     params: dict | None = None,
     simplify: bool = True,
+    largest_component: bool = True,
 ) -> RoadNetwork:
     """Build a network from an osmnx graph (unprojected or projected).
 
@@ -821,7 +825,8 @@ def from_osmnx_graph(
         oneway_directed = np.isin(v * n + u, u * n + v)
     net = RoadNetwork.from_arrays(
         x, y, u, v, crs=crs, highway=highway, oneway=oneway_directed, length_m=length, geometry=geoms,
-        attrs=attrs, node_id=node_id, mode=mode, maxspeed_kph=maxspeed, directed_input=True, **_net_kwargs(params),
+        attrs=attrs, node_id=node_id, mode=mode, maxspeed_kph=maxspeed, directed_input=True,
+        largest_component=largest_component, **_net_kwargs(params),
     )
     if net.report is not None:
         net.report.dropped_by_class = dropped_by_class
@@ -840,12 +845,15 @@ def _parse_maxspeed(val: Any) -> float:
         return np.nan
 
 
-def from_osm_file(path: str | Path, *, mode: str = "drive", crs: Any = None, params: dict | None = None) -> RoadNetwork:
+def from_osm_file(path: str | Path, *, mode: str = "drive", crs: Any = None, params: dict | None = None,
+                  largest_component: bool = True) -> RoadNetwork:
     """Build a network from a local OSM extract (``.osm``, ``.osm.bz2``, ``.osm.pbf``), offline."""
-    return from_osmnx_graph(read_osm_graph(path), mode=mode, crs=crs, params=params)
+    return from_osmnx_graph(read_osm_graph(path), mode=mode, crs=crs, params=params,
+                            largest_component=largest_component)
 
 
-def from_osmnx_download(source: dict, *, mode: str = "drive", crs: Any = None, params: dict | None = None) -> RoadNetwork:
+def from_osmnx_download(source: dict, *, mode: str = "drive", crs: Any = None, params: dict | None = None,
+                        largest_component: bool = True) -> RoadNetwork:
     """Download a network with osmnx (``place``, ``bbox`` = [west, south, east, north], or ``polygon`` WKT).
 
     Needs the internet; responses are cached by osmnx (``ox.settings.use_cache``).
@@ -870,19 +878,20 @@ def from_osmnx_download(source: dict, *, mode: str = "drive", crs: Any = None, p
     except Exception as exc:
         raise OnlineError(f"roads: could not download OSM data for {source} ({exc.__class__.__name__}: {exc})",
                           hint="this needs the internet; offline, point roads at a local .osm/.osm.pbf file or a line layer") from exc
-    return from_osmnx_graph(g, mode=mode, crs=crs, params=params)
+    return from_osmnx_graph(g, mode=mode, crs=crs, params=params, largest_component=largest_component)
 
 
-def network_for_study(study: StudyArea, *, mode: str = "drive") -> RoadNetwork:
+def network_for_study(study: StudyArea, *, mode: str = "drive", largest_component: bool = True) -> RoadNetwork:
     """Build the study area's network from whatever its ``roads`` entry names."""
     params = study.params.get("network", {})
     src = study.roads_source
+    lc = largest_component
     if isinstance(src, (str, os.PathLike)):
-        return from_osm_file(src, mode=mode, crs=study.crs, params=params)
+        return from_osm_file(src, mode=mode, crs=study.crs, params=params, largest_component=lc)
     if isinstance(src, dict):
-        return from_osmnx_download(src, mode=mode, crs=study.crs, params=params)
+        return from_osmnx_download(src, mode=mode, crs=study.crs, params=params, largest_component=lc)
     if "roads" not in study.layers:
         from safegeo._errors import StudyFileError
 
         raise StudyFileError("the study area has no roads layer", hint='add roads = "roads.gpkg" (or an .osm.pbf) under [layers]')
-    return from_lines(study.layers["roads"], mode=mode, crs=study.crs, params=params)
+    return from_lines(study.layers["roads"], mode=mode, crs=study.crs, params=params, largest_component=lc)

@@ -311,7 +311,7 @@ def _candidates(result: CoverageResult, asset: str, gaps: Intervals, spacing_m: 
     # SOS: buttons at walking-network junctions near the gaps
     from scipy.sparse.csgraph import dijkstra
 
-    net = result.study.network("walk")
+    net = result.study.network("walk", largest_component=False)
     link = link or _walk_link(index, result.segments.geometry.values, net)
     node, _ = net.nearest_nodes(xy)
     node = np.unique(node)

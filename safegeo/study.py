@@ -304,20 +304,26 @@ class StudyArea:
         arr = np.array(b, dtype=float)
         return shapely.box(arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max())
 
-    def network(self, mode: str | None = None) -> RoadNetwork:
-        """The routable road network (largest strongly connected component), built once and cached.
+    def network(self, mode: str | None = None, *, largest_component: bool = True) -> RoadNetwork:
+        """The routable road network, built once per mode and cached.
 
         Parameters
         ----------
         mode
             ``"drive"`` (default from ``[network] mode``) or ``"walk"``.
+        largest_component
+            Keep only the largest strongly connected component (default: what
+            routing between any two places needs).  False keeps every
+            component, for reach *from* points that may sit on small islands
+            of road (SOS buttons).
         """
         from safegeo.network import network_for_study
 
         mode = mode or self.params["network"]["mode"]
-        if mode not in self._networks:
-            self._networks[mode] = network_for_study(self, mode=mode)
-        return self._networks[mode]
+        key = mode if largest_component else f"{mode}:all"
+        if key not in self._networks:
+            self._networks[key] = network_for_study(self, mode=mode, largest_component=largest_component)
+        return self._networks[key]
 
 
 def _deep_update(base: dict, new: dict) -> None:

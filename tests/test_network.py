@@ -89,6 +89,9 @@ def test_lines_connect_at_shared_vertices_only():
                      highway=["residential", "residential"])
     net2 = from_lines(flyover)
     assert net2.report.components == 2 and net2.n_nodes == 2
+    # every component, when asked (reach from points on small islands of road)
+    every = from_lines(flyover, largest_component=False)
+    assert every.n_nodes == 4 and every.n_edges == 4
 
 
 def test_grid_network_shortest_paths_match_networkx():
