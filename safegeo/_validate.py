@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import geopandas as gpd
@@ -47,7 +48,7 @@ def validate_layer(
         problems.append(Problem(name, message, severity, source, column, rows, fix))
 
     if gdf.crs is None:
-        add("has no CRS", fix='add crs = "EPSG:4326" (or the right code) to this layer in study.toml, or save the file with a CRS')
+        add("has no CRS", fix=_crs_fix(gdf, name, source))
     if len(gdf) == 0:
         add("is empty (no features)", fix="point the study file at a layer with features, or remove the entry")
         return gdf, problems
@@ -83,6 +84,15 @@ def validate_layer(
             geom = geom.copy()
             geom[invalid] = fixed
             gdf = gdf.set_geometry(gpd.GeoSeries(geom, index=gdf.index, crs=gdf.crs))
+
+    # Shapefiles cut column names at 10 characters: 'direction_deg' arrives as 'direction_'
+    known = [c.name for c in spec.columns] + ([spec.id_column] if spec.id_column else [])
+    for full in known:
+        cut = full[:10]
+        if len(full) > 10 and full not in gdf.columns and cut in gdf.columns:
+            gdf = gdf.rename(columns={cut: full})
+            add(f"read as '{full}' (a Shapefile cuts column names at 10 characters)", column=cut, severity="warning",
+                fix=f"rename the column to '{full}' in a GeoPackage to silence this")
 
     # columns
     for col in spec.columns:
@@ -140,7 +150,25 @@ def validate_layer(
                         fix=f"use one of: {', '.join(col.choices)}")
                 gdf[col.name] = text.astype(object).where(text.notna(), None)
         elif col.kind == "bool":
-            gdf[col.name] = _to_bool(series)
+            if col.name == "oneway" and spec.name == "roads":
+                direction, unknown = oneway_direction(series)
+                against = direction < 0
+                if against.any():  # OSM oneway=-1: one-way against the digitising direction
+                    geom = np.asarray(gdf.geometry.values, dtype=object).copy()
+                    geom[against] = shapely.reverse(geom[against])
+                    gdf = gdf.set_geometry(gpd.GeoSeries(geom, index=gdf.index, crs=gdf.crs))
+                    logging.getLogger(__name__).info(
+                        "%s: %d road(s) with oneway=-1 turned round so that traffic runs in digitised direction",
+                        source, int(against.sum()))
+                values = pd.Series(direction != 0, index=gdf.index)
+            else:
+                values, unknown = _parse_bool(series)
+            if unknown.any():
+                shown = ", ".join(sorted({str(v) for v in series[unknown]})[:5])
+                add(f"has {unknown.sum()} value(s) that are not yes/no ({shown})", column=col.name, rows=_rows(unknown),
+                    fix=f"use yes/no, true/false or 1/0 in {col.name}"
+                        + (" (-1: one-way against the digitised direction)" if col.name == "oneway" else ""))
+            gdf[col.name] = values.to_numpy(dtype=bool)
 
     # ids
     if spec.id_column:
@@ -171,10 +199,76 @@ def _polygonal(g):
     return shapely.union_all(polys) if polys else g
 
 
+_TRUE = frozenset({"1", "true", "yes", "y", "t",
+                   # OSM bridge=* values: any kind of bridge is a bridge
+                   "viaduct", "aqueduct", "boardwalk", "movable", "covered", "cantilever", "trestle", "suspension"})
+_FALSE = frozenset({"0", "false", "no", "n", "f", "", "nan", "none"})
+_ONEWAY_AGAINST = frozenset({"-1", "reverse"})
+# OSM oneway values meaning "both ways, at different times": usable both ways for planning
+_ONEWAY_BOTH = frozenset({"reversible", "alternating"})
+
+
+def _as_text(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lower-case stripped text, numeric value or NaN, missing mask) of each value, without a Python loop."""
+    series = pd.Series(series).reset_index(drop=True)
+    missing = series.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
+        num = series.astype(float).to_numpy()
+        return np.full(len(series), "", dtype=object), num, missing
+    is_num = series.map(lambda v: isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating))).to_numpy(bool)
+    num = np.full(len(series), np.nan)
+    if is_num.any():
+        num[is_num] = series[is_num].astype(float).to_numpy()
+    text = series.astype(str).str.strip().str.lower().to_numpy(dtype=object)
+    text[is_num | missing] = ""
+    return text, num, missing
+
+
+def _parse_bool(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Yes/no values as booleans (empty: False), and a mask of values that are neither."""
+    text, num, missing = _as_text(series)
+    has_num = np.isfinite(num)
+    out = np.where(has_num, num != 0, np.isin(text, list(_TRUE)))
+    unknown = ~missing & ~has_num & ~np.isin(text, list(_TRUE | _FALSE))
+    return pd.Series(out & ~missing, index=series.index), unknown
+
+
 def _to_bool(series: pd.Series) -> pd.Series:
-    truthy = {"1", "true", "yes", "y", "t", "-1"}
-    return series.map(lambda v: False if v is None or (isinstance(v, float) and np.isnan(v)) else
-                      (bool(v) if isinstance(v, (bool, np.bool_, int, np.integer, float)) else str(v).strip().lower() in truthy)).astype(bool)
+    """Yes/no values as booleans; empty and unrecognised values are False."""
+    return _parse_bool(series)[0]
+
+
+def oneway_direction(values) -> tuple[np.ndarray, np.ndarray]:
+    """OSM-style ``oneway`` values as directions: 1 digitised direction only, -1 against it, 0 both ways.
+
+    ``yes``/``true``/``1`` are one-way along the line, ``-1``/``reverse``
+    one-way against it (OSM), ``no``/empty/``reversible``/``alternating``
+    both ways.  Returns the directions and a mask of unrecognised values
+    (treated as both ways).
+    """
+    text, num, missing = _as_text(pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values)
+    has_num = np.isfinite(num)
+    out = np.zeros(len(text), dtype=np.int8)
+    out[has_num] = np.sign(num[has_num]).astype(np.int8)
+    out[~has_num & np.isin(text, list(_TRUE))] = 1
+    out[~has_num & np.isin(text, list(_ONEWAY_AGAINST))] = -1
+    unknown = ~missing & ~has_num & ~np.isin(text, list(_TRUE | _FALSE | _ONEWAY_AGAINST | _ONEWAY_BOTH))
+    return out, unknown
+
+
+def _crs_fix(gdf: gpd.GeoDataFrame, layer: str, source: str) -> str:
+    """How to give a CRS to a layer that has none, with the study.toml line to write."""
+    path, _, rest = source.partition(" (layer ")
+    inner = f'path = "{path}"' + (f', layer = "{rest.rstrip(")")}"' if rest else "")
+    b = np.asarray(gdf.total_bounds, dtype=float) if len(gdf) else np.full(4, np.nan)
+    lonlat = bool(np.all(np.isfinite(b)) and -180 <= b[0] <= b[2] <= 180 and -90 <= b[1] <= b[3] <= 90)
+    code = "EPSG:4326" if lonlat else "EPSG:32647"
+    looks = ("the coordinates look like lon/lat degrees" if lonlat else
+             "the coordinates look like metres (a projected CRS such as UTM 47N, EPSG:32647, for most of Thailand)")
+    shp = " (a Shapefile keeps its CRS in the .prj file beside the .shp: copy that file too)" \
+        if path.lower().endswith(".shp") else ""
+    base = layer.split("[")[0]
+    return f'{looks}; name the CRS in study.toml, e.g. {base} = {{ {inner}, crs = "{code}" }}, or save the file with a CRS{shp}'
 
 
 def check_extent(

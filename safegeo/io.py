@@ -18,6 +18,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+from pyproj import CRS
 
 from safegeo._errors import CRSError, LayerReadError
 
@@ -82,6 +83,12 @@ def read_vector(
     p = Path(path)
     if not p.exists():
         raise LayerReadError(f"{p}: file not found", hint="check the path (paths in study.toml are relative to the study file)")
+    if crs is not None:
+        try:
+            crs = CRS.from_user_input(crs)
+        except Exception as exc:
+            raise LayerReadError(f"{p}: crs {crs!r} is not a CRS pyproj knows",
+                                 hint='use an EPSG code such as "EPSG:4326" (lon/lat) or "EPSG:32647" (UTM 47N)') from exc
     suffix = p.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return _read_csv(p, x=x, y=y, crs=crs)
@@ -109,15 +116,36 @@ def read_vector(
         raise LayerReadError(f"{p}: cannot read ({exc.__class__.__name__}: {exc})", hint="is it a valid GIS file?") from exc
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise LayerReadError(f"{p}: has no geometry column", hint="for a CSV give x/y columns; otherwise export with geometry")
-    if gdf.crs is None and crs is not None:
-        gdf = gdf.set_crs(crs)
+    if crs is not None:
+        if gdf.crs is None:
+            gdf = gdf.set_crs(crs)
+        elif not _same_crs(gdf.crs, crs):
+            raise LayerReadError(
+                f"{p}: the file says its CRS is {_crs_name(gdf.crs)}, but study.toml gives crs = \"{_crs_name(crs)}\"",
+                hint="remove crs from this entry (the file's own CRS is used), or fix the file's CRS if it is wrong")
     return gdf.reset_index(drop=True)
+
+
+def _crs_name(crs: CRS) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.name
+
+
+def _same_crs(a: CRS, b: CRS) -> bool:
+    if a.equals(b, ignore_axis_order=True):
+        return True
+    ea, eb = a.to_epsg(), b.to_epsg()
+    return ea is not None and ea == eb
 
 
 def _read_csv(p: Path, *, x: str | None, y: str | None, crs: Any) -> gpd.GeoDataFrame:
     sep = "\t" if p.suffix.lower() == ".tsv" else ","
     try:
         df = pd.read_csv(p, sep=sep, encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LayerReadError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})",
+                             hint='save it as UTF-8: in Excel, "Save As" > "CSV UTF-8 (Comma delimited)" '
+                                  "(plain CSV from Thai Excel is Windows-874)") from exc
     except Exception as exc:
         raise LayerReadError(f"{p}: cannot read CSV ({exc})", hint="save it as UTF-8 CSV with a header row") from exc
     lower = {c.lower(): c for c in df.columns}

@@ -51,6 +51,19 @@ DRIVE_CLASSES = frozenset({
     "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
     "residential", "living_street", "service", "road", "track",
 })
+#: Free-flow speeds (km/h) per road class, used when no others are given.  Thai roads: Department of
+#: Highways limits (90 km/h on highways, 80 on rural roads, 60 in built-up areas) less the slower
+#: reality of mixed traffic, motorcycles and village lanes.  Other classes: ``default_speed_kph``.
+DEFAULT_SPEEDS_KPH: dict[str, float] = {
+    "motorway": 100.0, "motorway_link": 60.0,
+    "trunk": 80.0, "trunk_link": 50.0,
+    "primary": 70.0, "primary_link": 45.0,
+    "secondary": 60.0, "secondary_link": 40.0,
+    "tertiary": 50.0, "tertiary_link": 35.0,
+    "unclassified": 40.0, "road": 40.0,
+    "residential": 30.0, "living_street": 15.0,
+    "service": 20.0, "track": 15.0,
+}
 #: Road classes nobody walks or drives on (planned, closed, not roads).
 NEVER_CLASSES = frozenset({"construction", "proposed", "abandoned", "raceway", "bus_guideway", "platform",
                            "elevator", "escape", "disused", "razed", "rest_area", "services"})
@@ -67,7 +80,9 @@ def _class_codes(highway: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     classes become ``"road"``.
     """
     codes, uniques = pd.factorize(pd.Series(np.asarray(highway, dtype=object)), use_na_sentinel=True)
-    names = np.array([str(u[0] if isinstance(u, list) and u else u) for u in uniques] + ["road"], dtype=object)
+    # "Residential " from a hand-made layer is the OSM class residential
+    names = np.array([str(u[0] if isinstance(u, list) and u else u).strip().lower() for u in uniques] + ["road"],
+                     dtype=object)
     codes = np.where(codes < 0, len(names) - 1, codes)
     return codes, names
 
@@ -87,7 +102,8 @@ def classes_for_mode(highway: np.ndarray, mode: str) -> np.ndarray:
 def speeds_for(highway: np.ndarray, speeds_kph: dict[str, float], default_kph: float) -> np.ndarray:
     """Speed (km/h) for each road class; classes not in *speeds_kph* get *default_kph*."""
     codes, names = _class_codes(highway)
-    per_class = np.array([float(speeds_kph.get(n, default_kph)) for n in names])
+    speeds = {str(k).strip().lower(): v for k, v in speeds_kph.items()}
+    per_class = np.array([float(speeds.get(n, default_kph)) for n in names])
     return per_class[codes]
 
 
@@ -195,8 +211,11 @@ class NetworkReport:
     dropped_by_class: int = 0  # edges excluded by road class for this mode
 
     def format(self) -> str:
+        if self.components <= 1 and not self.dropped_nodes:
+            return (f"{self.mode} network: {self.nodes:,} nodes / {self.edges:,} directed edges, all strongly connected"
+                    + (f"; {self.dropped_by_class:,} edges not usable for {self.mode}" if self.dropped_by_class else ""))
         return (f"{self.mode} network: kept {self.nodes:,} nodes / {self.edges:,} directed edges "
-                f"(largest strongly connected component of {self.components:,}); dropped "
+                f"(the largest of {self.components:,} strongly connected components); dropped "
                 f"{self.dropped_nodes:,} nodes and {self.dropped_edges:,} edges in smaller islands "
                 f"(largest island {self.largest_dropped_island:,} nodes)"
                 + (f"; {self.dropped_by_class:,} edges not usable for {self.mode}" if self.dropped_by_class else ""))
@@ -354,7 +373,7 @@ class RoadNetwork:
             if not directed_input:
                 oneway = np.zeros(m, bool)
         else:
-            speed = speeds_for(highway, speeds_kph or {}, default_speed_kph)
+            speed = speeds_for(highway, {**DEFAULT_SPEEDS_KPH, **(speeds_kph or {})}, default_speed_kph)
             if maxspeed_kph is not None:
                 ms = np.asarray(maxspeed_kph, dtype=float)
                 speed = np.where(np.isfinite(ms) & (ms > 0), ms, speed)
@@ -366,8 +385,10 @@ class RoadNetwork:
         src = np.concatenate([seg, back])
         rev = np.concatenate([np.zeros(len(seg), bool), np.ones(len(back), bool)])
         if len(eu) == 0:
+            usable_classes = sorted(DRIVE_CLASSES) if mode == "drive" else ["footway", "path", "residential", "..."]
             raise NetworkError(f"no road segment is usable for the {mode} network",
-                               hint=f"roads' highway classes: {', '.join(sorted(set(map(str, highway)))[:10])}")
+                               hint=f"roads' highway classes are {', '.join(sorted(set(map(str, highway)))[:10])}; "
+                                    f"the {mode} network uses OSM highway classes ({', '.join(usable_classes)})")
         elen = length_m[src]
         etime = elen / (speed[src] / 3.6)
         edata = attrs.iloc[src].reset_index(drop=True)
@@ -381,6 +402,8 @@ class RoadNetwork:
             egeom = g
         node_id = np.arange(len(x)) if node_id is None else np.asarray(node_id)
         net = cls(crs, x, y, node_id, eu, ev, elen, etime, edata, egeom, mode)
+        # nodes only on roads of other modes (footpaths in a drive network) are not "islands"
+        net._drop_unused_nodes()
         nodes_in, edges_in = net.n_nodes, net.n_edges
         comps = 1
         biggest_dropped = 0
@@ -627,8 +650,11 @@ def from_lines(
     without a shared vertex (bridges, flyovers) are *not* connected.
     Vertices closer than *snap_tolerance_m* are merged.
 
-    Columns used when present: ``highway`` (road class), ``oneway`` (bool),
-    ``maxspeed_kph``, ``name``, ``road_id``, ``bridge``.  With
+    Columns used when present: ``highway`` (OSM road class, any case),
+    ``oneway`` (yes/true/1: only in digitised direction; OSM ``-1``: only
+    against it; no/empty: both ways), ``maxspeed_kph`` (numbers or OSM text
+    such as ``"30 mph"``; empty: the class speed), ``name``, ``road_id``,
+    ``bridge``.  With
     *largest_component* false every component is kept (reach from points on
     small islands of road, e.g. SOS buttons).
     """
@@ -641,6 +667,15 @@ def from_lines(
         work_crs = pick_working_crs([roads])
     roads = roads.to_crs(work_crs)
     geom = roads.geometry.values
+    oneway_all = None
+    if "oneway" in roads.columns:
+        from safegeo._validate import oneway_direction
+
+        direction, _ = oneway_direction(roads["oneway"])
+        if (direction < 0).any():  # OSM oneway=-1: traffic runs against the digitising direction
+            geom = np.asarray(geom, dtype=object).copy()
+            geom[direction < 0] = shapely.reverse(geom[direction < 0])
+        oneway_all = direction != 0
     parts, src = shapely.get_parts(geom, return_index=True)
     keep = shapely.get_type_id(parts) == 1  # LineString
     parts, src = parts[keep], src[keep]
@@ -678,12 +713,14 @@ def from_lines(
     attrs = pd.DataFrame({c: roads[c].to_numpy()[row] for c in ("road_id", "name", "bridge") if c in roads.columns},
                          index=np.arange(len(row)))
     highway = roads["highway"].to_numpy()[row] if "highway" in roads.columns else None
-    oneway = roads["oneway"].to_numpy()[row] if "oneway" in roads.columns else None
-    if oneway is not None:
-        from safegeo._validate import _to_bool
-
-        oneway = _to_bool(pd.Series(oneway)).to_numpy()
-    maxs = roads["maxspeed_kph"].to_numpy(dtype=float)[row] if "maxspeed_kph" in roads.columns else None
+    oneway = oneway_all[row] if oneway_all is not None else None
+    maxs = None
+    if "maxspeed_kph" in roads.columns:  # numbers, or OSM-style text ("50", "30 mph"); unreadable: class speed
+        col = roads["maxspeed_kph"]
+        if pd.api.types.is_numeric_dtype(col.dtype):
+            maxs = col.astype(float).to_numpy()[row]
+        else:
+            maxs = np.array([_parse_maxspeed(v) for v in col.tolist()], dtype=float)[row]
     # drop zero-length self loops
     ok = eu != ev
     return RoadNetwork.from_arrays(
@@ -834,8 +871,10 @@ def from_osmnx_graph(
 
 
 def _parse_maxspeed(val: Any) -> float:
-    if val is None:
+    if val is None or val is pd.NA:
         return np.nan
+    if isinstance(val, (int, float, np.integer, np.floating)) and not isinstance(val, bool):
+        return float(val)
     s = str(val).strip().lower()
     try:
         if s.endswith("mph"):

@@ -19,25 +19,53 @@ def prepare_study(
     *,
     strict: bool = False,
     modes: Sequence[str] = ("drive", "walk"),
+    progress: bool = False,
 ) -> list[Path]:
     """Write ``study.gpkg`` (all layers in the working CRS) and ``network_<mode>.gpkg`` per mode.
+
+    Parameters
+    ----------
+    progress
+        Show a progress bar on stderr (the CLI asks for it on a terminal).
 
     Returns
     -------
     list of Path
         The files written, plus ``prepare_report.json`` with the network
-        reports (kept / dropped nodes and edges).
+        reports (kept / dropped nodes and edges).  Each network report is
+        also logged at INFO level (what the largest strongly connected
+        component left out).
     """
-    sa = study if isinstance(study, StudyArea) else load_study(study, strict=strict)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    layers = {name: gdf for name, gdf in sa.layers.items() if len(gdf)}
-    written = [write_gpkg(out / "study.gpkg", layers)]
-    report = {"study": sa.name, "crs": sa.crs.to_string(), "layers": {k: len(v) for k, v in layers.items()},
-              "networks": {}}
-    for mode in modes:
-        net = sa.network(mode)
-        written.append(net.save(out / f"network_{mode}.gpkg"))
-        report["networks"][mode] = net.report.to_dict() if net.report else {}
-    written.append(write_text_atomic(out / "prepare_report.json", json.dumps(report, indent=2, ensure_ascii=False)))
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=2 + len(modes), desc="safegeo prepare", unit="step", leave=False)
+
+    def step(name: str) -> None:
+        if bar is not None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+
+    try:
+        sa = study if isinstance(study, StudyArea) else load_study(study, strict=strict)
+        step("layers")
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        layers = {name: gdf for name, gdf in sa.layers.items() if len(gdf)}
+        written = [write_gpkg(out / "study.gpkg", layers)]
+        step("study.gpkg")
+        report = {"study": sa.name, "crs": sa.crs.to_string(), "layers": {k: len(v) for k, v in layers.items()},
+                  "networks": {}}
+        for mode in modes:
+            net = sa.network(mode)
+            written.append(net.save(out / f"network_{mode}.gpkg"))
+            report["networks"][mode] = net.report.to_dict() if net.report else {}
+            if net.report is not None:
+                log.info("%s", net.report.format())
+            step(f"{mode} network")
+        written.append(write_text_atomic(out / "prepare_report.json", json.dumps(report, indent=2, ensure_ascii=False)))
+    finally:
+        if bar is not None:
+            bar.close()
     return written

@@ -35,9 +35,17 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from safegeo._errors import LayerReadError, Problem, SafegeoError, StudyFileError, ValidationError
+from safegeo._errors import (
+    CRSError,
+    LayerReadError,
+    Problem,
+    SafegeoError,
+    StudyFileError,
+    ValidationError,
+)
 from safegeo._validate import check_extent, validate_layer
 from safegeo.io import is_osm_path, is_raster_path, read_vector
+from safegeo.network import DEFAULT_SPEEDS_KPH
 from safegeo.projection import pick_working_crs
 from safegeo.schema import LAYER_SPECS
 
@@ -58,19 +66,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
         "max_snap_m": 500.0,
         "walk_speed_kph": 4.5,
         "default_speed_kph": 40.0,
-        # Thai roads: Department of Highways limits (90 km/h on highways, 80 on
-        # rural roads, 60 in built-up areas) less the slower reality of mixed
-        # traffic, motorcycles and village lanes.
-        "speeds_kph": {
-            "motorway": 100.0, "motorway_link": 60.0,
-            "trunk": 80.0, "trunk_link": 50.0,
-            "primary": 70.0, "primary_link": 45.0,
-            "secondary": 60.0, "secondary_link": 40.0,
-            "tertiary": 50.0, "tertiary_link": 35.0,
-            "unclassified": 40.0, "road": 40.0,
-            "residential": 30.0, "living_street": 15.0,
-            "service": 20.0, "track": 15.0,
-        },
+        "speeds_kph": dict(DEFAULT_SPEEDS_KPH),  # Thai class speeds (safegeo.network)
     },
     "border": {"touch_tolerance_m": 100.0},
     "evacuation": {
@@ -184,8 +180,12 @@ class StudyArea:
         synthetic: bool = False,
         sources: dict[str, str] | None = None,
         roads_source: Any = None,
+        log_warnings: bool = True,
     ) -> StudyArea:
         """Validate GeoDataFrames and build a study area (the core constructor).
+
+        Warnings (repaired geometries, ...) are logged unless *log_warnings*
+        is false; they are kept in :attr:`reports` either way.
 
         Raises
         ------
@@ -215,20 +215,6 @@ class StudyArea:
                 hz.polygons = out
 
         crs_problem: list[Problem] = []
-        working = None
-        try:
-            frames = [g for g in clean.values() if g.crs is not None and len(g)]
-            frames += [h.polygons for h in hazards or [] if h.polygons is not None and h.polygons.crs is not None]
-            if crs is None and isinstance(roads_source, Path):  # the OSM extract places the study too
-                from safegeo.network import osm_file_center
-
-                center = osm_file_center(roads_source)
-                if center is not None:
-                    frames.append(gpd.GeoDataFrame(geometry=[shapely.Point(center)], crs="EPSG:4326"))
-            working = pick_working_crs(frames, crs)
-        except SafegeoError as exc:
-            crs_problem.append(Problem("study", str(exc).split("\n")[0], "error", "study", fix=exc.hint))
-
         # extent checks for point layers, against the districts (or roads) extent
         extent = _extent_lonlat(clean)
         for rep in reports:
@@ -240,11 +226,30 @@ class StudyArea:
                 rep.problems += check_extent(gdf, extent if base not in ("districts",) else None,
                                              layer=rep.name, source=rep.source)
 
+        working = None
+        try:
+            # layers with errors (swapped lon/lat, ...) would place the UTM zone wrongly: leave them out
+            bad = {r.name for r in reports if r.errors}
+            frames = [g for k, g in clean.items() if g.crs is not None and len(g) and k not in bad]
+            frames += [h.polygons for h in hazards or [] if h.polygons is not None and h.polygons.crs is not None
+                       and f"hazards[{h.name}]" not in bad]
+            if crs is None and isinstance(roads_source, Path):  # the OSM extract places the study too
+                from safegeo.network import osm_file_center
+
+                center = osm_file_center(roads_source)
+                if center is not None:
+                    frames.append(gpd.GeoDataFrame(geometry=[shapely.Point(center)], crs="EPSG:4326"))
+            if frames or crs is not None or not bad:
+                working = pick_working_crs(frames, crs)
+        except SafegeoError as exc:
+            crs_problem.append(Problem("study", str(exc).split("\n")[0], "error", "study", fix=exc.hint))
+
         problems = crs_problem + [p for r in reports for p in r.problems]
         if any(p.severity == "error" for p in problems):
             raise ValidationError(problems, hint="run `safegeo validate STUDY.toml` for the full report")
-        for p in problems:
-            log.warning("%s", p.format())
+        if log_warnings:
+            for p in problems:
+                log.warning("%s", p.format())
         assert working is not None
 
         projected = {k: v.to_crs(working) for k, v in clean.items()}
@@ -372,6 +377,10 @@ def flag_border_districts(
         A copy with ``is_border`` (bool) and ``border_km`` (float, km of
         border line within the tolerance of the district).
     """
+    if districts.crs is None or not districts.crs.is_projected:
+        raise CRSError(f"districts are in {districts.crs.name if districts.crs else 'no CRS'}; the border tolerance "
+                       "is in metres, so a projected CRS is needed",
+                       hint="project them first, e.g. districts.to_crs(32647) (UTM 47N)")
     out = districts.copy()
     if border is None or len(border) == 0:
         out["is_border"] = False
@@ -396,18 +405,39 @@ def _read_toml(path: Path) -> dict:
     if not path.exists():
         raise StudyFileError(f"{path}: study file not found", hint="give the path of a study.toml (see README)")
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        # utf-8-sig: Windows Notepad saves UTF-8 with a byte-order mark
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         raise StudyFileError(f"{path}: not valid TOML ({exc})", hint="fix the syntax at the line given") from exc
     except UnicodeDecodeError as exc:
         raise StudyFileError(f"{path}: not UTF-8 text", hint="save the study file as UTF-8") from exc
 
 
-def _entry(path: Path, lname: str, raw: Any) -> dict:
+#: Keys a [layers] entry may have (roads may instead name an online source; hazards add their own).
+ENTRY_KEYS = ("path", "layer", "x", "y", "crs")
+ONLINE_KEYS = ("place", "bbox", "polygon")
+HAZARD_KEYS = ("kind", "name", "depth_threshold_m")
+
+
+def _entry(path: Path, lname: str, raw: Any, *, number: int | None = None) -> dict:
+    where = f"{lname} entry {number}" if number is not None else lname
     if isinstance(raw, str):
         return {"path": raw}
     if isinstance(raw, dict):
+        known = ENTRY_KEYS + (ONLINE_KEYS if lname == "roads" else ()) + (HAZARD_KEYS if lname == "hazards" else ())
+        typos = sorted(set(raw) - set(known))
+        if typos:
+            raise StudyFileError(f"{path}: unknown key(s) {', '.join(typos)} in [layers] {where}",
+                                 hint=f"known keys: {', '.join(known)}")
+        for key in ("path", "layer", "x", "y", "crs", "kind", "name", "place", "polygon"):
+            if key in raw and not isinstance(raw[key], str):
+                raise StudyFileError(f"{path}: [layers] {where}: {key} must be text in quotes, not {raw[key]!r}",
+                                     hint=f'e.g. {key} = "{raw[key]}"')
+        if "depth_threshold_m" in raw:
+            thr = raw["depth_threshold_m"]
+            if isinstance(thr, bool) or not isinstance(thr, (int, float)) or not np.isfinite(thr) or thr < 0:
+                raise StudyFileError(f"{path}: [layers] {where}: depth_threshold_m must be a number of metres >= 0, "
+                                     f"not {thr!r}", hint="e.g. depth_threshold_m = 0.3")
         return dict(raw)
     raise StudyFileError(f"{path}: [layers] {lname} must be a path string or a table like {{ path = \"...\" }}",
                          hint=f'e.g. {lname} = "{lname}.gpkg"')
@@ -452,6 +482,7 @@ def read_study_layers(path: str | Path) -> StudyFiles:
         if typos:
             raise StudyFileError(f"{path}: unknown setting(s) {', '.join(typos)} in [{section}]",
                                  hint=f"known keys in [{section}]: {', '.join(defaults)}")
+    _check_param_values(path, cfg)
     study_keys = sorted(set(cfg.get("study", {})) - {"name", "crs", "synthetic", "description"})
     if study_keys:
         raise StudyFileError(f"{path}: unknown setting(s) {', '.join(study_keys)} in [study]",
@@ -485,7 +516,7 @@ def read_study_layers(path: str | Path) -> StudyFiles:
         if lname == "hazards":
             items = raw if isinstance(raw, list) else [raw]
             for i, item in enumerate(items):
-                entry = _entry(path, "hazards", item)
+                entry = _entry(path, "hazards", item, number=i + 1)
                 if "path" not in entry:
                     raise StudyFileError(f"{path}: hazards entry {i + 1} has no path", hint='e.g. { path = "flood.gpkg", kind = "flood" }')
                 kind = str(entry.get("kind", "hazard"))
@@ -537,6 +568,76 @@ def read_study_layers(path: str | Path) -> StudyFiles:
         if gdf is not None:
             frames[lname] = gdf
     return StudyFiles(cfg, frames, hazards, sources, failed, roads_source, raster_reports)
+
+
+#: Settings that must be greater than zero (the rest of the numbers must be >= 0).
+_POSITIVE = {("network", "max_snap_m"), ("network", "walk_speed_kph"), ("network", "default_speed_kph"),
+             ("network", "speeds_kph"), ("evacuation", "max_minutes"), ("evacuation", "k_nearest"),
+             ("vehicles", "bands_minutes"), ("vehicles", "isochrone_cell_m"), ("vehicles", "target_minutes")}
+#: Tables whose keys are open (any OSM road class): every other table's keys are checked for typos.
+_OPEN_TABLES = {("network", "speeds_kph")}
+
+
+def _check_param_values(path: Path, cfg: dict) -> None:
+    """Type and range of every parameter the study file sets: one clear message per mistake."""
+
+    def is_number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+    def check(where: str, key: tuple[str, str], default: Any, value: Any) -> None:
+        positive = key in _POSITIVE
+        rule = "a number > 0" if positive else "a number >= 0"
+        if isinstance(default, dict):
+            if not isinstance(value, dict):
+                raise StudyFileError(f"{path}: {where} must be a table of settings, not {value!r}",
+                                     hint=f"write it as a table: a line [{key[0]}.{key[1]}], then one setting per line")
+            if key not in _OPEN_TABLES:
+                typos = sorted(set(value) - set(default))
+                if typos:
+                    raise StudyFileError(f"{path}: unknown key(s) {', '.join(typos)} in {where}",
+                                         hint=f"known keys: {', '.join(default)}")
+            sample = next(iter(default.values()), None)
+            for k, v in value.items():
+                check(f"[{key[0]}.{key[1]}] {k}", key, default.get(k, sample), v)
+            return
+        if isinstance(default, list):
+            if not isinstance(value, list) or not value or not all(is_number(v) and v > 0 for v in value):
+                raise StudyFileError(f"{path}: {where} must be a list of numbers > 0, not {value!r}",
+                                     hint=f"e.g. {where.split()[-1]} = {default}")
+            return
+        if isinstance(default, str):
+            if not isinstance(value, str):
+                raise StudyFileError(f"{path}: {where} must be text, not {value!r}", hint=f'e.g. "{default}"')
+            return
+        if default is None or is_number(default):
+            if not is_number(value) or value < 0 or (positive and value <= 0):
+                raise StudyFileError(f"{path}: {where} must be {rule}, not {value!r}",
+                                     hint=f"e.g. {where.split()[-1]} = {default if default is not None else 500}")
+            if key == ("evacuation", "k_nearest") and not float(value).is_integer():
+                raise StudyFileError(f"{path}: {where} must be a whole number, not {value!r}",
+                                     hint=f"e.g. {where.split()[-1]} = {default}")
+
+    for section, defaults in DEFAULT_PARAMS.items():
+        given = cfg.get(section, {})
+        if not isinstance(given, dict):
+            continue  # reported by the caller
+        for k, v in given.items():
+            if k in defaults:
+                check(f"[{section}] {k}", (section, k), defaults[k], v)
+    mode = cfg.get("network", {}).get("mode") if isinstance(cfg.get("network"), dict) else None
+    if mode is not None and mode not in ("drive", "walk"):
+        raise StudyFileError(f"{path}: [network] mode must be \"drive\" or \"walk\", not {mode!r}",
+                             hint='mode = "drive"')
+    lang = cfg.get("map", {}).get("lang") if isinstance(cfg.get("map"), dict) else None
+    if lang is not None and lang not in ("en", "th"):
+        raise StudyFileError(f"{path}: [map] lang must be \"en\" or \"th\", not {lang!r}", hint='lang = "th"')
+    speeds = cfg.get("network", {}).get("speeds_kph", {}) if isinstance(cfg.get("network"), dict) else {}
+    from safegeo.network import DRIVE_CLASSES
+
+    unknown = sorted(k for k in speeds if str(k).strip().lower() not in DRIVE_CLASSES)
+    if unknown:
+        raise StudyFileError(f"{path}: [network.speeds_kph] has road class(es) the drive network does not use: "
+                             f"{', '.join(unknown)}", hint=f"use OSM highway classes: {', '.join(sorted(DRIVE_CLASSES))}")
 
 
 def _check_raster(path: Path) -> tuple[str, str] | None:
@@ -659,7 +760,7 @@ def validate_study(path: str | Path, *, strict: bool = False) -> ValidationRepor
     try:
         study = StudyArea.from_layers(frames, name=str(files.study_cfg.get("name", "")), crs=files.study_cfg.get("crs"),
                                       params=files.params, hazards=hazards, strict=strict, sources=sources,
-                                      roads_source=files.roads_source)
+                                      roads_source=files.roads_source, log_warnings=False)
         reports += study.reports
     except ValidationError as exc:
         by_layer: dict[str, LayerReport] = {}
@@ -677,4 +778,6 @@ def validate_study(path: str | Path, *, strict: bool = False) -> ValidationRepor
     if isinstance(files.roads_source, Path) and files.roads_source.exists():
         reports.append(LayerReport("roads", sources.get("roads", files.roads_source.name), None))
     reports += files.raster_reports
+    order = list(files.cfg.get("layers", {}))
+    reports.sort(key=lambda r: order.index(r.name.split("[")[0]) if r.name.split("[")[0] in order else len(order))
     return ValidationReport(path, reports, study_problems)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -120,3 +121,55 @@ def test_internal_error_is_reported_without_traceback(runner, tiny_study, tmp_pa
     assert r.exit_code == 3
     assert "internal error (IndexError: index 3 is out of bounds)" in r.output and "safegeo bug" in r.output
     assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("edit, fix", [
+    (lambda t: t.replace('layer = "villages" }', 'layer = "vilages" }'), "no layer 'vilages' (layers: "),
+    (lambda t: t.replace('layer = "shelters" }', 'layer = "shelters", crs = "EPSG:99999" }'),
+     "is not a CRS pyproj knows"),
+    (lambda t: t + "[network]\nspeeds_kph = 30\n", "must be a table of settings"),
+    (lambda t: t + 'hazards = [ { path = "depth.tif", kind = "flood", depth_threshold_m = "deep" } ]\n',
+     "depth_threshold_m must be a number of metres"),
+    (lambda t: "", "no [layers] section"),
+])
+def test_user_mistakes_exit_1_with_one_clear_message(runner, tiny_study, tmp_path, edit, fix):
+    tiny_study.write_text(edit(tiny_study.read_text(encoding="utf-8")), encoding="utf-8")
+    for args in (["validate", str(tiny_study)], ["prepare", str(tiny_study), "--out", str(tmp_path / "p")]):
+        r = runner.invoke(cli, args)
+        assert r.exit_code == 1, r.output
+        assert fix in r.output
+        assert "Traceback" not in r.output and "internal error" not in r.output
+    assert not (tmp_path / "p" / "study.gpkg").exists()
+
+
+def test_prepare_reports_the_network_on_stderr_and_no_bar_off_a_terminal(runner, tmp_path, monkeypatch):
+    # a grid plus a separate road: the island is dropped and the user is told
+    roads = grid_roads(3)
+    island = gpd.GeoDataFrame({"road_id": [99], "highway": ["residential"]},
+                              geometry=[shapely.LineString([(X0 + 5000, Y0), (X0 + 5100, Y0)])], crs=UTM47)
+    toml = write_study(tmp_path, {"roads": gpd.GeoDataFrame(pd.concat([roads, island], ignore_index=True), crs=UTM47)})
+    r = runner.invoke(cli, ["prepare", str(toml), "--out", str(tmp_path / "p"), "--mode", "drive"])
+    assert r.exit_code == 0, r.output
+    assert "drive network: kept 9 nodes" in r.stderr and "dropped 2 nodes and 2 edges in smaller islands" in r.stderr
+    assert r.stdout.split() == [str(tmp_path / "p" / n) for n in ("study.gpkg", "network_drive.gpkg",
+                                                                   "prepare_report.json")]
+    r = runner.invoke(cli, ["-q", "prepare", str(toml), "--out", str(tmp_path / "p"), "--mode", "drive"])
+    assert r.exit_code == 0 and "drive network" not in r.stderr
+    # CliRunner's stderr is not a terminal: no progress bar is asked for
+    import safegeo.prepare
+
+    seen = {}
+    monkeypatch.setattr(safegeo.prepare, "prepare_study", lambda *a, **kw: seen.update(kw) or [])
+    r = runner.invoke(cli, ["prepare", str(toml), "--out", str(tmp_path / "q")])
+    assert r.exit_code == 0 and seen["progress"] is False
+
+
+def test_validate_json_for_a_broken_study_file(runner, tmp_path):
+    toml = tmp_path / "study.toml"
+    toml.write_text("[layers\nroads = 1\n")
+    r = runner.invoke(cli, ["validate", str(toml), "--json"])
+    assert r.exit_code == 1
+    data = json.loads(r.stdout)
+    assert data["ok"] is False and "not valid TOML" in data["problems"][0]["message"]
+    r = runner.invoke(cli, ["validate", str(toml)])
+    assert r.exit_code == 1 and "not valid TOML" in r.stderr and "hint: fix the syntax" in r.stderr

@@ -8,11 +8,18 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import shapely
+from conftest import UTM47, X0, Y0, grid_roads
 from scipy.sparse.csgraph import dijkstra
 
-from conftest import UTM47, X0, Y0, grid_roads
 from safegeo import CRSError, NetworkError
-from safegeo.network import DRIVE_CLASSES, RoadNetwork, build_csr, from_lines, from_osm_file, read_osm_graph
+from safegeo.network import (
+    DRIVE_CLASSES,
+    RoadNetwork,
+    build_csr,
+    from_lines,
+    from_osm_file,
+    read_osm_graph,
+)
 
 
 def _lines(coords_list, **cols):
@@ -233,3 +240,87 @@ def test_online_sources_go_through_osmnx_and_fail_clearly(shared_data, monkeypat
     with pytest.raises(OnlineError, match=r"could not download OSM data") as err:
         from_osmnx_download({"bbox": [101.8, 6.4, 101.85, 6.45]})
     assert "offline, point roads at a local .osm/.osm.pbf file" in str(err.value)
+
+
+# --- line layers as users export them -------------------------------------------------------------
+def _square(**cols):
+    """A 100 m square digitised anticlockwise from (X0, Y0): four lines, one per side."""
+    c = [(X0, Y0), (X0 + 100, Y0), (X0 + 100, Y0 + 100), (X0, Y0 + 100)]
+    return _lines([[c[i], c[(i + 1) % 4]] for i in range(4)], **cols)
+
+
+def _arcs(net):
+    """Directed edges as ((x, y) tail, (x, y) head) offsets from (X0, Y0)."""
+    return {((round(net.x[a] - X0), round(net.y[a] - Y0)), (round(net.x[b] - X0), round(net.y[b] - Y0)))
+            for a, b in zip(net.u.tolist(), net.v.tolist())}
+
+
+@pytest.mark.parametrize("values", [["no", "yes", "-1", None], [0, 1, -1, 0], ["", "true", "reverse", "no"]])
+def test_oneway_minus_one_runs_against_the_digitised_direction(values):
+    # OSM oneway=-1: one-way against the way's direction; it must not become a forward one-way
+    net = from_lines(_square(highway=["residential"] * 4, oneway=values), largest_component=False)
+    arcs = _arcs(net)
+    assert ((100, 0), (100, 100)) in arcs and ((100, 100), (100, 0)) not in arcs  # side 2: oneway=yes
+    assert ((0, 100), (100, 100)) in arcs and ((100, 100), (0, 100)) not in arcs  # side 3: -1, drawn (100,100)->(0,100)
+    assert ((0, 0), (100, 0)) in arcs and ((100, 0), (0, 0)) in arcs  # side 1: both ways
+    assert net.n_edges == 6
+    # the edge geometry runs in travel direction
+    e = next(k for k, (a, b) in enumerate(zip(net.u, net.v))
+             if (net.x[a], net.y[a], net.x[b], net.y[b]) == (X0, Y0 + 100, X0 + 100, Y0 + 100))
+    assert shapely.get_coordinates(net.geometry[e]).tolist() == [[X0, Y0 + 100], [X0 + 100, Y0 + 100]]
+
+
+def test_road_classes_any_case_and_osm_text_speeds():
+    roads = _square(highway=["Residential", " PRIMARY", "residential", "residential"],
+                    maxspeed_kph=["50", None, "30 mph", "fast"])
+    net = from_lines(roads)
+    assert net.n_edges == 8  # "Residential" is residential, not an unknown class dropped from the drive network
+    speed = dict(zip(net.edge_data["highway"].str.strip().str.lower() + net.edge_data.index.astype(str),
+                     net.edge_data["speed_kph"]))
+    got = sorted({round(s, 1) for s in speed.values()})
+    # 50 (tagged), 70 (primary class speed), 48.3 (30 mph), 30 (residential class speed; "fast" is unreadable)
+    assert got == [30.0, 48.3, 50.0, 70.0]
+
+
+def test_thai_class_speeds_are_the_default_everywhere():
+    # a notebook user building from lines without a study file gets the same speeds as `safegeo prepare`
+    from safegeo.network import DEFAULT_SPEEDS_KPH
+    from safegeo.study import DEFAULT_PARAMS
+
+    net = from_lines(_square(highway=["primary", "residential", "track", "unclassified"]))
+    got = dict(zip(net.edge_data["highway"], net.edge_data["speed_kph"]))
+    assert got == {"primary": 70.0, "residential": 30.0, "track": 15.0, "unclassified": 40.0}
+    assert DEFAULT_PARAMS["network"]["speeds_kph"] == DEFAULT_SPEEDS_KPH
+    # a partial override keeps the other classes' defaults
+    net = from_lines(_square(highway=["primary", "residential", "track", "unclassified"]),
+                     params={"speeds_kph": {"track": 10.0}})
+    assert dict(zip(net.edge_data["highway"], net.edge_data["speed_kph"]))["primary"] == 70.0
+
+
+def test_multilinestrings_duplicates_and_zero_length_lines():
+    base = from_lines(grid_roads(3, 100.0))
+    d0 = dijkstra(base.csr("length").matrix, indices=0)
+    roads = grid_roads(3, 100.0)
+    # the same roads as two-part MultiLineStrings, plus a duplicated line and a zero-length line
+    geoms = list(roads.geometry)
+    multi = [shapely.MultiLineString([geoms[i], geoms[i + 1]]) for i in range(0, len(geoms) - 1, 2)]
+    dup = [geoms[0], shapely.LineString([(X0 + 100, Y0 + 100), (X0 + 100, Y0 + 100)])]
+    lines = multi + ([geoms[-1]] if len(geoms) % 2 else []) + dup
+    odd = gpd.GeoDataFrame({"highway": ["residential"] * len(lines)}, geometry=lines, crs=UTM47)
+    net = from_lines(odd)
+    assert net.n_nodes == base.n_nodes
+    assert (net.u != net.v).all()  # no self-loop from the zero-length line
+    # node numbering may differ: compare distances from the same corner
+    start = int(np.flatnonzero((net.x == X0) & (net.y == Y0))[0])
+    d = dijkstra(net.csr("length").matrix, indices=start)
+    assert sorted(np.round(d, 6)) == sorted(np.round(d0, 6))
+    assert net.csr("length").matrix.nnz == base.csr("length").matrix.nnz  # the duplicate adds no arc
+
+
+def test_report_does_not_count_footpath_nodes_as_islands():
+    # a drive network beside a footpath: the footpath's nodes are not "dropped islands"
+    roads = _lines([[(X0, Y0), (X0 + 100, Y0)], [(X0, Y0 + 500), (X0 + 100, Y0 + 500)]],
+                   highway=["residential", "footway"])
+    r = from_lines(roads).report
+    assert (r.nodes, r.dropped_nodes, r.components, r.dropped_by_class) == (2, 0, 1, 1)
+    assert "all strongly connected" in r.format()

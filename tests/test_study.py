@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -104,8 +106,12 @@ def test_missing_crs(tmp_path):
         gpd.GeoDataFrame(geometry=[shapely.Point(X0, Y0)]).to_file(tmp_path / "sos.shp")  # no .prj
     with open(toml, "a") as fh:
         fh.write('sos = "sos.shp"\n')
-    with pytest.raises(ValidationError, match=r"has no CRS; add crs = "):
+    with pytest.raises(ValidationError) as err:
         load_study(toml)
+    # the fix names the exact entry to write, and the CRS the coordinates look like (metres here)
+    assert 'sos.shp: has no CRS; the coordinates look like metres' in str(err.value)
+    assert 'sos = { path = "sos.shp", crs = "EPSG:32647" }' in str(err.value)
+    assert ".prj file" in str(err.value)
 
 
 def test_invalid_polygon_repaired_or_strict_error(tmp_path):
@@ -267,3 +273,157 @@ def test_misspelt_setting_is_named(tiny_study):
     tiny_study.write_text(text.replace('[study]', '[study]\ncrss = "EPSG:4326"'))
     with pytest.raises(StudyFileError, match=r"crss in \[study\]"):
         load_study(tiny_study)
+
+
+# --- user mistakes: each gives one message naming the file and the fix ---------------------------
+def test_study_file_saved_by_notepad_with_bom_and_thai_name(tiny_study):
+    text = tiny_study.read_text(encoding="utf-8").replace('name = "test study"', 'name = "นราธิวาส ทดสอบ"')
+    tiny_study.write_text(text, encoding="utf-8-sig")  # UTF-8 with a byte-order mark
+    assert tiny_study.read_bytes()[:3] == b"\xef\xbb\xbf"
+    assert load_study(tiny_study).name == "นราธิวาส ทดสอบ"
+
+
+def test_paths_with_spaces(tmp_path):
+    folder = tmp_path / "my study area"
+    folder.mkdir()
+    grid_roads().to_file(folder / "road lines.gpkg", layer="roads")
+    (folder / "study.toml").write_text('[layers]\nroads = "road lines.gpkg"\n')
+    assert len(load_study(folder / "study.toml").layers["roads"]) == len(grid_roads())
+
+
+def test_osm_oneway_minus_one_in_a_roads_layer(tmp_path):
+    # an OSM export keeps oneway as text; "-1" means one-way against the digitised direction
+    roads = gpd.GeoDataFrame({"highway": ["residential"] * 2, "oneway": ["-1", "yes"]},
+                             geometry=[shapely.LineString([(X0, Y0), (X0 + 100, Y0)]),
+                                       shapely.LineString([(X0 + 100, Y0), (X0 + 200, Y0)])], crs=UTM47)
+    study = load_study(write_study(tmp_path, {"roads": roads}))
+    got = study.layers["roads"]
+    assert got["oneway"].tolist() == [True, True]
+    # the -1 road was turned round: traffic now runs in its digitised direction, from X0 + 100 to X0
+    assert shapely.get_coordinates(got.geometry.iloc[0]).tolist() == [[X0 + 100, Y0], [X0, Y0]]
+    net = study.network("drive", largest_component=False)
+    arcs = {(float(net.x[a]), float(net.x[b])) for a, b in zip(net.u, net.v)}
+    assert arcs == {(X0 + 100, X0), (X0 + 100, X0 + 200)}
+
+
+def test_yes_no_columns_with_unknown_values(tmp_path):
+    roads = grid_roads(2).assign(oneway=["yes", "no", "maybe", ""], bridge=["viaduct", "no", "1", "tunnel"])
+    with pytest.raises(ValidationError) as err:
+        load_study(write_study(tmp_path, {"roads": roads}))
+    text = str(err.value)
+    assert "column 'oneway' has 1 value(s) that are not yes/no (maybe) (rows 3)" in text
+    assert "column 'bridge' has 1 value(s) that are not yes/no (tunnel) (rows 4)" in text  # viaduct is a bridge
+
+
+def test_shapefile_cut_column_names_are_restored(tmp_path):
+    cams = _points(2, camera_id=["c1", "c2"], direction_deg=[90.0, 180.0], fov_deg=[60.0, 60.0])
+    with warnings.catch_warnings():  # GDAL and geopandas warn on writing: that is the point
+        warnings.simplefilter("ignore")
+        cams.to_file(tmp_path / "cameras.shp")
+    toml = write_study(tmp_path, {"roads": grid_roads()})
+    with open(toml, "a") as fh:
+        fh.write('cameras = "cameras.shp"\n')
+    study = load_study(toml)
+    cams = study.layers["cameras"]
+    # without the repair every camera would silently look all round (no direction) with new ids
+    assert cams["direction_deg"].tolist() == [90.0, 180.0] and cams["camera_id"].tolist() == ["c1", "c2"]
+    assert any("'direction_' read as 'direction_deg'" in p.format() for r in study.reports for p in r.problems)
+
+
+def test_layer_crs_mistakes(tmp_path):
+    toml = write_study(tmp_path, {"roads": grid_roads()})
+    text = toml.read_text()
+    # a crs pyproj does not know: one message, not an internal error
+    toml.write_text(text.replace('layer = "roads" }', 'layer = "roads", crs = "EPSG:99999" }'))
+    with pytest.raises(ValidationError, match=r"layers.gpkg \(layer roads\): crs 'EPSG:99999' is not a CRS pyproj knows"):
+        load_study(toml)
+    # a crs that contradicts the file's own: refused, not silently ignored
+    toml.write_text(text.replace('layer = "roads" }', 'layer = "roads", crs = "EPSG:4326" }'))
+    with pytest.raises(ValidationError, match=r"the file says its CRS is EPSG:32647, but study.toml gives crs = "
+                                              r"\"EPSG:4326\"; remove crs from this entry"):
+        load_study(toml)
+    toml.write_text(text.replace('layer = "roads" }', 'layer = "roads", crs = "EPSG:32647" }'))  # agrees: fine
+    assert load_study(toml).crs.to_epsg() == 32647
+
+
+def test_lonlat_layer_without_crs_gets_a_lonlat_fix(tmp_path):
+    with warnings.catch_warnings():  # a Shapefile of lon/lat points whose .prj was not copied
+        warnings.simplefilter("ignore")
+        gpd.GeoDataFrame({"population": [5]}, geometry=[shapely.Point(101.82, 6.43)]).to_file(tmp_path / "villages.shp")
+    toml = write_study(tmp_path, {"roads": grid_roads()})
+    with open(toml, "a") as fh:
+        fh.write('villages = { path = "villages.shp" }\n')
+    with pytest.raises(ValidationError) as err:
+        load_study(toml)
+    assert 'look like lon/lat degrees; name the CRS in study.toml, e.g. villages = { path = "villages.shp", ' \
+           'crs = "EPSG:4326" }' in str(err.value)
+    # and the fix works
+    toml.write_text(toml.read_text().replace('villages.shp" }', 'villages.shp", crs = "EPSG:4326" }'))
+    assert load_study(toml).layers["villages"].crs.to_epsg() == 32647
+
+
+def test_swapped_lonlat_without_study_crs_is_one_message(tmp_path):
+    # with no study crs the swapped layer must not also break the UTM pick with a second, puzzling error
+    pd.DataFrame({"capacity": [1, 1], "kind": ["shelter"] * 2, "lon": [6.43, 6.44], "lat": [101.82, 101.83]}).to_csv(
+        tmp_path / "shelters.csv", index=False)
+    grid_roads().to_file(tmp_path / "roads.gpkg", layer="roads")
+    (tmp_path / "study.toml").write_text('[layers]\nroads = "roads.gpkg"\nshelters = "shelters.csv"\n')
+    with pytest.raises(ValidationError) as err:
+        load_study(tmp_path / "study.toml")
+    assert len(err.value.problems) == 1 and "lon and lat look swapped" in str(err.value)
+    assert "UTM" not in str(err.value)
+
+
+def test_thai_excel_csv_is_named(tmp_path):
+    (tmp_path / "shelters.csv").write_bytes("name_th,capacity,kind,lon,lat\nโรงเรียน,10,shelter,101.8,6.4\n"
+                                            .encode("cp874"))
+    grid_roads().to_file(tmp_path / "roads.gpkg", layer="roads")
+    (tmp_path / "study.toml").write_text('[layers]\nroads = "roads.gpkg"\nshelters = "shelters.csv"\n')
+    with pytest.raises(ValidationError, match=r"shelters.csv: not UTF-8 text .*CSV UTF-8"):
+        load_study(tmp_path / "study.toml")
+
+
+@pytest.mark.parametrize("entry, message", [
+    ('{ path = "depth.tif", kind = "flood", depth_treshold_m = 0.5 }',
+     r"(?s)unknown key\(s\) depth_treshold_m in \[layers\] hazards entry 1.*known keys: .*depth_threshold_m"),
+    ('{ path = "depth.tif", kind = "flood", depth_threshold_m = "deep" }',
+     r"hazards entry 1: depth_threshold_m must be a number of metres >= 0, not 'deep'"),
+    ('{ layer = "hazards", kind = "flood" }', r"hazards entry 1 has no path"),
+])
+def test_hazard_entry_mistakes(tiny_study, entry, message):
+    with open(tiny_study, "a") as fh:
+        fh.write(f"hazards = [ {entry} ]\n")
+    with pytest.raises(StudyFileError, match=message):
+        load_study(tiny_study)
+
+
+@pytest.mark.parametrize("section, message", [
+    ("[network.speeds_kph]\nresidential = -5\n", r"\[network.speeds_kph\] residential must be a number > 0, not -5"),
+    ("[network.speeds_kph]\nresidental = 25\n", r"road class\(es\) the drive network does not use: residental"),
+    ("[network]\nspeeds_kph = 30\n", r"(?s)\[network\] speeds_kph must be a table of settings.*a line \[network.speeds_kph\]"),
+    ("[network]\nmax_snap_m = \"500\"\n", r"\[network\] max_snap_m must be a number > 0, not '500'"),
+    ("[network]\nmode = \"car\"\n", r"mode must be \"drive\" or \"walk\""),
+    ("[evacuation]\nk_nearest = 2.5\n", r"k_nearest must be a whole number"),
+    ("[evacuation.severity_speed_factor]\nhigh = -1\n", r"severity_speed_factor\] high must be a number >= 0"),
+    ("[coverage.weights]\nhazzard = 2\n", r"unknown key\(s\) hazzard in \[coverage\] weights"),
+    ("[vehicles]\nbands_minutes = [5, 0]\n", r"bands_minutes must be a list of numbers > 0"),
+])
+def test_parameter_values_checked(tiny_study, section, message):
+    tiny_study.write_text(tiny_study.read_text() + section)
+    with pytest.raises(StudyFileError, match=message):
+        load_study(tiny_study)
+
+
+def test_parameter_overrides_that_are_right_load(tiny_study):
+    tiny_study.write_text(tiny_study.read_text() + "[network.speeds_kph]\nResidential = 25\n"
+                          "[vehicles.target_minutes]\nambulance = 12.5\n[evacuation]\nat_risk_within_m = 1000\n")
+    study = load_study(tiny_study)
+    assert study.params["vehicles"]["target_minutes"]["ambulance"] == 12.5
+    assert set(study.network("drive").edge_data["speed_kph"]) == {25.0}  # the grid is residential
+
+
+def test_border_flag_needs_metres():
+    d = gpd.GeoDataFrame(geometry=[shapely.box(101.8, 6.0, 101.9, 6.1)], crs="EPSG:4326")
+    b = gpd.GeoDataFrame(geometry=[shapely.LineString([(101.8, 6.0), (101.9, 6.0)])], crs="EPSG:4326")
+    with pytest.raises(CRSError, match="projected CRS is needed"):  # 100 "m" in degrees would flag everything
+        flag_border_districts(d, b)

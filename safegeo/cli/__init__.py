@@ -84,6 +84,7 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
     _setup_logging(verbose, quiet)
     ctx.ensure_object(dict)
     ctx.obj["progress"] = sys.stderr.isatty() and quiet == 0
+    ctx.obj["quiet"] = quiet
 
 
 def _register() -> None:

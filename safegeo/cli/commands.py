@@ -68,9 +68,17 @@ def validate(study: Path, strict: bool, as_json: bool) -> None:
 
     Exits 1 when any layer has errors.  Example: safegeo validate data/demo/study.toml
     """
-    from safegeo.study import validate_study
+    from safegeo._errors import Problem, StudyFileError
+    from safegeo.study import ValidationReport, validate_study
 
-    report = validate_study(study, strict=strict)
+    try:
+        report = validate_study(study, strict=strict)
+    except StudyFileError as exc:
+        if not as_json:
+            raise
+        # scripts reading --json get JSON for a broken study file too
+        message = str(exc).split("\n")[0]
+        report = ValidationReport(study, [], [Problem("study", message, "error", str(study), fix=exc.hint)])
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -85,7 +93,8 @@ def validate(study: Path, strict: bool, as_json: bool) -> None:
 @strict_opt
 @click.option("--mode", type=click.Choice(["drive", "walk", "both"]), default="both", show_default=True,
               help="Which routable networks to save.")
-def prepare(study: Path, out: Path, strict: bool, mode: str) -> None:
+@click.pass_context
+def prepare(ctx: click.Context, study: Path, out: Path, strict: bool, mode: str) -> None:
     """Validate layers, project them to the working CRS and save the routable network.
 
     Writes OUT/study.gpkg (every layer; districts with is_border and
@@ -93,9 +102,19 @@ def prepare(study: Path, out: Path, strict: bool, mode: str) -> None:
     """
     from safegeo.prepare import prepare_study
 
-    written = prepare_study(study, out, strict=strict, modes=("drive", "walk") if mode == "both" else (mode,))
+    written = prepare_study(study, out, strict=strict, modes=("drive", "walk") if mode == "both" else (mode,),
+                            progress=(ctx.obj or {}).get("progress", False))
     for p in written:
         click.echo(str(p))
+    report_path = next((p for p in written if p.name == "prepare_report.json"), None)
+    if report_path is not None and (ctx.obj or {}).get("quiet", 0) == 0:
+        # what routing will not reach, on stderr (stdout lists the files)
+        from safegeo.network import NetworkReport
+
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+        for rep in report["networks"].values():
+            if rep:
+                click.echo(NetworkReport(**rep).format(), err=True)
 
 
 @click.command(name="map")
