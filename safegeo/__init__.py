@@ -22,8 +22,38 @@ from safegeo._errors import (  # noqa: E402
     ValidationError,
 )
 
+#: Public API, imported on first use (``import safegeo`` stays light for the CLI).
+_LAZY = {
+    "load_study": "safegeo.study",
+    "validate_study": "safegeo.study",
+    "StudyArea": "safegeo.study",
+    "RoadNetwork": "safegeo.network",
+    "SafegeoMap": "safegeo.maps",
+    "study_map": "safegeo.overview",
+    "generate_demo": "safegeo.generate",
+    "generate_study_area": "safegeo.generate",
+    "evacuate": "safegeo.evacuation",
+    "analyze_coverage": "safegeo.coverage",
+    "propose_sites": "safegeo.siting",
+    "Registry": "safegeo.registry",
+    "dispatch_for_study": "safegeo.dispatch",
+    "response_for_study": "safegeo.response",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'safegeo' has no attribute {name!r}")
+
+
 __all__ = [
     "__version__",
+    *_LAZY,
     "CRSError",
     "LayerReadError",
     "NetworkError",

@@ -173,3 +173,12 @@ def test_validate_json_for_a_broken_study_file(runner, tmp_path):
     assert data["ok"] is False and "not valid TOML" in data["problems"][0]["message"]
     r = runner.invoke(cli, ["validate", str(toml)])
     assert r.exit_code == 1 and "not valid TOML" in r.stderr and "hint: fix the syntax" in r.stderr
+
+
+def test_top_level_api_resolves_every_name():
+    import safegeo
+
+    for name in safegeo._LAZY:
+        assert getattr(safegeo, name) is getattr(__import__(safegeo._LAZY[name], fromlist=[name]), name)
+    with pytest.raises(AttributeError, match="no attribute 'evacuation_plan'"):
+        safegeo.evacuation_plan  # noqa: B018
