@@ -43,14 +43,7 @@ from safegeo.routing import (
     tree_paths,
 )
 
-
-def _best(fn, repeat):
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
+from _timing import best_of
 
 
 def run(n_nodes: int, *, n_shelters: int, n_routes: int, osmnx_sample: int, osmnx_shelters: int | None,
@@ -64,13 +57,13 @@ def run(n_nodes: int, *, n_shelters: int, n_routes: int, osmnx_sample: int, osmn
     n = net.n_nodes
     row = {"nodes": n, "edges": net.n_edges, "generate_s": gen_s}
 
-    row["csr_s"], csr = _best(lambda: build_csr(n, net.u, net.v, net.time_s, reverse=True), repeat)
+    row["csr_s"], csr = best_of(lambda: build_csr(n, net.u, net.v, net.time_s, reverse=True), repeat)
     shelters = rng.choice(n, n_shelters, replace=False)
     uniq = np.unique(shelters)
 
-    row["scipy_s"], _ = _best(lambda: dijkstra(csr.matrix, directed=True, indices=uniq, min_only=True,
+    row["scipy_s"], _ = best_of(lambda: dijkstra(csr.matrix, directed=True, indices=uniq, min_only=True,
                                                return_predecessors=True), repeat)
-    row["safegeo_s"], tree = _best(lambda: nearest_sources(csr, shelters), repeat)
+    row["safegeo_s"], tree = best_of(lambda: nearest_sources(csr, shelters), repeat)
     assert tree.reached.all() or tree.reached.mean() > 0.99
 
     def values():
@@ -79,7 +72,7 @@ def run(n_nodes: int, *, n_shelters: int, n_routes: int, osmnx_sample: int, osmn
         step_l = np.where(ne >= 0, net.length_m[np.maximum(ne, 0)], 0.0)
         return ne, tree_path_sums(tree.pred, step_t), tree_path_sums(tree.pred, step_l)
 
-    row["values_s"], (ne, tt, _) = _best(values, 1)
+    row["values_s"], (ne, tt, _) = best_of(values, 1)
     np.testing.assert_allclose(tt[tree.reached], tree.cost[tree.reached], rtol=1e-9, atol=1e-6)
 
     origins = rng.choice(n, n_routes, replace=False)
@@ -87,7 +80,7 @@ def run(n_nodes: int, *, n_shelters: int, n_routes: int, osmnx_sample: int, osmn
     def routes():
         return route_geometries(net, tree_paths(tree, origins, next_edge=ne))
 
-    row["routes_s"], geoms = _best(routes, repeat)
+    row["routes_s"], geoms = best_of(routes, repeat)
     row["routes_n"] = int(sum(x is not None for x in geoms))
 
     if networkx:

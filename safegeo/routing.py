@@ -165,15 +165,7 @@ def tree_path_sums(pred: np.ndarray, step_value: np.ndarray) -> np.ndarray:
 
 def tree_depth(pred: np.ndarray) -> np.ndarray:
     """Number of hops from every node to its tree root."""
-    p = np.asarray(pred, dtype=np.int64).copy()
-    d = (p >= 0).astype(np.int64)
-    idx = np.flatnonzero(p >= 0)
-    while len(idx):
-        pi = p[idx]
-        d[idx] += d[pi]
-        p[idx] = p[pi]
-        idx = idx[p[idx] >= 0]
-    return d
+    return tree_path_sums(pred, np.ones(len(pred))).astype(np.int64)
 
 
 def tree_next_edge(csr: CsrGraph, pred: np.ndarray, nodes: np.ndarray | None = None) -> np.ndarray:
