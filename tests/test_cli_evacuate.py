@@ -107,3 +107,29 @@ def test_bad_output_folder_and_missing_layer_are_clean_errors(tmp_path):
     r = runner.invoke(cli, ["evacuate", str(toml), "--out", str(tmp_path / "y"), "--no-tiles"])
     assert r.exit_code == 1 and "no 'shelters' layer" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "y").exists()
+
+
+def test_origins_from_a_point_file_and_every_node(tiny_study, tmp_path):
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+    from click.testing import CliRunner
+
+    from conftest import UTM47, X0, Y0
+    from safegeo.cli import cli
+
+    buildings = gpd.GeoDataFrame({"population": [4, 6, 5]},
+                                 geometry=[shapely.Point(X0 + 10, Y0 + 190), shapely.Point(X0 + 210, Y0 + 10),
+                                           shapely.Point(X0 + 290, Y0 + 110)], crs=UTM47)
+    buildings.to_file(tmp_path / "buildings.gpkg", layer="buildings")
+    runner = CliRunner()
+    r = runner.invoke(cli, ["evacuate", str(tiny_study), "--origins", str(tmp_path / "buildings.gpkg"),
+                            "--out", str(tmp_path / "b")])
+    assert r.exit_code == 0, r.output
+    a = pyogrio.read_dataframe(tmp_path / "b" / "evacuation.gpkg", layer="assignments")
+    assert a["population"].sum() == 15 and set(a["status"]) == {"assigned"}
+    r = runner.invoke(cli, ["evacuate", str(tiny_study), "--origins", "nodes", "--no-capacity",
+                            "--out", str(tmp_path / "n")])
+    assert r.exit_code == 0, r.output
+    a = pyogrio.read_dataframe(tmp_path / "n" / "evacuation.gpkg", layer="assignments")
+    assert len(a) == 16  # the 4x4 grid's junctions

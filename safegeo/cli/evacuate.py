@@ -26,6 +26,9 @@ from safegeo.cli.options import lang_opt, out_dir_opt, public_opt, study_arg
               help="Shelters considered per village in the capacity assignment (default [evacuation] k_nearest, 20).")
 @click.option("--at-risk-within-m", type=click.FloatRange(min=0), default=None,
               help="Evacuate only villages within this distance (m) of the hazard footprint (default: all).")
+@click.option("--origins", default="villages", show_default=True, metavar="villages|nodes|FILE",
+              help="Who evacuates: the villages layer (by population), every network node, or a point file "
+                   "(e.g. buildings; a 'population' column is used when present).")
 @click.option("--hazard-exit-kph", type=click.FloatRange(min=0), default=None,
               help="Speed at which people in a closed area leave it along its closed roads, on foot or by boat "
                    "(default: [evacuation] hazard_exit_kph, 3; 0: they are stranded).")
@@ -35,7 +38,7 @@ from safegeo.cli.options import lang_opt, out_dir_opt, public_opt, study_arg
 @click.option("--no-tiles", is_flag=True, help="Leave out the online basemap (fully offline page).")
 def evacuate(study: Path, hazard: str | None, no_hazard: bool, weight: str, mode: str | None, capacity: bool,
              max_minutes: float | None, k_nearest: int | None, at_risk_within_m: float | None,
-             hazard_exit_kph: float | None, out: Path, lang: str, public: bool, no_tiles: bool) -> None:
+             origins: str, hazard_exit_kph: float | None, out: Path, lang: str, public: bool, no_tiles: bool) -> None:
     """Assign villages to shelters for a hazard scenario and write the plan.
 
     Shelters inside the hazard or not safe for its kind are left out; roads
@@ -50,8 +53,15 @@ def evacuate(study: Path, hazard: str | None, no_hazard: bool, weight: str, mode
 
     if no_hazard and hazard and hazard.lower() != "none":
         raise click.UsageError("--hazard and --no-hazard contradict each other; give one")
+    if origins not in ("villages", "nodes"):
+        from safegeo.io import read_vector
+
+        if not Path(origins).exists():
+            raise click.BadParameter(f"{origins}: no such file (or use 'villages' or 'nodes')", param_hint="--origins")
+        origins = read_vector(origins)
     st = load_study(study)
     result = run(st, hazards="none" if no_hazard else hazard, weight=weight, mode=mode, capacity=capacity,
+                 origins=origins,
                  max_minutes=max_minutes, k_nearest=k_nearest, at_risk_within_m=at_risk_within_m,
                  hazard_exit_kph=hazard_exit_kph)
     for line in result.report_lines():
