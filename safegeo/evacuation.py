@@ -293,9 +293,9 @@ class EvacuationResult:
         html = self.map(lang=lang, public=public, tiles=tiles, title=title).save(out / "evacuation.html")
         layers = self.layers()
         if public:
-            from safegeo.schema import SENSITIVE_COLUMNS
+            from safegeo.schema import drop_sensitive
 
-            layers = {k: v.drop(columns=[c for c in v.columns if c in SENSITIVE_COLUMNS]) for k, v in layers.items()}
+            layers = {k: drop_sensitive(v) for k, v in layers.items()}
         gpkg = write_gpkg(out / "evacuation.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
         csv = write_csv(out / "summary.csv", self.summary)
         return [html, gpkg, csv]

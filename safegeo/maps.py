@@ -64,7 +64,7 @@ from folium.template import Template
 
 from safegeo._errors import CRSError, Problem, ValidationError
 from safegeo._i18n import LANGUAGES, t
-from safegeo.schema import SENSITIVE_COLUMNS
+from safegeo.schema import drop_sensitive, is_sensitive
 
 __all__ = ["SafegeoMap", "PRECISION", "N_CLASSES", "OUTLINE_MAX_POINTS"]
 
@@ -854,9 +854,9 @@ def _prepare(gdf: gpd.GeoDataFrame, *, name: str, kind: Kind, public: bool) -> g
     if gdf.crs is None:  # checked before any work, with the layer named
         _to_wgs84(gdf, what)
     if public:
-        sensitive = [c for c in gdf.columns if str(c).lower() in SENSITIVE_COLUMNS]
+        sensitive = [c for c in gdf.columns if is_sensitive(c)]
         if sensitive:
-            gdf = gdf.drop(columns=sensitive)
+            gdf = drop_sensitive(gdf)
             log.debug("%s: public map, dropped %s", what, ", ".join(map(str, sensitive)))
     geoms = gdf.geometry.to_numpy()
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -889,7 +889,7 @@ def _visible_columns(columns: Sequence[str] | None, public: bool) -> list[str]:
         columns = [columns]
     cols = list(dict.fromkeys(columns))
     if public:
-        cols = [c for c in cols if str(c).lower() not in SENSITIVE_COLUMNS]
+        cols = [c for c in cols if not is_sensitive(c)]
     return cols
 
 

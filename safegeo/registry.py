@@ -77,7 +77,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from safegeo._errors import Problem, RegistryError
-from safegeo.schema import SENSITIVE_COLUMNS, VEHICLE_CAPABILITIES, VEHICLE_STATUSES, VEHICLE_TYPES
+from safegeo.schema import SENSITIVE_COLUMNS, VEHICLE_CAPABILITIES, VEHICLE_STATUSES, VEHICLE_TYPES, drop_sensitive
 
 if TYPE_CHECKING:
     from safegeo.study import StudyArea
@@ -807,7 +807,7 @@ class Registry:
             ids = set(d.loc[hit, "district_id"].astype(str))
             gdf = gdf[gdf["district_id"].isin(ids)]
         if public:
-            gdf = gdf.drop(columns=[c for c in gdf.columns if c in SENSITIVE_COLUMNS])
+            gdf = drop_sensitive(gdf)
         return gdf.reset_index(drop=True)
 
     def history(self, vehicle_id: str | None = None, *, limit: int | None = None,

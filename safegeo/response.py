@@ -40,7 +40,7 @@ from safegeo._errors import SafegeoError
 from safegeo._i18n import t
 from safegeo.network import RoadNetwork
 from safegeo.registry import VehicleDataError
-from safegeo.schema import SENSITIVE_COLUMNS, VEHICLE_TYPES
+from safegeo.schema import VEHICLE_TYPES, drop_sensitive
 
 if TYPE_CHECKING:
     from safegeo.maps import SafegeoMap
@@ -603,7 +603,7 @@ def write_response(
     out.mkdir(parents=True, exist_ok=True)
     fleet = result.vehicles.drop(columns=["node"], errors="ignore")
     if public:
-        fleet = fleet.drop(columns=[c for c in fleet.columns if c in SENSITIVE_COLUMNS])
+        fleet = drop_sensitive(fleet)
     layers: dict[str, Any] = {
         "villages": result.villages, "unserved": result.unserved, "isochrones": result.isochrones,
         "vehicles": fleet, "summary": result.summary,

@@ -36,6 +36,17 @@ SENSITIVE_COLUMNS = frozenset(
 )
 
 
+def is_sensitive(column: object) -> bool:
+    """True for a column of :data:`SENSITIVE_COLUMNS`, whatever its case (``Contact``, ``PHONE``)."""
+    return str(column).strip().lower() in SENSITIVE_COLUMNS
+
+
+def drop_sensitive(frame):
+    """*frame* (a DataFrame or GeoDataFrame) without its sensitive columns, for public outputs."""
+    sensitive = [c for c in frame.columns if is_sensitive(c)]
+    return frame.drop(columns=sensitive) if sensitive else frame
+
+
 @dataclass(frozen=True)
 class Column:
     name: str

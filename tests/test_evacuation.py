@@ -517,3 +517,17 @@ def test_report_names_over_capacity_shelters_and_unnamed_roads():
     # the bridge has a name; an unnamed critical road is labelled by its class and id, not an edge row
     text = "\n".join(evacuate(_two_towns(shelters=shelters, bridge_name=None), capacity=False).report_lines())
     assert "Most critical road: unnamed tertiary (road_id 999)" in text
+
+
+def test_public_outputs_drop_sensitive_columns_whatever_their_case(tmp_path):
+    import pyogrio
+
+    shelters = _pts({"shelter_id": ["SW"], "capacity": [500], "kind": ["shelter"], "Phone": ["081-111-2222"],
+                     "CONTACT": ["Khun A"]}, [(200, 200)])
+    res = evacuate(_two_towns(shelters=shelters), capacity=False)
+    paths = res.write(tmp_path / "pub", public=True, tiles=False)
+    cols = set(pyogrio.read_dataframe(paths[1], layer="shelters").columns)
+    assert {"Phone", "CONTACT"}.isdisjoint(cols) and "shelter_id" in cols
+    assert "081-111-2222" not in paths[0].read_text(encoding="utf-8")
+    full = res.write(tmp_path / "full", tiles=False)
+    assert "Phone" in set(pyogrio.read_dataframe(full[1], layer="shelters").columns)
