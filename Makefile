@@ -1,6 +1,6 @@
 # safegeo — two commands set everything up:
 #   make demo   creates .venv, installs safegeo, runs the demo, writes maps to out/demo/
-#   make test   installs the test extras into the same venv and runs the test suite
+#   make test   installs the test extras into the same venv, lints (ruff) and runs the test suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -28,6 +28,7 @@ demo: install
 	$(BIN)/safegeo demo --out out/demo
 
 test: install-test
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: install-test

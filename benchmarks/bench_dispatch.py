@@ -6,7 +6,7 @@ Builds a synthetic road network (``synthetic_road_graph`` → ``RoadNetwork.from
 drive speeds of the study defaults), scatters a seeded fleet on it (mixed types, 80 %
 available) and times, in the same run:
 
-* **dispatch**: one query of :meth:`safegeo.dispatch.Dispatcher.dispatch` (3 nearest
+* **dispatch**: one query of :meth:`safegeo.vehicles.dispatch.Dispatcher.dispatch` (3 nearest
   available ambulances, with routes): a bounded Dijkstra on the reversed CSR graph that
   stops once 3 ambulances are settled.  Median and 90th percentile over ``--queries``
   random incidents, after the fleet is snapped once (preparation timed separately).
@@ -14,7 +14,7 @@ available) and times, in the same run:
   ``single_source_dijkstra_path_length`` on the reversed graph, then the 3 nearest
   ambulances picked from it.  The ETAs of the two methods are compared.
 * **response coverage**: travel time from the nearest available ambulance base to every
-  node (:func:`safegeo.response.node_response_times`, one multi-source pass), and for all
+  node (:func:`safegeo.vehicles.response.node_response_times`, one multi-source pass), and for all
   vehicle types; baseline networkx ``multi_source_dijkstra_path_length``.  Results are
   compared node by node.
 
@@ -46,11 +46,11 @@ def main() -> None:
     import networkx as nx
     from scipy.sparse.csgraph import dijkstra
 
-    from safegeo.dispatch import Dispatcher
     from safegeo.generate import synthetic_road_graph
     from safegeo.network import RoadNetwork
-    from safegeo.response import node_response_times
-    from safegeo.study import DEFAULT_PARAMS
+    from safegeo.settings import DEFAULT_PARAMS
+    from safegeo.vehicles.dispatch import Dispatcher
+    from safegeo.vehicles.response import node_response_times
 
     rng = np.random.default_rng(args.seed)
     t0 = time.perf_counter()

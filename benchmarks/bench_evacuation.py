@@ -32,6 +32,7 @@ import gc
 import time
 
 import numpy as np
+from _timing import best_of
 from scipy.sparse.csgraph import dijkstra
 
 from safegeo.generate import synthetic_road_graph
@@ -42,8 +43,6 @@ from safegeo.routing import (
     tree_path_sums,
     tree_paths,
 )
-
-from _timing import best_of
 
 
 def run(n_nodes: int, *, n_shelters: int, n_routes: int, osmnx_sample: int, osmnx_shelters: int | None,

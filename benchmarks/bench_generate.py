@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _timing import best_of
 
 
@@ -30,7 +29,8 @@ def main() -> None:
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    from safegeo.generate import _geography, generate_demo, generate_study_area, synthetic_road_graph
+    from safegeo.generate import generate_demo, generate_study_area, synthetic_road_graph
+    from safegeo.generate.geography import _geography
 
     t = time.perf_counter()
     _geography()  # fixed geography, built once per process

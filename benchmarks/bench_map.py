@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import MapBrowser  # noqa: E402
 
-from safegeo.maps import SafegeoMap, _asset_block  # noqa: E402
+from safegeo.maps import SafegeoMap  # noqa: E402
+from safegeo.maps.page import _asset_block  # noqa: E402
 
 SEED = 20240601
 # Narathiwat, around 6.43N 101.82E

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from safegeo._errors import (  # noqa: E402
+from safegeo._errors import (
     CRSError,
     LayerReadError,
     NetworkError,
@@ -29,15 +29,15 @@ _LAZY = {
     "StudyArea": "safegeo.study",
     "RoadNetwork": "safegeo.network",
     "SafegeoMap": "safegeo.maps",
-    "study_map": "safegeo.overview",
+    "study_map": "safegeo.maps",
     "generate_demo": "safegeo.generate",
     "generate_study_area": "safegeo.generate",
     "evacuate": "safegeo.evacuation",
     "analyze_coverage": "safegeo.coverage",
-    "propose_sites": "safegeo.siting",
-    "Registry": "safegeo.registry",
-    "dispatch_for_study": "safegeo.dispatch",
-    "response_for_study": "safegeo.response",
+    "propose_sites": "safegeo.coverage",
+    "Registry": "safegeo.vehicles",
+    "dispatch_for_study": "safegeo.vehicles",
+    "response_for_study": "safegeo.vehicles",
 }
 
 

@@ -101,3 +101,52 @@ class ValidationError(SafegeoError, ValueError):
         lines = [f"{len(errors)} problem(s) in the study area:"]
         lines += [f"  - {p.format()}" for p in errors]
         super().__init__("\n".join(lines), hint=hint)
+
+
+class HazardError(SafegeoError, ValueError):
+    """A hazard source cannot be used (unreadable raster, bad parameters, no valid pixel)."""
+
+
+class EvacuationError(SafegeoError, ValueError):
+    """Evacuation inputs cannot be used (missing columns, bad options), or nobody can be evacuated."""
+
+
+class CoverageError(SafegeoError, ValueError):
+    """A coverage option or asset layer is unusable (unknown asset, negative radius, ...)."""
+
+
+class VehicleDataError(RegistryError, ValueError):
+    """Vehicle values or an import file were refused; ``problems`` lists every finding."""
+
+    def __init__(self, message: str, *, problems: list[Problem] | None = None, hint: str | None = None) -> None:
+        self.problems = list(problems or [])
+        super().__init__(message, hint=hint)
+
+
+class VehicleNotFoundError(RegistryError, LookupError):
+    """No vehicle with the given id is registered."""
+
+
+class OutputExistsError(SafegeoError, FileExistsError):
+    """An output already exists and replacing it was not asked for."""
+
+
+#: Every exception class, for ``safegeo.__all__`` and documentation.
+__all__ = [
+    "CRSError",
+    "CoverageError",
+    "EvacuationError",
+    "HazardError",
+    "LayerReadError",
+    "NetworkError",
+    "OnlineError",
+    "OutputExistsError",
+    "Problem",
+    "RegistryError",
+    "SafegeoError",
+    "SnapError",
+    "StudyFileError",
+    "ValidationError",
+    "VehicleDataError",
+    "VehicleNotFoundError",
+]

@@ -16,8 +16,8 @@ from safegeo.io import write_text_atomic
 
 log = logging.getLogger(__name__)
 
-#: Analysis modules whose ``demo_step(study, out_dir, lang=...)`` the demo runs, in order.
-DEMO_STEPS = ("evacuation", "coverage", "response")
+#: Demo steps in order: output folder -> module whose ``demo_step(study, out_dir, lang=...)`` runs it.
+DEMO_STEPS = {"evacuation": "safegeo.evacuation", "coverage": "safegeo.coverage", "response": "safegeo.vehicles.response"}
 
 
 @dataclass
@@ -48,7 +48,7 @@ def run_demo(out_dir: str | Path = "out/demo", *, lang: str = "en", progress: bo
         Paths of everything written and the time each step took.
     """
     from safegeo.generate import generate_demo
-    from safegeo.overview import study_map
+    from safegeo.maps.overview import study_map
     from safegeo.prepare import prepare_study
     from safegeo.study import load_study
 
@@ -56,7 +56,7 @@ def run_demo(out_dir: str | Path = "out/demo", *, lang: str = "en", progress: bo
     out.mkdir(parents=True, exist_ok=True)
     result_outputs: dict[str, list[Path]] = {}
     seconds: dict[str, float] = {}
-    steps = [s for s in DEMO_STEPS if _has_step(s)]
+    steps = list(DEMO_STEPS)
     bar = None
     if progress:  # only when asked (the CLI asks when stderr is a terminal)
         from tqdm import tqdm
@@ -81,7 +81,7 @@ def run_demo(out_dir: str | Path = "out/demo", *, lang: str = "en", progress: bo
     done("prepare")
 
     for step in steps:
-        fn = importlib.import_module(f"safegeo.{step}").demo_step
+        fn = importlib.import_module(DEMO_STEPS[step]).demo_step
         t = time.perf_counter()
         result_outputs[step] = list(fn(study, out / step, lang=lang))
         seconds[step] = time.perf_counter() - t
@@ -101,14 +101,6 @@ def run_demo(out_dir: str | Path = "out/demo", *, lang: str = "en", progress: bo
 
     write_text_atomic(out / "README.txt", _readme(result_outputs))
     return DemoResult(out, toml, main, result_outputs, seconds)
-
-
-def _has_step(name: str) -> bool:
-    try:
-        module = importlib.import_module(f"safegeo.{name}")
-    except ModuleNotFoundError:
-        return False
-    return callable(getattr(module, "demo_step", None))
 
 
 def _readme(outputs: dict[str, list[Path]]) -> str:

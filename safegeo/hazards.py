@@ -36,7 +36,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
-from safegeo._errors import LayerReadError, SafegeoError
+from safegeo._errors import HazardError, LayerReadError
 from safegeo.network import RoadNetwork
 from safegeo.study import HazardSource
 
@@ -56,10 +56,6 @@ __all__ = [
 DEFAULT_SEVERITY_SPEED_FACTOR: dict[str, float] = {"low": 0.5, "medium": 0.25, "high": 0.0, "extreme": 0.0}
 #: Water depth (m) above which a road is closed to cars.
 DEFAULT_DEPTH_THRESHOLD_M = 0.3
-
-
-class HazardError(SafegeoError, ValueError):
-    """A hazard source cannot be used (unreadable raster, bad parameters)."""
 
 
 @dataclass

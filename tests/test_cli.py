@@ -10,8 +10,8 @@ import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
-
 from conftest import UTM47, X0, Y0, grid_roads, write_study
+
 from safegeo import __version__
 from safegeo.cli import cli
 

@@ -8,8 +8,8 @@ import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
-
 from conftest import UTM47, X0, Y0, grid_roads, write_study
+
 from safegeo.cli import cli
 
 

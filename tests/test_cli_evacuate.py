@@ -114,8 +114,8 @@ def test_origins_from_a_point_file_and_every_node(tiny_study, tmp_path):
     import pyogrio
     import shapely
     from click.testing import CliRunner
-
     from conftest import UTM47, X0, Y0
+
     from safegeo.cli import cli
 
     buildings = gpd.GeoDataFrame({"population": [4, 6, 5]},

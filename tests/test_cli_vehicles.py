@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
-
 from conftest import UTM47, X0, Y0
+
 from safegeo.cli import cli
 
 

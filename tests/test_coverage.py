@@ -17,12 +17,11 @@ from safegeo.coverage import (
     analyze_coverage,
     camera_coverage,
     camera_sectors,
-    complement_intervals,
     coverage_gaps,
     light_coverage,
-    merge_intervals,
     sos_coverage,
 )
+from safegeo.coverage.intervals import complement_intervals, merge_intervals
 from safegeo.network import RoadNetwork
 from safegeo.study import StudyArea
 
@@ -245,7 +244,7 @@ def test_sos_coverage_matches_networkx_distances_on_a_grid():
     covered = np.bincount(got["segment_id"], weights=got["end_m"] - got["start_m"], minlength=len(roads))
     # independent: networkx multi-source distances, then each road covered from both ends
     g = nx.Graph()
-    for k, c in enumerate(segs):
+    for c in segs:
         g.add_edge(c[0], c[1], length=step)
     d = nx.multi_source_dijkstra_path_length(g, {tuple(map(float, b)) for b in buttons}, weight="length")
     expected = np.array([min(step, max(0.0, R - d[c[0]]) + max(0.0, R - d[c[1]])) for c in segs])

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 import pytest
-
 from conftest import REPO
+
 from safegeo.generate import generate_demo
-from safegeo.overview import study_map
+from safegeo.maps.overview import study_map
 from safegeo.study import load_study
 
 DEMO = REPO / "data" / "demo"

@@ -7,13 +7,13 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
-
 from conftest import UTM47, X0, Y0, grid_roads
+
 from safegeo import SnapError
-from safegeo.dispatch import Dispatcher, dispatch_for_study, dispatch_map
 from safegeo.network import RoadNetwork, from_lines
-from safegeo.registry import VehicleDataError
 from safegeo.study import HazardSource, StudyArea
+from safegeo.vehicles.dispatch import Dispatcher, dispatch_for_study, dispatch_map
+from safegeo.vehicles.registry import VehicleDataError
 
 
 def _grid_network(side: int = 25, seed: int = 3) -> RoadNetwork:
@@ -218,7 +218,7 @@ def test_a_truck_carrying_a_boat_crosses_the_flood_only_when_a_boat_is_asked(flo
 
 
 def test_bounded_search_stops_once_every_candidate_is_reached(monkeypatch: pytest.MonkeyPatch) -> None:
-    import safegeo.dispatch as dispatch_mod
+    import safegeo.vehicles.dispatch as dispatch_mod
 
     net = _grid_network(side=60, seed=8)
     centre = 30 * 60 + 30

@@ -317,8 +317,8 @@ def test_villages_within_districts_near_roads(layers: dict[str, gpd.GeoDataFrame
 @pytest.mark.parametrize("name", [*GPKG_LAYERS, "shelters"])
 def test_coordinates_in_narathiwat(layers: dict[str, gpd.GeoDataFrame], name: str) -> None:
     xmin, ymin, xmax, ymax = layers[name].to_crs("EPSG:4326").total_bounds
-    assert 101.4 <= xmin and xmax <= 102.2, (xmin, xmax)
-    assert 5.7 <= ymin and ymax <= 6.7, (ymin, ymax)
+    assert xmin >= 101.4 and xmax <= 102.2, (xmin, xmax)
+    assert ymin >= 5.7 and ymax <= 6.7, (ymin, ymax)
 
 
 def test_places_match_real_towns(layers: dict[str, gpd.GeoDataFrame]) -> None:
@@ -358,4 +358,4 @@ def test_synthetic_graph_to_roads() -> None:
     assert roads["road_id"].is_unique
     assert (shapely.get_num_coordinates(roads.geometry.values) == 2).all()
     lon, lat = roads.to_crs("EPSG:4326").total_bounds.reshape(2, 2).T
-    assert 101.4 <= lon[0] and lon[1] <= 102.2 and 5.7 <= lat[0] and lat[1] <= 6.7
+    assert lon[0] >= 101.4 and lon[1] <= 102.2 and lat[0] >= 5.7 and lat[1] <= 6.7

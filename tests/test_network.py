@@ -285,7 +285,7 @@ def test_road_classes_any_case_and_osm_text_speeds():
 def test_thai_class_speeds_are_the_default_everywhere():
     # a notebook user building from lines without a study file gets the same speeds as `safegeo prepare`
     from safegeo.network import DEFAULT_SPEEDS_KPH
-    from safegeo.study import DEFAULT_PARAMS
+    from safegeo.settings import DEFAULT_PARAMS
 
     net = from_lines(_square(highway=["primary", "residential", "track", "unclassified"]))
     got = dict(zip(net.edge_data["highway"], net.edge_data["speed_kph"]))

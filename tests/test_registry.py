@@ -16,16 +16,16 @@ import pandas as pd
 import pytest
 import shapely
 import sqlalchemy as sa
+from conftest import UTM47, X0, Y0, grid_roads
 
 from safegeo import RegistryError
-from safegeo.registry import (
+from safegeo.study import StudyArea
+from safegeo.vehicles.registry import (
     SCHEMA_VERSION,
     Registry,
     VehicleDataError,
     VehicleNotFoundError,
 )
-from safegeo.study import StudyArea
-from conftest import UTM47, X0, Y0, grid_roads
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -132,9 +132,8 @@ def test_schema_version_pragmas_and_migrations(tmp_path: Path) -> None:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar().lower() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
-    with Registry(db) as reg:  # reopening applies nothing twice
-        with reg.engine.connect() as conn:
-            versions = [r[0] for r in conn.exec_driver_sql("SELECT version FROM schema_version ORDER BY version")]
+    with Registry(db) as reg, reg.engine.connect() as conn:  # reopening applies nothing twice
+        versions = [r[0] for r in conn.exec_driver_sql("SELECT version FROM schema_version ORDER BY version")]
     assert versions == list(range(1, SCHEMA_VERSION + 1))
     con = sqlite3.connect(db)
     con.execute("INSERT INTO schema_version VALUES (99, 'from the future', 'x')")
@@ -145,7 +144,7 @@ def test_schema_version_pragmas_and_migrations(tmp_path: Path) -> None:
 
 
 def test_a_v1_registry_is_migrated(tmp_path: Path) -> None:
-    from safegeo.registry import MIGRATIONS
+    from safegeo.vehicles.registry import MIGRATIONS
 
     db = tmp_path / "old.db"
     engine = sa.create_engine(f"sqlite:///{db}")
@@ -399,7 +398,7 @@ def test_backup_is_a_complete_registry(tmp_path: Path, reg: Registry) -> None:
 # -- several processes ----------------------------------------------------------------------------------------
 _WRITER = """
 import sys, time
-from safegeo.registry import Registry
+from safegeo.vehicles.registry import Registry
 db, me, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 apply_update = Registry._apply_update
 def slow_apply(self, conn, old, clean, **kw):
@@ -441,7 +440,7 @@ def test_concurrent_writers_lose_no_update(tmp_path: Path) -> None:
 _KILLED_IMPORT = """
 import sys, time
 from pathlib import Path
-import safegeo.registry as registry
+import safegeo.vehicles.registry as registry
 db, csv, marker, total = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 original = registry.Registry._insert
 written = 0

@@ -11,10 +11,10 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-
 from conftest import UTM47, X0, Y0, grid_roads
+
 from safegeo.network import RoadNetwork, from_lines
-from safegeo.response import (
+from safegeo.vehicles.response import (
     isochrone_bands,
     node_response_times,
     response_coverage,
@@ -121,8 +121,8 @@ def test_hazard_closures_make_villages_unreachable() -> None:
 
 
 def test_under_a_flood_boats_cross_the_water_and_road_vehicles_do_not() -> None:
-    from safegeo.response import response_for_study
     from safegeo.study import HazardSource, StudyArea
+    from safegeo.vehicles.response import response_for_study
 
     flood = shapely.box(X0 + 150, Y0 + 150, X0 + 450, Y0 + 450)  # the middle of a 7x7 grid
     hz = HazardSource("flood", "flood", polygons=gpd.GeoDataFrame(
@@ -227,8 +227,8 @@ def demo_study(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_demo_step_imports_the_fleet_and_writes_the_maps(demo_study, tmp_path: Path) -> None:
-    from safegeo.registry import Registry
-    from safegeo.response import demo_step
+    from safegeo.vehicles.registry import Registry
+    from safegeo.vehicles.response import demo_step
 
     paths = demo_step(demo_study, tmp_path / "response")
     assert paths[0].name == "response.html"

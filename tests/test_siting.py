@@ -13,7 +13,7 @@ import scipy.sparse as sp
 import shapely
 
 from safegeo.coverage import CoverageError, analyze_coverage
-from safegeo.siting import exact_max_cover, greedy_max_cover, propose_sites
+from safegeo.coverage.siting import exact_max_cover, greedy_max_cover, propose_sites
 from safegeo.study import HazardSource, StudyArea
 
 UTM = "EPSG:32647"

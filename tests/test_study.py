@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-
 from conftest import UTM47, X0, Y0, grid_roads, write_study
+
 from safegeo import CRSError, StudyFileError, ValidationError
 from safegeo.study import flag_border_districts, load_study, validate_study
 
@@ -250,7 +250,7 @@ def test_write_gpkg_declares_types_of_empty_layers(tmp_path):
     empty = gpd.GeoDataFrame({"a": []}, geometry=gpd.GeoSeries([], crs=UTM47), crs=UTM47)
     path = write_gpkg(tmp_path / "x.gpkg", {"declared": empty, "undeclared": empty, "table": pd.DataFrame({"k": [1]})},
                       geometry_types={"declared": "MultiLineString"})
-    info = {name: kind for name, kind in pyogrio.list_layers(path)}
+    info = dict(pyogrio.list_layers(path))
     assert info["declared"] == "MultiLineString" and info["undeclared"] == "Unknown" and info["table"] is None
 
 

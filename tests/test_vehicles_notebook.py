@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import run_notebook
 
 
 def test_vehicles_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from safegeo.generate import generate_demo
-    from safegeo.registry import Registry
+    from safegeo.vehicles.registry import Registry
 
     study = generate_demo(tmp_path / "demo")
     run = run_notebook("vehicles.ipynb", study, tmp_path, monkeypatch)

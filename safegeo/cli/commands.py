@@ -133,7 +133,7 @@ def map_cmd(study: Path, layers: list[str] | None, public: bool, lang: str, out:
 
     Example: safegeo map data/demo/study.toml --layers districts,shelters --public --out shelters.html
     """
-    from safegeo.overview import study_map
+    from safegeo.maps.overview import study_map
     from safegeo.study import load_study
 
     check_new_file(out, overwrite)

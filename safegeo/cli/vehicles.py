@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from safegeo.cli.options import check_new_file, lang_opt, out_dir_opt, overwrite_opt, public_opt, study_arg
+from safegeo.cli.options import (
+    check_new_file,
+    lang_opt,
+    out_dir_opt,
+    overwrite_opt,
+    public_opt,
+    study_arg,
+)
 from safegeo.schema import VEHICLE_CAPABILITIES, VEHICLE_STATUSES, VEHICLE_TYPES
 
 DB_ENV = "SAFEGEO_DB"
@@ -60,7 +67,7 @@ def _by(ctx: click.Context, by: str | None) -> str | None:
 
 
 def _registry(ctx: click.Context, *, create: bool = False):
-    from safegeo.registry import Registry
+    from safegeo.vehicles.registry import Registry
 
     return Registry(ctx.obj["db"], create=create)
 
@@ -306,7 +313,7 @@ def _check_map_out(ctx: click.Context, param: click.Parameter, value: Path | Non
 def _fleet(db: str | None, study: Any):
     """The fleet from the registry, or the study's vehicles layer when no registry is named."""
     if db:
-        from safegeo.registry import Registry
+        from safegeo.vehicles.registry import Registry
 
         with Registry(db, create=False) as reg:
             return reg.vehicles()
@@ -339,8 +346,8 @@ def dispatch(study: Path, db: str | None, at: tuple[float, float], vtype: str | 
 
         safegeo dispatch study.toml --db fleet.db --at 101.82,6.42 --type ambulance --n 3
     """
-    from safegeo.dispatch import dispatch_for_study, dispatch_map
     from safegeo.study import load_study
+    from safegeo.vehicles.dispatch import dispatch_for_study, dispatch_map
 
     s = load_study(study)
     fleet = _fleet(db, s)
@@ -378,8 +385,8 @@ def response(study: Path, db: str | None, out: Path, vtypes: tuple[str, ...], ha
 
         safegeo response study.toml --db fleet.db --out out/response
     """
-    from safegeo.response import response_for_study, write_response
     from safegeo.study import load_study
+    from safegeo.vehicles.response import response_for_study, write_response
 
     s = load_study(study)
     fleet = _fleet(db, s)

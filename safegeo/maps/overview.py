@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import geopandas as gpd
 import pandas as pd
 
-from safegeo.maps import SafegeoMap
+from safegeo.maps.core import SafegeoMap
 from safegeo.study import StudyArea
 
 #: Drawing order and style of each layer on the overview map.

@@ -37,21 +37,20 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from safegeo.coverage import (
+from safegeo._errors import CoverageError
+from safegeo.coverage.assets import (
     ASSETS,
-    CoverageError,
-    Intervals,
-    SegmentIndex,
     _camera_kernel,
     _reach_intervals,
     _walk_link,
     _WalkLink,
-    intersect_intervals,
     sector_intervals,
 )
+from safegeo.coverage.intervals import Intervals, SegmentIndex, intersect_intervals
+from safegeo.coverage.result import _empty_proposals
 
 if TYPE_CHECKING:
-    from safegeo.coverage import CoverageResult
+    from safegeo.coverage.result import CoverageResult
 
 log = logging.getLogger(__name__)
 
@@ -367,8 +366,6 @@ def propose_sites(result: CoverageResult, *, asset: str = "lights", n: int = 10,
     CoverageError
         Unknown asset or method, asset not analysed, or too many candidates for ``exact``.
     """
-    from safegeo.coverage import _empty_proposals
-
     if asset not in ASSETS:
         raise CoverageError(f"unknown asset {asset!r}", hint=f"choose from {', '.join(ASSETS)}")
     if asset not in result.assets:

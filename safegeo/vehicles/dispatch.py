@@ -29,7 +29,7 @@ road vehicle, so no boat is proposed for a flooded incident unless asked.
 
 Examples
 --------
->>> from safegeo.dispatch import Dispatcher                           # doctest: +SKIP
+>>> from safegeo.vehicles.dispatch import Dispatcher                           # doctest: +SKIP
 >>> d = Dispatcher(study.network(), registry.vehicles())              # doctest: +SKIP
 >>> d.dispatch((101.82, 6.42), n=3, vehicle_type="ambulance").table   # doctest: +SKIP
 """
@@ -48,11 +48,11 @@ import shapely
 from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import dijkstra
 
-from safegeo._errors import SnapError
+from safegeo._errors import SnapError, VehicleDataError
 from safegeo._i18n import t
 from safegeo.network import CsrGraph, RoadNetwork
-from safegeo.registry import VehicleDataError, parse_capabilities
 from safegeo.schema import VEHICLE_CAPABILITIES, VEHICLE_TYPES
+from safegeo.vehicles.records import parse_capabilities
 
 if TYPE_CHECKING:
     from safegeo.maps import SafegeoMap
@@ -139,7 +139,7 @@ class Dispatcher:
     vehicles
         Vehicle points in any CRS with ``vehicle_id``, ``type``, ``status``
         and optional ``agency``, ``capabilities``, ``contact``, ... (the
-        registry's :meth:`~safegeo.registry.Registry.vehicles` or a study's
+        registry's :meth:`~safegeo.vehicles.registry.Registry.vehicles` or a study's
         ``vehicles`` layer).
     edge_cost_s
         Per-edge travel time with hazards (``inf`` closes a road), from

@@ -17,7 +17,7 @@ village is farther than ``max_snap_m`` from a road).
 
 Examples
 --------
->>> from safegeo.response import response_for_study, write_response     # doctest: +SKIP
+>>> from safegeo.vehicles.response import response_for_study, write_response     # doctest: +SKIP
 >>> result = response_for_study(study, registry.vehicles())             # doctest: +SKIP
 >>> result.summary.query("district_id == 'all'")                        # doctest: +SKIP
 >>> write_response(result, "out/response", study=study)                 # doctest: +SKIP
@@ -36,10 +36,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from safegeo._errors import SafegeoError
+from safegeo._errors import SafegeoError, VehicleDataError
 from safegeo._i18n import t
 from safegeo.network import RoadNetwork
-from safegeo.registry import VehicleDataError
 from safegeo.schema import VEHICLE_TYPES, drop_sensitive
 
 if TYPE_CHECKING:
@@ -195,7 +194,7 @@ def response_coverage(
     boat_edge_cost_s
         Per-edge time for ``rescue_boat`` (default *edge_cost_s*); under a
         water hazard boats cross flooded roads, so pass the unhazarded time
-        (:func:`safegeo.dispatch.hazard_costs_for_study` gives both).
+        (:func:`safegeo.vehicles.dispatch.hazard_costs_for_study` gives both).
     max_snap_m
         Bases and villages farther from a road are not routed.
     isochrones
@@ -485,7 +484,7 @@ def response_for_study(
     -------
     ResponseResult
     """
-    from safegeo.dispatch import hazard_costs_for_study
+    from safegeo.vehicles.dispatch import hazard_costs_for_study
 
     net = study.network("drive")
     params = study.params.get("vehicles", {})
@@ -528,8 +527,8 @@ def response_map(
         The type whose bands are visible when the page opens (default:
         ambulance, else the first type); the others can be switched on.
     """
-    from safegeo.dispatch import TYPE_COLOURS
     from safegeo.maps import SafegeoMap
+    from safegeo.vehicles.dispatch import TYPE_COLOURS
 
     synthetic = bool(getattr(study, "synthetic", False))
     bounds = study.layers["districts"] if study is not None and study.has("districts") else None
@@ -619,7 +618,7 @@ def write_response(
 
 def _fleet_for_demo(study: StudyArea, out_dir: Path) -> tuple[Path, gpd.GeoDataFrame]:
     """Import the demo study's vehicles layer into a fresh registry in *out_dir*."""
-    from safegeo.registry import Registry
+    from safegeo.vehicles.registry import Registry
 
     db = out_dir / "vehicles.db"
     for suffix in ("", "-wal", "-shm"):
@@ -641,7 +640,7 @@ def demo_step(study: StudyArea, out_dir: Path, *, lang: str = "en") -> list[Path
         ``response.html`` first, then the GeoPackage, the summary CSV, the
         registry and ``dispatch.html``.
     """
-    from safegeo.dispatch import Dispatcher, dispatch_map
+    from safegeo.vehicles.dispatch import Dispatcher, dispatch_map
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

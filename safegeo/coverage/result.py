@@ -1,0 +1,193 @@
+"""The coverage result: tables, report, map and files."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from safegeo.coverage.assets import PREFIX
+from safegeo.coverage.gaps import high_priority_gap_m
+from safegeo.coverage.intervals import Intervals, SegmentIndex
+
+if TYPE_CHECKING:
+    from safegeo.maps import SafegeoMap
+    from safegeo.study import StudyArea
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole analysis
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class CoverageResult:
+    """Everything :func:`analyze_coverage` computed.
+
+    Attributes
+    ----------
+    segments
+        One row per road segment: ``segment_id``, ``length_m``, ``lit_m``,
+        ``seen_m``, ``sos_m``, ``lit_frac``, ``seen_frac``, ``sos_frac`` (only
+        for the assets analysed), ``covered_frac`` (mean), ``district_id``,
+        ``district`` (and ``tambon_id``, ``tambon``).
+    gaps
+        Uncovered stretches (LineStrings) per asset with ``weight`` and ``priority``.
+    districts, tambons
+        Roll-ups (see :func:`rollup`); ``tambons`` is None without a tambons layer.
+    sectors
+        Camera view polygons (empty without cameras).
+    proposals
+        Proposed new sites in order of selection (empty unless asked for).
+    assets
+        Assets analysed.
+    params
+        The parameters used (radii, ranges, walking distance).
+    """
+
+    segments: gpd.GeoDataFrame
+    gaps: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame | pd.DataFrame
+    tambons: gpd.GeoDataFrame | None
+    sectors: gpd.GeoDataFrame
+    proposals: gpd.GeoDataFrame
+    assets: tuple[str, ...]
+    params: dict[str, Any]
+    study: StudyArea | None = field(default=None, repr=False)
+    intervals: dict[str, Intervals] = field(default_factory=dict, repr=False)
+    index: SegmentIndex | None = field(default=None, repr=False)
+
+    def report_lines(self) -> list[str]:
+        """A few human-readable lines: km of road, % covered per asset, high-priority gaps, proposals."""
+        s = self.segments
+        total = float(s["length_m"].sum())
+        lines = [f"{len(s):,} road segments, {total / 1000:,.1f} km"]
+        names = {"lights": "lit", "cameras": "seen by cameras", "sos": "within SOS walking reach"}
+        for a in self.assets:
+            m = float(s[f"{PREFIX[a]}_m"].sum())
+            g = self.gaps[self.gaps["asset"] == a]
+            high = float(g.loc[g["priority"] == "high", "length_m"].sum())
+            lines.append(f"  {names[a]:<26} {m / 1000:10,.1f} km ({100 * m / max(total, 1e-12):5.1f} %); "
+                         f"gaps {len(g):,} ({high / 1000:,.1f} km high priority)")
+        if len(self.proposals):
+            p = self.proposals
+            lines.append(f"  {len(p)} proposed {p['asset'].iloc[0]} ({p['method'].iloc[0]}): "
+                         f"+{p['gain_m'].sum() / 1000:,.2f} km covered, "
+                         f"+{p['weighted_gain_m'].sum() / 1000:,.2f} priority-weighted km")
+        return lines
+
+    def summary(self) -> pd.DataFrame:
+        """District roll-up without geometry, plus a study-wide ``ALL`` row (``coverage_summary.csv``)."""
+        cols = [c for c in self.districts.columns if c != "geometry"]
+        table = pd.DataFrame(self.districts[cols])
+        total = {"district_id": "ALL", "district": "ALL", "rank": None,
+                 "road_km": self.segments["length_m"].sum() / 1000.0}
+        for a in self.assets:
+            p = PREFIX[a]
+            total[f"{p}_pct"] = 100.0 * self.segments[f"{p}_m"].sum() / max(self.segments["length_m"].sum(), 1e-12)
+            total[f"{p}_gap_km"] = self.gaps.loc[self.gaps["asset"] == a, "length_m"].sum() / 1000.0
+            mine = (self.gaps["asset"] == a) & (self.gaps["priority"] == "high")
+            total[f"{p}_high_gap_km"] = self.gaps.loc[mine, "length_m"].sum() / 1000.0
+        total["covered_pct"] = float(np.mean([total[f"{PREFIX[a]}_pct"] for a in self.assets])) if self.assets else None
+        total["high_priority_gap_km"] = float(high_priority_gap_m(self.gaps).sum()) / 1000.0
+        return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+
+
+
+def _empty_proposals(crs: Any) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"rank": pd.Series(dtype="int64"), "asset": pd.Series(dtype=object),
+                             "segment_id": pd.Series(dtype="int64"), "gain_m": pd.Series(dtype=float),
+                             "weighted_gain_m": pd.Series(dtype=float), "cumulative_gain_m": pd.Series(dtype=float)},
+                            geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Map and files
+# ---------------------------------------------------------------------------------------------
+_GAP_COLOURS = {"high": "#b10026", "medium": "#fd8d3c", "low": "#fed976"}
+
+
+def coverage_map(result: CoverageResult, *, lang: str = "en", public: bool = False, synthetic: bool | None = None,
+                 tiles: bool = True, title: str | None = None) -> SafegeoMap:
+    """The coverage map: segments by % covered, gaps by priority, camera sectors, districts, proposals.
+
+    Returns
+    -------
+    SafegeoMap
+        Call ``.save(path)`` to write the self-contained HTML page.
+    """
+    from safegeo.maps import SafegeoMap
+
+    study = result.study
+    synthetic = bool(getattr(study, "synthetic", False)) if synthetic is None else synthetic
+    name = getattr(study, "name", "") or ""
+    m = SafegeoMap(title=title or (f"{name} – coverage" if lang == "en" else f"{name} – ความครอบคลุม"), lang=lang,
+                   bounds=result.segments if len(result.segments) else None, public=public, synthetic=synthetic,
+                   tiles=tiles)
+    pct_cols = [f"{PREFIX[a]}_pct" for a in result.assets]
+    if isinstance(result.districts, gpd.GeoDataFrame) and len(result.districts):
+        m.add_polygons(result.districts, name="districts", fill_column="covered_pct", cmap="RdYlGn", vmin=0, vmax=100,
+                       fill_opacity=0.35, tooltip=["district", "road_km", *pct_cols, "high_priority_gap_km", "rank"],
+                       legend_title="covered_pct")
+    if len(result.sectors):
+        m.add_polygons(result.sectors, name="camera_views", color="#6a3d9a", fill_opacity=0.25,
+                       tooltip=[c for c in ("camera_id", "direction_deg", "fov_deg", "range_m") if c in result.sectors])
+    seg = result.segments.copy()
+    seg["covered_pct"] = 100.0 * seg["covered_frac"]
+    for a in result.assets:
+        seg[f"{PREFIX[a]}_pct"] = 100.0 * seg[f"{PREFIX[a]}_frac"]
+    m.add_lines(seg, name="coverage", color_column="covered_pct", cmap="RdYlGn", vmin=0, vmax=100, weight=2.5,
+                tooltip=["segment_id", "district", "length_m", *pct_cols], legend_title="covered_pct")
+    for a in result.assets:
+        g = result.gaps[result.gaps["asset"] == a]
+        if len(g):
+            m.add_lines(g, name=f"gaps_{a}", color_column="priority", categories=_GAP_COLOURS, weight=4,
+                        tooltip=["asset", "length_m", "priority", "weight", "district"],
+                        show=a == result.assets[0], legend_title="priority")
+    style = {"lights": "#f2c500", "cameras": "#6a3d9a", "sos": "#e31a1c"}
+    id_col = {"lights": "light_id", "cameras": "camera_id", "sos": "sos_id"}
+    if study is not None:
+        for a in result.assets:
+            if study.has(a):
+                layer = study.layers[a]
+                m.add_points(layer, name=a, color=style[a], radius=4,
+                             tooltip=[id_col[a]] if id_col[a] in layer.columns else None, show=a != "lights")
+    if len(result.proposals):
+        m.add_points(result.proposals, name="proposals", color="#1f78b4", radius_column="weighted_gain_m",
+                     radius_range=(5.0, 14.0), tooltip=["rank", "asset", "gain_m", "weighted_gain_m", "district"])
+    return m
+
+
+def write_coverage(result: CoverageResult, out_dir: str | Path, *, lang: str = "en", public: bool = False,
+                   tiles: bool = True) -> list[Path]:
+    """Write ``coverage.html``, ``coverage.gpkg`` and ``coverage_summary.csv`` into *out_dir*, atomically.
+
+    The GeoPackage has layers ``segments``, ``gaps``, ``districts``,
+    ``proposals`` (and ``tambons``, ``camera_sectors`` when present).
+
+    Returns
+    -------
+    list of Path
+        The map first, then the GeoPackage and the CSV.
+    """
+    from safegeo.io import write_csv, write_gpkg
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    html = coverage_map(result, lang=lang, public=public, tiles=tiles).save(out / "coverage.html")
+    layers: dict[str, Any] = {"segments": result.segments, "gaps": result.gaps, "districts": result.districts,
+                              "proposals": result.proposals}
+    if result.tambons is not None:
+        layers["tambons"] = result.tambons
+    if len(result.sectors):
+        layers["camera_sectors"] = result.sectors
+    gpkg = write_gpkg(out / "coverage.gpkg", layers)
+    csv = write_csv(out / "coverage_summary.csv", result.summary())
+    return [html, gpkg, csv]
+
+

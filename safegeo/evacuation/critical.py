@@ -1,0 +1,89 @@
+"""Critical roads: bridges of the open network with the people each cuts off, and the most-loaded segments."""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from safegeo.network import RoadNetwork
+from safegeo.routing import (
+    forest_subtree_sums,
+    two_edge_components,
+    undirected_bridges,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _edges_frame(network: RoadNetwork, edges: np.ndarray, cols: dict[str, np.ndarray]) -> gpd.GeoDataFrame:
+    ed = network.edge_data
+    df = pd.DataFrame({"edge": edges, "u": network.u[edges], "v": network.v[edges]})
+    for c in ("name", "highway", "road_id", "bridge", "osmid"):
+        if c in ed.columns:
+            df[c] = ed[c].to_numpy()[edges]
+    if "name" not in df.columns:
+        df["name"] = None
+    df["length_m"] = np.round(network.length_m[edges], 1)
+    for k, v in cols.items():
+        df[k] = v
+    return gpd.GeoDataFrame(df, geometry=network.edge_geometries(edges) if len(edges) else [], crs=network.crs)
+
+
+def _undirected(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if len(edges) == 0:
+        return edges
+    a = np.minimum(edges["u"], edges["v"])
+    b = np.maximum(edges["u"], edges["v"])
+    return edges[~pd.DataFrame({"a": a, "b": b}).duplicated().to_numpy()].reset_index(drop=True)
+
+
+def _critical_roads(network: RoadNetwork, closed: np.ndarray, reached: np.ndarray, onode: np.ndarray,
+                    pop: np.ndarray, shelter_nodes: np.ndarray, edge_load: np.ndarray,
+                    n_loaded: int) -> gpd.GeoDataFrame:
+    """Bridges of the open network with the population each isolates, plus the most-loaded segments."""
+    n = network.n_nodes
+    open_ = ~closed
+    bridges = undirected_bridges(network, open_)
+    isolated = np.zeros(len(bridges))
+    if len(bridges) and len(shelter_nodes):
+        comp = two_edge_components(network, open_, bridges)
+        n_comp = int(comp.max()) + 1
+        w = np.zeros((n_comp, 2))
+        ro = np.flatnonzero(reached)
+        np.add.at(w[:, 0], comp[onode[ro]], pop[ro])
+        np.add.at(w[:, 1], comp[shelter_nodes], 1.0)
+        ca, cb = comp[network.u[bridges]], comp[network.v[bridges]]
+        parent, sub, label, totals = forest_subtree_sums(n_comp, ca, cb, w)
+        child = np.where(parent[cb] == ca, cb, ca)
+        sub_pop, sub_sh = sub[child, 0], sub[child, 1]
+        tot = totals[label[child]]
+        isolated = np.where(sub_sh == 0, sub_pop, np.where(tot[:, 1] - sub_sh == 0, tot[:, 0] - sub_pop, 0.0))
+    # the load on a segment counts both directions
+    a = np.minimum(network.u, network.v).astype(np.int64) * np.int64(n) + np.maximum(network.u, network.v)
+    pair_load = pd.Series(edge_load).groupby(a).transform("sum").to_numpy()
+    loaded = np.flatnonzero(edge_load > 0)
+    if len(loaded):
+        # one row per segment: the direction carrying more
+        lo = pd.DataFrame({"e": loaded, "pair": a[loaded], "l": edge_load[loaded]}).sort_values(
+            ["pair", "l"], ascending=[True, False]).drop_duplicates("pair")
+        lo = lo.sort_values("l", ascending=False, kind="stable").head(n_loaded)["e"].to_numpy()
+    else:
+        lo = np.zeros(0, np.int64)
+    crit_b = bridges[isolated > 0]
+    rows = np.r_[crit_b, lo[~np.isin(a[lo], a[crit_b])]].astype(np.int64)
+    iso_all = np.zeros(len(rows))
+    iso_all[: len(crit_b)] = isolated[isolated > 0]
+    df = _edges_frame(network, rows, {
+        "isolated_population": iso_all,
+        "evacuee_load": pair_load[rows] if len(rows) else np.zeros(0),
+        "is_bridge": np.r_[np.ones(len(crit_b), bool), np.zeros(len(rows) - len(crit_b), bool)],
+    })
+    df["population_at_stake"] = np.maximum(df["isolated_population"], df["evacuee_load"])
+    df = df.sort_values(["isolated_population", "evacuee_load"], ascending=False, kind="stable").reset_index(drop=True)
+    df["rank"] = np.arange(1, len(df) + 1)
+    return df
+
+

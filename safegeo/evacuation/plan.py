@@ -1,0 +1,554 @@
+"""Evacuation planning: the study adapter :func:`evacuate` and the core :func:`evacuate_network`."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from safegeo._errors import EvacuationError
+from safegeo.areas import area_of
+from safegeo.evacuation.assign import assign_with_capacity, greedy_nearest_fill
+from safegeo.evacuation.critical import _critical_roads, _edges_frame, _undirected
+from safegeo.evacuation.result import EvacuationResult
+from safegeo.evacuation.summary import _comparison, _summary
+from safegeo.hazards import (
+    HazardEdges,
+    hazard_edge_costs,
+    hazard_footprint,
+    shelters_in_hazard,
+)
+from safegeo.network import RoadNetwork
+from safegeo.routing import (
+    nearest_sources,
+    path_edge_load,
+    route_geometries,
+    single_source_paths,
+    tree_edge_load,
+    tree_path_sums,
+    tree_paths,
+)
+from safegeo.study import HazardSource, StudyArea
+
+log = logging.getLogger(__name__)
+
+
+def evacuate(
+    study: StudyArea,
+    *,
+    hazards: str | Sequence[HazardSource] | None = None,
+    origins: str | gpd.GeoDataFrame = "villages",
+    population_column: str = "population",
+    weight: str = "time",
+    mode: str | None = None,
+    capacity: bool = True,
+    max_minutes: float | None = None,
+    k_nearest: int | None = None,
+    max_snap_m: float | None = None,
+    severity_speed_factor: dict[str, float] | None = None,
+    depth_threshold_m: float | None = None,
+    at_risk_within_m: float | None = None,
+    hazard_exit_kph: float | None = None,
+    routes: bool = True,
+) -> EvacuationResult:
+    """Plan the evacuation of a study area for a hazard scenario.
+
+    Parameters
+    ----------
+    study
+        The study area (:func:`~safegeo.study.load_study`).
+    hazards
+        ``None``: every hazard of the study; a name or kind (``"flood"``):
+        the matching entries (:meth:`StudyArea.hazard`); ``"none"`` or ``[]``:
+        no hazard; or a list of :class:`HazardSource`.
+    origins
+        ``"villages"`` (weighted by ``population``), ``"nodes"`` (every
+        network node, weight 1), or any point GeoDataFrame (weighted by
+        *population_column* when it has one, else 1 each).
+    weight
+        ``"time"`` (fastest routes) or ``"length"`` (shortest routes).
+    mode
+        Network mode, ``"drive"`` or ``"walk"`` (default ``[network] mode``).
+    capacity
+        Assign with shelter capacities (exact LP); otherwise everyone goes to
+        the nearest eligible shelter.
+    max_minutes
+        Longest acceptable travel time (default ``[evacuation] max_minutes``, 60).
+    k_nearest
+        Shelters considered per origin in the capacity assignment (default
+        ``[evacuation] k_nearest``, 20).
+    max_snap_m
+        Farthest an origin or shelter may be from a road (default ``[network] max_snap_m``).
+    severity_speed_factor, depth_threshold_m
+        Hazard effect on roads (see :func:`~safegeo.hazards.hazard_edge_costs`).
+        *depth_threshold_m* given here applies to every raster; otherwise
+        each raster entry's own ``depth_threshold_m`` is used, and
+        ``[evacuation] depth_threshold_m`` (0.3 m) for entries without one.
+    at_risk_within_m
+        Evacuate only origins within this distance (m) of the hazard
+        footprint (default ``[evacuation] at_risk_within_m`` when set, else
+        every origin).
+    hazard_exit_kph
+        Speed (km/h: on foot, by small boat) at which people whose road is
+        closed on every side may still *leave* the closed area along its
+        closed roads, out to the first junction with an open road (default
+        ``[evacuation] hazard_exit_kph``, 3).  Nobody may enter a closed area
+        this way, so a village cut off by a closed bridge stays
+        ``isolated_by_hazard``.  ``0`` disables it: everyone inside a closed
+        area is then isolated.
+    routes
+        Build route geometries (turn off for very many origins).
+
+    Returns
+    -------
+    EvacuationResult
+
+    Raises
+    ------
+    StudyFileError
+        The study has no shelters / villages layer, or no hazard of that name.
+    EvacuationError
+        Bad options or unusable columns.
+    """
+    ev = study.params.get("evacuation", {})
+    net_p = study.params.get("network", {})
+    if isinstance(hazards, str):
+        hz = [] if hazards.lower() == "none" else study.hazard(hazards)
+    elif hazards is None:
+        hz = study.hazard(None)
+    else:
+        hz = list(hazards)
+    if depth_threshold_m is None and ev.get("depth_threshold_m") is not None:
+        # the study-wide default fills in only for entries without their own depth_threshold_m
+        hz = [h if not h.is_raster or h.depth_threshold_m is not None
+              else dataclasses.replace(h, depth_threshold_m=float(ev["depth_threshold_m"])) for h in hz]
+    if isinstance(origins, str):
+        if origins == "villages":
+            org = study.layer("villages")
+            id_col = "village_id"
+        elif origins == "nodes":
+            org = None
+            id_col = None
+        else:
+            raise EvacuationError(f"unknown origins {origins!r}", hint="use 'villages', 'nodes' or a point GeoDataFrame")
+    else:
+        org = origins
+        id_col = None
+    network = study.network(mode)
+    if org is None:
+        org = network.nodes_gdf().rename(columns={"node": "origin_id"}).drop(columns=["node_id"])
+        id_col = "origin_id"
+    tambons = study.layers.get("tambons")
+    return evacuate_network(
+        network, org, study.layer("shelters"), hazards=hz, population_column=population_column,
+        origin_id_column=id_col, weight=weight, capacity=capacity,
+        max_minutes=float(max_minutes if max_minutes is not None else ev.get("max_minutes", 60.0)),
+        k_nearest=int(k_nearest if k_nearest is not None else ev.get("k_nearest", 20)),
+        max_snap_m=float(max_snap_m if max_snap_m is not None else net_p.get("max_snap_m", 500.0)),
+        severity_speed_factor=severity_speed_factor or ev.get("severity_speed_factor"),
+        depth_threshold_m=depth_threshold_m,
+        at_risk_within_m=at_risk_within_m if at_risk_within_m is not None else ev.get("at_risk_within_m"),
+        hazard_exit_kph=float(hazard_exit_kph if hazard_exit_kph is not None else ev.get("hazard_exit_kph", 3.0)),
+        routes=routes, districts=study.layers.get("districts"), tambons=tambons,
+        synthetic=study.synthetic,
+    )
+
+
+
+
+def evacuate_network(
+    network: RoadNetwork,
+    origins: gpd.GeoDataFrame,
+    shelters: gpd.GeoDataFrame,
+    *,
+    hazards: Sequence[HazardSource] = (),
+    population_column: str = "population",
+    origin_id_column: str | None = None,
+    weight: str = "time",
+    capacity: bool = True,
+    max_minutes: float = 60.0,
+    k_nearest: int = 20,
+    max_snap_m: float = 500.0,
+    severity_speed_factor: dict[str, float] | None = None,
+    depth_threshold_m: float | None = None,
+    at_risk_within_m: float | None = None,
+    hazard_exit_kph: float = 3.0,
+    routes: bool = True,
+    districts: gpd.GeoDataFrame | None = None,
+    tambons: gpd.GeoDataFrame | None = None,
+    n_loaded_roads: int = 20,
+    synthetic: bool = False,
+) -> EvacuationResult:
+    """Evacuation on a road network (the core; :func:`evacuate` prepares its inputs from a study).
+
+    Parameters
+    ----------
+    network
+        Road network in a projected CRS.
+    origins
+        Points to evacuate (villages, buildings, nodes).
+    shelters
+        Points with ``shelter_id``, ``capacity`` (people) and optionally
+        ``safe_for`` (comma-separated hazard kinds; empty = safe for all).
+    hazards
+        The hazard scenario (may be empty).
+    population_column
+        People per origin; when the column is absent every origin counts 1.
+    origin_id_column
+        Column with origin ids (default: ``village_id``, ``id`` or the row number).
+    weight, capacity, max_minutes, k_nearest, max_snap_m, severity_speed_factor, depth_threshold_m, at_risk_within_m, routes
+        As for :func:`evacuate`.
+    hazard_exit_kph
+        As for :func:`evacuate`; the metres walked (or boated) out of a closed
+        area are in ``assignments.hazard_exit_m``.
+    districts, tambons
+        Areas for the summary (optional).
+    n_loaded_roads
+        How many of the most-loaded segments join the bridges in ``critical_roads``.
+
+    Returns
+    -------
+    EvacuationResult
+    """
+    t0 = time.perf_counter()
+    seconds: dict[str, float] = {}
+    if weight not in ("time", "length"):
+        raise EvacuationError(f"unknown weight {weight!r}", hint="use 'time' or 'length'")
+    if not max_minutes > 0:
+        raise EvacuationError(f"max_minutes must be positive, got {max_minutes}")
+    if k_nearest < 1:
+        raise EvacuationError(f"k_nearest must be at least 1, got {k_nearest}")
+    crs = network.crs
+    org = _prepare_origins(origins, crs, population_column, origin_id_column)
+    sh = _prepare_shelters(shelters, crs)
+    areas = hazard_footprint(hazards, crs, depth_threshold_m=depth_threshold_m)
+    if at_risk_within_m is not None:
+        near = np.zeros(len(org), bool)
+        if len(areas):
+            oi, _ = shapely.STRtree(areas.geometry.values).query(org.geometry.values, predicate="dwithin",
+                                                                   distance=float(at_risk_within_m))
+            near[oi] = True
+        log.info("%d of %d origins within %g m of the hazard", int(near.sum()), len(org), at_risk_within_m)
+        org = org[near].reset_index(drop=True)
+    n_o = len(org)
+    max_s = max_minutes * 60.0
+
+    # hazard-aware costs
+    he = hazard_edge_costs(network, hazards, weight="time", severity_speed_factor=severity_speed_factor,
+                           depth_threshold_m=depth_threshold_m)
+    time_cost = he.cost
+    len_cost = np.where(he.closed, np.inf, network.length_m)
+    # people inside a closed area (every road out of their junction closed) may still leave it along the
+    # closed roads, slowly, to the first junction with an open road; nobody can enter that way
+    exit_edge = np.zeros(network.n_edges, bool)
+    if hazard_exit_kph and hazard_exit_kph > 0 and he.closed.any():
+        out_deg = np.bincount(network.u, minlength=network.n_nodes)
+        open_out = np.bincount(network.u[~he.closed], minlength=network.n_nodes)
+        inside = (out_deg > 0) & (open_out == 0)
+        exit_edge = he.closed & inside[network.u]
+        time_cost = np.where(exit_edge, network.length_m / (hazard_exit_kph / 3.6), time_cost)
+        len_cost = np.where(exit_edge, network.length_m, len_cost)
+    exit_len = np.where(exit_edge, network.length_m, 0.0)
+    cost = time_cost if weight == "time" else len_cost
+    he_out = he if weight == "time" else HazardEdges(len_cost, he.closed, he.speed_factor, he.reason, "length")
+    seconds["hazards"] = time.perf_counter() - t0
+
+    # snapping
+    osnap = network.snap(org, max_snap_m=max_snap_m)
+    ssnap = network.snap(sh, max_snap_m=max_snap_m)
+    onode = osnap.node
+
+    # shelter eligibility
+    kinds = sorted({h.kind for h in hazards})
+    inside = shelters_in_hazard(sh, hazards)
+    reasons = np.full(len(sh), "", dtype=object)
+
+    def exclude(mask: np.ndarray, text: np.ndarray | str) -> None:
+        txt = np.broadcast_to(np.asarray(text, dtype=object), mask.shape)
+        reasons[:] = np.where(mask & (reasons == ""), txt, np.where(mask, reasons + "; " + txt, reasons))
+
+    exclude(inside["in_hazard"].to_numpy(), np.array(["inside hazard " + n for n in inside["hazard_names"]], dtype=object))
+    if kinds and "safe_for" in sh.columns:
+        safe = sh["safe_for"].fillna("").astype(str).str.lower()
+        listed = safe.str.strip() != ""
+        for k in kinds:
+            ok = safe.apply(lambda s, k=k: k.lower() in {p.strip() for p in s.split(",")})
+            exclude((listed & ~ok).to_numpy(), f"not safe for {k}")
+    exclude(sh["capacity"].to_numpy(float) <= 0, "no capacity")
+    exclude(~ssnap.ok, f"farther than {max_snap_m:g} m from a road")
+    eligible = reasons == ""
+    elig_idx = np.flatnonzero(eligible)
+    snode = ssnap.node
+
+    # nearest shelter for every origin: one multi-source pass on the reversed hazard-aware graph
+    t = time.perf_counter()
+    csr = network.csr(weight, reverse=True) if not hazards or not (he.closed.any() or he.slowed.any()) \
+        else network.csr(cost, reverse=True)
+    n_nodes = network.n_nodes
+    o_ok = osnap.ok
+    if len(elig_idx):
+        tree = nearest_sources(csr, snode[elig_idx])
+        reached = o_ok & (tree.source[np.where(o_ok, onode, 0)] >= 0)
+    else:
+        tree = None
+        reached = np.zeros(n_o, bool)
+    seconds["nearest"] = time.perf_counter() - t
+
+    # unreachable reasons
+    reason_u = np.full(n_o, "", dtype=object)
+    reason_u[~o_ok] = "off_network"
+    pending = o_ok & ~reached
+    if pending.any():
+        if len(elig_idx) == 0:
+            reason_u[pending] = "no_eligible_shelter"
+        elif he.closed.any():
+            free = nearest_sources(network.csr(weight, reverse=True), snode[elig_idx])
+            ok_free = free.source[onode[pending]] >= 0
+            idx = np.flatnonzero(pending)
+            reason_u[idx[ok_free]] = "isolated_by_hazard"
+            reason_u[idx[~ok_free]] = "no_path"
+        else:
+            reason_u[pending] = "no_path"
+
+    pop = org["_population"].to_numpy(float)
+    ro = np.flatnonzero(reached)
+    rnode = onode[ro]
+
+    # nearest-shelter answer (always computed: it is the greedy baseline)
+    t = time.perf_counter()
+    if tree is not None and len(ro):
+        next_edge = tree.next_edge()
+        step_t = np.where(next_edge >= 0, time_cost[np.maximum(next_edge, 0)], 0.0)
+        step_l = np.where(next_edge >= 0, network.length_m[np.maximum(next_edge, 0)], 0.0)
+        near_time = tree_path_sums(tree.pred, step_t)[rnode]
+        near_dist = tree_path_sums(tree.pred, step_l)[rnode]
+        near_exit = tree_path_sums(tree.pred, np.where(next_edge >= 0, exit_len[np.maximum(next_edge, 0)], 0.0))[rnode]
+        near_sh = elig_idx[tree.source[rnode]]
+    else:
+        next_edge = None
+        near_time = near_dist = near_exit = np.zeros(0)
+        near_sh = np.zeros(0, np.int64)
+    seconds["nearest_values"] = time.perf_counter() - t
+
+    # greedy fill of the nearest assignment (baseline)
+    greedy_served = greedy_nearest_fill(near_sh, near_time, pop[ro], sh["capacity"].to_numpy(float),
+                                        max_travel_s=max_s)
+
+    t = time.perf_counter()
+    rows: list[pd.DataFrame] = []
+    edge_load = np.zeros(network.n_edges)
+    route_geom = np.zeros(0, dtype=object)
+    if capacity and len(ro):
+        flows, over, cand_cost = assign_with_capacity(
+            csr, rnode, pop[ro], snode[elig_idx], sh["capacity"].to_numpy(float)[elig_idx],
+            k_nearest=k_nearest, max_cost=max_s if weight == "time" else np.inf,
+            edge_time_s=None if weight == "time" else time_cost, max_time_s=max_s)
+        # flows: sparse (origin position in ro, eligible position) -> people
+        fo, fs, fp = flows
+        near_pos = np.searchsorted(elig_idx, near_sh)
+        # origins with nobody to move get no flow and no overflow from the LP: every origin still gets a
+        # row, at its nearest shelter (0 people) when that is within the limit, else a 0-people overflow row
+        has_row = np.zeros(len(ro), bool)
+        has_row[fo] = True
+        has_row[over > 1e-9] = True
+        empty = np.flatnonzero(~has_row)
+        empty_near = empty[near_time[empty] <= max_s + 1e-9]
+        fo = np.r_[fo, empty_near].astype(np.int64)
+        fs = np.r_[fs, near_pos[empty_near]].astype(np.int64)
+        fp = np.r_[fp, np.zeros(len(empty_near))]
+        empty_far = np.setdiff1d(empty, empty_near)
+        is_nearest = fs == near_pos[fo]
+        tt = np.full(len(fo), np.nan)
+        dd = np.full(len(fo), np.nan)
+        xx = np.full(len(fo), np.nan)
+        geo = np.full(len(fo), None, dtype=object)
+        for s in np.unique(fs):
+            sel = np.flatnonzero(fs == s)
+            _, paths = single_source_paths(csr, int(snode[elig_idx[s]]), rnode[fo[sel]])
+            pidx = paths.edge_path_index()
+            tt[sel] = np.bincount(pidx, weights=time_cost[paths.edges], minlength=len(sel))
+            dd[sel] = np.bincount(pidx, weights=network.length_m[paths.edges], minlength=len(sel))
+            xx[sel] = np.bincount(pidx, weights=exit_len[paths.edges], minlength=len(sel))
+            edge_load += path_edge_load(paths, fp[sel], network.n_edges)
+            if routes:
+                geo[sel] = route_geometries(network, paths)
+        rows.append(pd.DataFrame({"_o": ro[fo], "_s": elig_idx[fs], "population": fp, "travel_time_s": tt,
+                                  "distance_m": dd, "hazard_exit_m": xx, "status": "assigned", "reason": "",
+                                  "is_nearest": is_nearest}))
+        route_geom = geo
+        ov = over > 1e-9
+        ov[empty_far] = True
+        reason_ov = np.where(np.isfinite(cand_cost), f"no shelter capacity within {max_minutes:g} min",
+                             f"no shelter within {max_minutes:g} min").astype(object)
+        # the LP only looks at each origin's k nearest shelters: say so when one with room left is within reach
+        cap_e = sh["capacity"].to_numpy(float)[elig_idx]
+        room = cap_e - np.bincount(fs, weights=fp, minlength=len(elig_idx)) > 1e-9
+        if ov.any() and room.any():
+            spare = nearest_sources(csr, snode[elig_idx[room]], limit=max_s if weight == "time" else np.inf)
+            ne_sp = spare.next_edge()
+            t_sp = tree_path_sums(spare.pred, np.where(ne_sp >= 0, time_cost[np.maximum(ne_sp, 0)], 0.0))
+            missed = ov & (spare.source[rnode] >= 0) & (t_sp[rnode] <= max_s + 1e-9)
+            reason_ov[missed] = (f"shelters with room within {max_minutes:g} min are not among the "
+                                 f"{k_nearest} nearest (raise k_nearest)")
+        rows.append(pd.DataFrame({"_o": ro[ov], "_s": -1, "population": over[ov], "travel_time_s": np.nan,
+                                  "distance_m": np.nan, "status": "overflow", "reason": reason_ov[ov],
+                                  "is_nearest": False}))
+    elif len(ro):
+        status = np.where(near_time <= max_s + 1e-9, "assigned", "beyond_max_time")
+        rows.append(pd.DataFrame({"_o": ro, "_s": near_sh, "population": pop[ro], "travel_time_s": near_time,
+                                  "distance_m": near_dist, "hazard_exit_m": near_exit, "status": status,
+                                  "reason": np.where(status == "assigned", "", f"nearest shelter over {max_minutes:g} min"),
+                                  "is_nearest": True}))
+        edge_load = tree_edge_load(tree.pred, next_edge, np.bincount(rnode, weights=pop[ro], minlength=n_nodes),
+                                   network.n_edges)
+        if routes:
+            paths = tree_paths(tree, rnode, next_edge=next_edge)
+            route_geom = route_geometries(network, paths)
+    un = np.flatnonzero(~reached)
+    rows.append(pd.DataFrame({"_o": un, "_s": -1, "population": pop[un], "travel_time_s": np.nan,
+                              "distance_m": np.nan, "status": "unreachable", "reason": reason_u[un],
+                              "is_nearest": False}))
+    seconds["assign_routes"] = time.perf_counter() - t
+
+    a = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) else rows[-1]
+    n_assigned_rows = len(rows[0]) if len(ro) else 0
+    ids = org["_origin_id"].to_numpy(object)
+    sids = sh["shelter_id"].to_numpy(object)
+    a.insert(0, "origin_id", ids[a["_o"].to_numpy()])
+    a.insert(1, "shelter_id", np.where(a["_s"].to_numpy() >= 0, sids[np.maximum(a["_s"].to_numpy(), 0)], None))
+    district = area_of(org, districts, "district_id")
+    a["district_id"] = district[a["_o"].to_numpy()]
+    a["population"] = a["population"].astype(float)
+    assignments = gpd.GeoDataFrame(a.drop(columns=["_o", "_s"]), geometry=org.geometry.values[a["_o"].to_numpy()],
+                                   crs=crs)
+
+    # routes layer
+    if routes and n_assigned_rows:
+        ra = a.iloc[:n_assigned_rows]
+        keep = np.array([g is not None for g in route_geom], dtype=bool)
+        rt = ra.loc[keep, ["origin_id", "shelter_id", "population", "travel_time_s", "distance_m", "status"]].copy()
+        rt["travel_time_min"] = np.round(rt["travel_time_s"] / 60.0, 1)
+        routes_gdf = gpd.GeoDataFrame(rt.reset_index(drop=True), geometry=list(route_geom[keep]), crs=crs)
+    else:
+        routes_gdf = gpd.GeoDataFrame({c: [] for c in ("origin_id", "shelter_id", "population", "travel_time_s",
+                                                       "distance_m", "status", "travel_time_min")},
+                                      geometry=[], crs=crs)
+
+    # unreachable layer
+    ur = org.iloc[un]
+    unreachable = gpd.GeoDataFrame({"origin_id": ids[un], "population": pop[un], "reason": reason_u[un],
+                                    "district_id": district[un]}, geometry=ur.geometry.values, crs=crs)
+    for c in ("name_en", "name_th"):
+        if c in org.columns:
+            unreachable[c] = org[c].to_numpy()[un]
+
+    # shelters layer
+    assigned_mask = a["_s"].to_numpy() >= 0
+    load = np.bincount(a["_s"].to_numpy()[assigned_mask], weights=a["population"].to_numpy()[assigned_mask],
+                       minlength=len(sh))
+    sh_out = sh.drop(columns=["_row"], errors="ignore").copy()
+    sh_out["eligible"] = eligible
+    sh_out["excluded_reason"] = reasons
+    sh_out["assigned"] = load
+    cap = sh_out["capacity"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sh_out["utilisation"] = np.where(cap > 0, load / np.where(cap > 0, cap, 1), np.where(load > 0, np.inf, 0.0))
+    sh_out["over_capacity"] = np.maximum(load - cap, 0.0)
+    sh_out["snap_m"] = np.where(ssnap.ok, ssnap.snap_m, np.nan)
+
+    # edge load & critical roads
+    t = time.perf_counter()
+    edges_used = np.flatnonzero(edge_load > 0)
+    edge_load_gdf = _edges_frame(network, edges_used, {"load_people": edge_load[edges_used]})
+    edge_load_gdf = edge_load_gdf.sort_values("load_people", ascending=False, kind="stable").reset_index(drop=True)
+    critical = _critical_roads(network, he.closed, reached, onode, pop, snode[elig_idx], edge_load, n_loaded_roads)
+    seconds["critical"] = time.perf_counter() - t
+
+    # comparison and summary
+    comparison = _comparison(capacity, a, near_time, pop[ro], greedy_served, max_s)
+    summary = _summary(a, org, district, districts, tambons, sh_out, max_s)
+    closed_gdf = _edges_frame(network, np.flatnonzero(he.closed), {"reason": he.reason[he.closed]})
+    seconds["total"] = time.perf_counter() - t0
+    settings = {"hazards": [h.name for h in hazards], "weight": weight, "mode": network.mode, "capacity": capacity,
+                "max_minutes": max_minutes, "k_nearest": k_nearest, "max_snap_m": max_snap_m,
+                "at_risk_within_m": at_risk_within_m,
+                "_closed_edges": _undirected(closed_gdf)}
+    log.info("evacuation: %d origins, %d eligible shelters, %.2f s", n_o, len(elig_idx), seconds["total"])
+    return EvacuationResult(assignments, routes_gdf, unreachable, critical, edge_load_gdf, sh_out, summary, comparison,
+                            he_out, areas, settings, districts, synthetic, seconds)
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs
+# ---------------------------------------------------------------------------------------------
+def _prepare_origins(origins: gpd.GeoDataFrame, crs: CRS, population_column: str,
+                     id_column: str | None) -> gpd.GeoDataFrame:
+    if not isinstance(origins, gpd.GeoDataFrame):
+        raise EvacuationError("origins must be a GeoDataFrame of points")
+    if origins.crs is None:
+        from safegeo._errors import CRSError
+
+        raise CRSError("origins: the layer has no CRS", hint="set its CRS (e.g. gdf.set_crs('EPSG:4326'))")
+    org = origins.to_crs(crs) if CRS.from_user_input(origins.crs) != crs else origins
+    org = org.reset_index(drop=True)
+    types = shapely.get_type_id(org.geometry.values)
+    if len(org) and not np.all(types == 0):
+        bad = np.flatnonzero(types != 0)[:10] + 1
+        raise EvacuationError(f"origins must be points; rows {', '.join(map(str, bad))} are not",
+                              hint="use centroids (gdf.geometry.centroid) for buildings")
+    if population_column in org.columns:
+        p = pd.to_numeric(org[population_column], errors="coerce").to_numpy(float)
+        bad = np.flatnonzero(~np.isfinite(p) | (p < 0))
+        if len(bad):
+            raise EvacuationError(f"origins: column '{population_column}' has {len(bad)} missing or negative values "
+                                  f"(rows {', '.join(str(b + 1) for b in bad[:10])})", hint="population must be >= 0")
+    else:
+        p = np.ones(len(org))
+    if id_column is None:
+        id_column = next((c for c in ("village_id", "origin_id", "id") if c in org.columns), None)
+    ids = org[id_column].to_numpy(object) if id_column is not None else np.arange(len(org)).astype(object)
+    return org.assign(_population=p, _origin_id=ids)
+
+
+def _prepare_shelters(shelters: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
+    missing = [c for c in ("shelter_id", "capacity") if c not in shelters.columns]
+    if missing:
+        raise EvacuationError(f"shelters: missing column(s) {', '.join(missing)}",
+                              hint="shelters need shelter_id and capacity (people)")
+    if len(shelters) == 0:
+        raise EvacuationError("shelters: the layer is empty", hint="add at least one shelter")
+    if shelters.crs is None:
+        from safegeo._errors import CRSError
+
+        raise CRSError("shelters: the layer has no CRS")
+    sh = shelters.to_crs(crs) if CRS.from_user_input(shelters.crs) != crs else shelters
+    sh = sh.reset_index(drop=True).copy()
+    sh["capacity"] = pd.to_numeric(sh["capacity"], errors="coerce").fillna(0).astype(float)
+    return sh
+
+
+
+
+def demo_step(study: StudyArea, out_dir: Path, *, lang: str = "en") -> list[Path]:
+    """Run the evacuation on the demo study and write its outputs.
+
+    Every hazard, capacities on, and the villages within 1 km of the flood
+    evacuate (the demo's shelters hold about one person in seven).
+
+    Returns
+    -------
+    list of Path
+        ``evacuation.html`` first, then ``evacuation.gpkg`` and ``summary.csv``.
+    """
+    res = evacuate(study, at_risk_within_m=1000.0)
+    for line in res.report_lines():
+        log.info("%s", line)
+    return res.write(Path(out_dir), lang=lang, title=f"{study.name}: evacuation")

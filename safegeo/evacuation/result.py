@@ -1,0 +1,235 @@
+"""The evacuation result: tables, report, map and files."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from safegeo.hazards import (
+    HazardEdges,
+)
+
+log = logging.getLogger(__name__)
+
+
+
+#: Values of ``assignments.status``.
+STATUSES = ("assigned", "beyond_max_time", "overflow", "unreachable")
+#: Values of ``unreachable.reason``.
+UNREACHABLE_REASONS = ("off_network", "isolated_by_hazard", "no_path", "no_eligible_shelter")
+#: Map colour of unreachable origins (distinct from every shelter load colour).
+UNREACHABLE_COLOUR = "#7b1fa2"
+#: Thresholds (minutes) of the summary's "share within" columns.
+SUMMARY_MINUTES = (15, 30, 60)
+
+
+
+@dataclass
+class EvacuationResult:
+    """Everything one evacuation run found; every table is a (Geo)DataFrame in the study CRS.
+
+    Attributes
+    ----------
+    assignments
+        One row per origin and shelter share: ``origin_id``, ``shelter_id``
+        (None for overflow / unreachable), ``population``, ``travel_time_s``,
+        ``distance_m`` (NaN when there is no route), ``status`` (one of
+        :data:`STATUSES`), ``reason``, ``is_nearest``, ``district_id``; origin points.
+    routes
+        One LineString per assigned share: ``origin_id``, ``shelter_id``,
+        ``population``, ``travel_time_s``, ``travel_time_min``, ``distance_m``.
+    unreachable
+        Origins with no open path to any eligible shelter, with ``reason``.
+    critical_roads
+        Road segments ranked by the population at stake: ``isolated_population``
+        (people cut off from every shelter if the segment is lost; bridges),
+        ``evacuee_load`` (people routed over it), ``is_bridge``, ``rank``.
+    edge_load
+        Directed road edges carrying evacuees: ``load_people``.
+    shelters
+        Every shelter with ``eligible``, ``excluded_reason``, ``capacity``,
+        ``assigned``, ``utilisation`` (assigned / capacity), ``over_capacity``.
+    summary
+        Per district (and tambon when the study has them): population, people
+        and share within 15 / 30 / 60 min, overflow, unreachable, most-loaded shelter.
+    comparison
+        Greedy nearest-shelter assignment against the capacity-aware optimum
+        (people served, overflow, total person-hours, mean minutes).
+    hazard_edges
+        Per-edge hazard effect (:class:`~safegeo.hazards.HazardEdges`).
+    hazard_areas
+        Hazard footprints (rasters polygonised) for maps.
+    settings
+        The options used.
+    """
+
+    assignments: gpd.GeoDataFrame
+    routes: gpd.GeoDataFrame
+    unreachable: gpd.GeoDataFrame
+    critical_roads: gpd.GeoDataFrame
+    edge_load: gpd.GeoDataFrame
+    shelters: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    comparison: pd.DataFrame
+    hazard_edges: HazardEdges
+    hazard_areas: gpd.GeoDataFrame
+    settings: dict[str, Any] = field(default_factory=dict)
+    districts: gpd.GeoDataFrame | None = None
+    synthetic: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    # -- quick facts ----------------------------------------------------------------------------
+    @property
+    def population(self) -> float:
+        return float(self.assignments["population"].sum())
+
+    def people(self, status: str) -> float:
+        """People with *status* (one of :data:`STATUSES`)."""
+        a = self.assignments
+        return float(a.loc[a["status"] == status, "population"].sum())
+
+    def report_lines(self) -> list[str]:
+        """A short plain-text report (for the CLI and notebooks)."""
+        s = self.settings
+        sh = self.shelters
+        n_elig = int(sh["eligible"].sum())
+        counts = sh.loc[~sh["eligible"], "excluded_reason"].value_counts()
+        excluded = " | ".join(f"{k} ({v})" for k, v in counts.items())
+        lines = [
+            f"Hazards: {', '.join(s.get('hazards', [])) or 'none'}; {self.hazard_edges.summary()}",
+            f"Shelters: {n_elig} of {len(sh)} eligible" + (f" ({len(sh) - n_elig} excluded: {excluded})" if excluded else ""),
+            (f"People: {self.population:,.0f}; assigned {self.people('assigned'):,.0f}, "
+            f"beyond {s.get('max_minutes')} min {self.people('beyond_max_time'):,.0f}, "
+            f"overflow {self.people('overflow'):,.0f}, unreachable {self.people('unreachable'):,.0f}"),
+        ]
+        a = self.assignments
+        if "hazard_exit_m" in a.columns:
+            wade = (a["status"] == "assigned") & (a["hazard_exit_m"] > 0)
+            if wade.any():
+                lines.append(f"Leaving a closed area first (on foot or by boat): {a.loc[wade, 'population'].sum():,.0f} "
+                             f"people, median {a.loc[wade, 'hazard_exit_m'].median():,.0f} m through the hazard")
+        over = sh["over_capacity"].to_numpy(float)
+        if (over > 0).any():
+            lines.append(f"Shelters over capacity: {int((over > 0).sum())} ({over.sum():,.0f} people above capacity: "
+                         "this plan ignores capacities; plan with capacity on to respect them)")
+        for _, r in self.comparison.iterrows():
+            lines.append(f"  {r['method']:<16} served {r['people_served']:>10,.0f}  overflow {r['overflow']:>9,.0f}"
+                         f"  mean {r['mean_minutes']:6.1f} min  total {r['person_hours']:,.0f} person-hours")
+        if len(self.critical_roads):
+            top = self.critical_roads.iloc[0]
+            name = top.get("name")
+            if isinstance(name, str) and name:
+                label = name
+            else:
+                hw = top.get("highway")
+                rid = top.get("road_id")
+                label = (f"unnamed {hw if isinstance(hw, str) and hw else 'road'}"
+                         + (f" (road_id {rid})" if rid is not None and not pd.isna(rid) else f" (edge {top['edge']})"))
+            lines.append(f"Most critical road: {label} "
+                         f"(isolates {top['isolated_population']:,.0f}, carries {top['evacuee_load']:,.0f})")
+        return lines
+
+    # -- output ---------------------------------------------------------------------------------
+    def layers(self) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
+        """The GeoPackage layers, by name."""
+        return {
+            "assignments": self.assignments,
+            "routes": self.routes,
+            "unreachable": self.unreachable,
+            "critical_roads": self.critical_roads,
+            "edge_load": self.edge_load,
+            "shelters": self.shelters,
+        }
+
+    def map(self, *, lang: str = "en", public: bool = False, tiles: bool = True, title: str | None = None):
+        """The evacuation map (:class:`~safegeo.maps.SafegeoMap`).
+
+        Routes coloured by travel time, shelters sized by load against
+        capacity, the hazard footprint, unreachable origins, critical roads,
+        and districts with their summary in popups.
+        """
+        from safegeo.maps import SafegeoMap
+
+        bounds = self.districts if self.districts is not None and len(self.districts) else None
+        m = SafegeoMap(title=title or "Evacuation", lang=lang, bounds=bounds, public=public,
+                       synthetic=self.synthetic, tiles=tiles)
+        if self.districts is not None and len(self.districts):
+            d = self.districts
+            summ = self.summary[self.summary["level"] == "district"]
+            cols = ["population", "share_within_15min", "share_within_30min", "share_within_60min", "overflow",
+                    "unreachable", "most_loaded_shelter", "most_loaded_utilisation"]
+            d = d.merge(summ[["area_id", *cols]], left_on="district_id", right_on="area_id", how="left")
+            names = [c for c in ("name_en", "name_th") if c in d.columns]
+            m.add_polygons(d, name="districts", fill_column="share_within_30min", cmap="RdYlGn", vmin=0, vmax=1,
+                           tooltip=[*names[:1], "share_within_30min"], popup=[*names, *cols])
+        if len(self.hazard_areas):
+            m.add_polygons(self.hazard_areas, name="hazards", color="#3366cc", fill_color="#3366cc",
+                           fill_opacity=0.35, tooltip=["hazard", "kind", "severity"])
+        closed = self.settings.get("_closed_edges")
+        if closed is not None and len(closed):
+            m.add_lines(closed, name="closed_roads", color="#555555", weight=2, tooltip=["reason"])
+        if len(self.routes):
+            m.add_lines(self.routes, name="routes", color_column="travel_time_min", cmap="YlOrRd", weight=3,
+                        tooltip=["origin_id", "shelter_id", "population", "travel_time_min", "distance_m"])
+        if len(self.critical_roads):
+            m.add_lines(self.critical_roads, name="critical_roads", color="#000000", weight=6,
+                        tooltip=["name", "isolated_population", "evacuee_load", "rank"])
+        sh = self.shelters.copy()
+        sh["load_pct"] = np.round(100 * sh["utilisation"].astype(float), 0)
+        sh["load_class"] = np.select(
+            [~sh["eligible"], sh["over_capacity"] > 0, sh["utilisation"] >= 0.9, sh["assigned"] > 0],
+            ["excluded", "over_capacity", "nearly_full", "in_use"], "unused")
+        # size by load against capacity on a fixed scale (empty 4 px, full ~12 px, 150 % and more 14 px): the
+        # map scales a radius column between its own min and max, so hand it (r - r_min)^2 and that range
+        want = 4.0 + 10.0 * np.sqrt(np.clip(np.nan_to_num(sh["utilisation"].to_numpy(float), posinf=1.5), 0.0, 1.5)
+                                    / 1.5)
+        r_lo, r_hi = (float(want.min()), float(want.max())) if len(want) else (4.0, 4.0)
+        sh["radius_load"] = (want - r_lo) ** 2
+        names = [c for c in ("name_en", "name_th") if c in sh.columns]
+        m.add_points(sh, name="shelters", color_column="load_class", radius_column="radius_load",
+                     radius_range=(r_lo, r_hi),
+                     categories={"unused": "#9e9e9e", "in_use": "#2ca02c", "nearly_full": "#ff7f0e",
+                                 "over_capacity": "#d62728", "excluded": "#000000"},
+                     tooltip=[*names[:1], "shelter_id", "assigned", "capacity", "load_pct"],
+                     popup=[*names, "shelter_id", "kind", "capacity", "assigned", "load_pct", "excluded_reason"])
+        if len(self.unreachable):
+            # purple: red already means "over capacity" among the shelters
+            m.add_points(self.unreachable, name="unreachable", color=UNREACHABLE_COLOUR, radius=8,
+                         tooltip=["origin_id", "population", "reason"])
+        return m
+
+    def write(self, out_dir: str | Path, *, lang: str = "en", public: bool = False, tiles: bool = True,
+              title: str | None = None) -> list[Path]:
+        """Write ``evacuation.html``, ``evacuation.gpkg`` and ``summary.csv`` into *out_dir* (atomically).
+
+        Returns
+        -------
+        list of Path
+            The map first, then the GeoPackage and the CSV.
+        """
+        from safegeo.io import write_csv, write_gpkg
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        html = self.map(lang=lang, public=public, tiles=tiles, title=title).save(out / "evacuation.html")
+        layers = self.layers()
+        if public:
+            from safegeo.schema import drop_sensitive
+
+            layers = {k: drop_sensitive(v) for k, v in layers.items()}
+        gpkg = write_gpkg(out / "evacuation.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
+        csv = write_csv(out / "summary.csv", self.summary)
+        return [html, gpkg, csv]
+
+
+
+#: Declared geometry type of each GeoPackage layer (so an empty layer is still typed for QGIS).
+GPKG_GEOMETRY_TYPES = {"assignments": "Point", "routes": "LineString", "unreachable": "Point",
+                       "critical_roads": "LineString", "edge_load": "LineString", "shelters": "Point"}
+

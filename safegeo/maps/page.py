@@ -1,0 +1,202 @@
+"""The offline page: Folium/branca elements that inline Leaflet and our assets, with no CDN link."""
+
+from __future__ import annotations
+
+import base64
+import html as _html
+import json
+import logging
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
+from folium.map import Layer
+from folium.template import Template
+
+from safegeo.maps.style import _LayerSpec
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- #
+# folium / branca elements
+# --------------------------------------------------------------------------- #
+
+
+class _OfflineFigure(Figure):
+    """The page: a Figure that refuses external scripts and stylesheets."""
+
+    _template = Template(
+        "<!DOCTYPE html>\n"
+        '<html lang="{{ this.lang }}">\n'
+        "<head>\n"
+        '<meta charset="utf-8" />\n'
+        "{% if this.title %}<title>{{ this.title }}</title>\n{% endif %}"
+        "{{ this.header.render(**kwargs) }}\n"
+        "</head>\n"
+        "<body>\n"
+        "{{ this.html.render(**kwargs) }}\n"
+        "<script>\n"
+        "{{ this.script.render(**kwargs) }}\n"
+        "</script>\n"
+        "</body>\n"
+        "</html>\n"
+    )
+
+    def __init__(self, *, title: str | None, lang: str) -> None:
+        super().__init__(title=_html.escape(title) if title else None)
+        self.header._children.pop("meta_http", None)
+        self.lang = lang
+
+    def render(self, **kwargs: Any) -> str:
+        for child in self._children.values():
+            child.render(**kwargs)
+        for key, child in list(self.header._children.items()):
+            if isinstance(child, (JavascriptLink, CssLink)):
+                log.warning("dropped external resource %s: safegeo maps are self-contained", child.url)
+                del self.header._children[key]
+        return self._template.render(this=self, kwargs=kwargs)
+
+
+class _Raw(Element):
+    """Text put into the page verbatim.
+
+    branca turns the output of every MacroElement macro into a new Jinja
+    template, so data rendered through a macro would be evaluated: a shelter
+    named ``{{ 7*7 }}`` would come out as ``49``.  Data, config and vendored
+    scripts therefore go through this element, which is never templated.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "SafegeoRaw"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class _Assets(MacroElement):
+    """Inline Leaflet, its default icons, optional markercluster and the safegeo runtime."""
+
+    def __init__(self, *, cluster: bool) -> None:
+        super().__init__()
+        self._name = "SafegeoAssets"
+        self.cluster = cluster
+
+    def render(self, **kwargs: Any) -> None:
+        self.get_root().header.add_child(_Raw(_asset_block(self.cluster)), name="safegeo_assets")
+
+
+class _VectorLayer(Layer):
+    """A GeoJSON overlay drawn on the shared canvas by ``safegeo.addLayer``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = safegeo.addLayer({{ this._parent.get_name() }}, {{ this.data_id|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, spec: _LayerSpec, *, data_id: str) -> None:
+        super().__init__(name=_control_label(spec.label), overlay=True, control=True, show=spec.show)
+        self._name = "SafegeoLayer"
+        self.data_id = data_id
+        self.payload = spec.payload
+
+    def render(self, **kwargs: Any) -> None:
+        block = f'<script type="application/json" id="{self.data_id}">{self.payload}</script>'
+        self.get_root().html.add_child(_Raw(block), name=self.data_id)
+        super().render(**kwargs)
+
+
+class _Finish(MacroElement):
+    """Title, badge, legends, scale bar and the initial view; runs after every layer."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        safegeo.finish({{ this._parent.get_name() }}, "safegeo-config");
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, payload: str) -> None:
+        super().__init__()
+        self._name = "SafegeoFinish"
+        self.payload = payload
+
+    def render(self, **kwargs: Any) -> None:
+        block = f'<script type="application/json" id="safegeo-config">{self.payload}</script>'
+        self.get_root().html.add_child(_Raw(block), name="safegeo-config")
+        super().render(**kwargs)
+
+
+def _control_label(label: str) -> str:
+    """Layer-control label: Leaflet inserts it as HTML and branca re-templates it."""
+    return _html.escape(label).replace("{", "&#123;").replace("}", "&#125;").replace("%", "&#37;")
+
+
+@lru_cache(maxsize=2)
+def _asset_block(cluster: bool) -> str:
+    import xstatic.pkg.leaflet as xleaflet
+
+    base = Path(xleaflet.BASE_DIR)
+    images = base / "images"
+
+    def data_uri(file: Path) -> str:
+        return "data:image/png;base64," + base64.b64encode(file.read_bytes()).decode("ascii")
+
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)  # comments carry URLs, nothing else
+    css = re.sub(r"url\(images/([\w.-]+)\)", lambda m: f"url({data_uri(images / m.group(1))})", css)
+    icons = {
+        "iconUrl": data_uri(images / "marker-icon.png"),
+        "iconRetinaUrl": data_uri(images / "marker-icon-2x.png"),
+        "shadowUrl": data_uri(images / "marker-shadow.png"),
+    }
+    parts = [
+        _style(css),
+        _script(_vendor_js(base / "leaflet.js")),
+        _script(
+            'L.Icon.Default.imagePath = "";\n'
+            f"L.Icon.Default.mergeOptions({json.dumps(icons)});"
+        ),
+    ]
+    if cluster:
+        import xstatic.pkg.leaflet_markercluster as xcluster
+
+        cbase = Path(xcluster.BASE_DIR)
+        parts += [
+            _style((cbase / "MarkerCluster.css").read_text(encoding="utf-8")),
+            _style((cbase / "MarkerCluster.Default.css").read_text(encoding="utf-8")),
+            _script(_vendor_js(cbase / "leaflet.markercluster.js")),
+        ]
+    assets = resources.files("safegeo") / "assets"
+    parts += [
+        _style((assets / "safegeo.css").read_text(encoding="utf-8")),
+        _script((assets / "safegeo.js").read_text(encoding="utf-8")),
+    ]
+    return "\n".join(parts)
+
+
+def _vendor_js(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    # devtools would try to fetch the source map; it is not shipped in the page
+    text = re.sub(r"^//# sourceMappingURL=.*$", "", text, flags=re.MULTILINE)
+    if "</script" in text.lower():  # pragma: no cover - guards a future vendor update
+        raise RuntimeError(f"{path} contains '</script' and cannot be inlined")
+    return text
+
+
+def _style(text: str) -> str:
+    return f"<style>\n{text}\n</style>"
+
+
+def _script(text: str) -> str:
+    return f"<script>\n{text}\n</script>"
+

@@ -1,0 +1,69 @@
+"""Road networks: build once from OSM files, road lines or osmnx; route on CSR arrays.
+
+One internal form serves every analysis: :class:`RoadNetwork` holds node
+coordinates and *directed* edges as numpy arrays (``u``, ``v``,
+``length_m``, ``time_s``), restricted to the largest strongly connected
+component.  :meth:`RoadNetwork.csr` turns any per-edge cost into a SciPy CSR
+matrix (cheapest of parallel edges kept, closed edges dropped) for
+``scipy.sparse.csgraph`` shortest paths.
+
+Adapters build it from:
+
+* a local ``.osm`` / ``.osm.bz2`` / ``.osm.pbf`` file (offline) —
+  :func:`from_osm_file`;
+* a line layer (GeoPackage, GeoJSON, ...) noded at shared vertices —
+  :func:`from_lines`;
+* osmnx downloads by place, bbox or polygon (online, cached) —
+  :func:`from_osmnx_download`;
+* plain arrays (the generator, benchmarks) — :meth:`RoadNetwork.from_arrays`.
+"""
+
+from safegeo.network.build import (
+    from_lines,
+    from_osm_file,
+    from_osmnx_download,
+    from_osmnx_graph,
+    network_from_source,
+    osm_file_center,
+    read_osm_graph,
+)
+from safegeo.network.classes import (
+    DEFAULT_SPEEDS_KPH,
+    DRIVE_CLASSES,
+    MODES,
+    NEVER_CLASSES,
+    NO_WALK_CLASSES,
+    classes_for_mode,
+    parse_maxspeed,
+    speeds_for,
+)
+from safegeo.network.core import (
+    CsrGraph,
+    NetworkReport,
+    RoadNetwork,
+    SnapResult,
+    build_csr,
+)
+
+__all__ = [
+    "DEFAULT_SPEEDS_KPH",
+    "DRIVE_CLASSES",
+    "MODES",
+    "NEVER_CLASSES",
+    "NO_WALK_CLASSES",
+    "CsrGraph",
+    "NetworkReport",
+    "RoadNetwork",
+    "SnapResult",
+    "build_csr",
+    "classes_for_mode",
+    "from_lines",
+    "from_osm_file",
+    "from_osmnx_download",
+    "from_osmnx_graph",
+    "network_from_source",
+    "osm_file_center",
+    "parse_maxspeed",
+    "read_osm_graph",
+    "speeds_for",
+]
