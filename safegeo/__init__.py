@@ -10,16 +10,23 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from safegeo._errors import (
+    CoverageError,
     CRSError,
+    EvacuationError,
+    HazardError,
     LayerReadError,
     NetworkError,
     OnlineError,
+    OutputExistsError,
     Problem,
     RegistryError,
     SafegeoError,
+    SettingsError,
     SnapError,
     StudyFileError,
     ValidationError,
+    VehicleDataError,
+    VehicleNotFoundError,
 )
 
 #: Public API, imported on first use (``import safegeo`` stays light for the CLI).
@@ -55,13 +62,20 @@ __all__ = [
     "__version__",
     *_LAZY,
     "CRSError",
+    "CoverageError",
+    "EvacuationError",
+    "HazardError",
     "LayerReadError",
     "NetworkError",
     "OnlineError",
+    "OutputExistsError",
     "Problem",
     "RegistryError",
     "SafegeoError",
+    "SettingsError",
     "SnapError",
     "StudyFileError",
     "ValidationError",
+    "VehicleDataError",
+    "VehicleNotFoundError",
 ]

@@ -29,6 +29,10 @@ class StudyFileError(SafegeoError, ValueError):
     """The study file (study.toml) is malformed or names something that does not exist."""
 
 
+class SettingsError(SafegeoError, ValueError):
+    """A setting (from the study file or an option) has the wrong type, is out of range, or does not exist."""
+
+
 class LayerReadError(SafegeoError, OSError):
     """A layer file cannot be opened or parsed."""
 
@@ -144,6 +148,7 @@ __all__ = [
     "Problem",
     "RegistryError",
     "SafegeoError",
+    "SettingsError",
     "SnapError",
     "StudyFileError",
     "ValidationError",

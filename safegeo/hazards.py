@@ -1,12 +1,15 @@
-"""Hazard-aware road costs: which roads a hazard closes or slows, and which shelters it floods.
+"""The hazard scenario: which roads a hazard closes or slows, which places it floods, where it is.
 
-A hazard scenario is a list of :class:`~safegeo.study.HazardSource` (polygons
-with an optional ``severity``, or a raster such as flood depth in metres).
-:func:`hazard_edge_costs` turns it into one cost per directed road edge
-(``inf`` = closed) for the routing kernel (:mod:`safegeo.routing`):
+A :class:`HazardScenario` is built once from the study (:meth:`StudyArea.scenario
+<safegeo.study.StudyArea.scenario>`): its sources (polygons with an optional
+``severity``, rasters such as flood depth in metres) with every threshold
+resolved, and the ``[hazards]`` settings.  Evacuation, dispatch, response,
+coverage and exposure all ask the same scenario, so one flood closes the same
+roads in every analysis.  :func:`hazard_edge_costs` is its kernel: one cost per
+directed road edge (``inf`` = closed) for the routing kernel (:mod:`safegeo.routing`):
 
 * **polygons** — an edge that intersects a footprint is slowed by the speed
-  factor of the polygon's severity (``[evacuation] severity_speed_factor``:
+  factor of the polygon's severity (``[hazards] severity_speed_factor``:
   low 0.5, medium 0.25, high and extreme 0 = closed).  A polygon with no
   severity closes the road.  All edges are tested against all polygons at once
   with an STRtree.
@@ -14,21 +17,24 @@ with an optional ``severity``, or a raster such as flood depth in metres).
   (``shapely.line_interpolate_point``, vectorised) and read from the raster in
   one array lookup; an edge is closed when any sample exceeds the depth
   threshold (``depth_threshold_m`` of the hazard entry, else
-  ``[evacuation] depth_threshold_m``, 0.3 m: what a car can drive through).
+  ``[hazards] depth_threshold_m``, 0.3 m: what a car can drive through).
 
 Examples
 --------
->>> from safegeo.hazards import hazard_edge_costs          # doctest: +SKIP
->>> he = hazard_edge_costs(study.network(), study.hazard("flood"))  # doctest: +SKIP
+>>> scenario = study.scenario("flood")                      # doctest: +SKIP
+>>> he = scenario.edges(study.network())                   # doctest: +SKIP
 >>> he.closed.sum(), he.reason[he.closed][:3]              # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -38,24 +44,51 @@ from pyproj import CRS, Transformer
 
 from safegeo._errors import HazardError, LayerReadError
 from safegeo.network import RoadNetwork
-from safegeo.study import HazardSource
+from safegeo.settings import DEFAULT_DEPTH_THRESHOLD_M, DEFAULT_SEVERITY_SPEED_FACTOR, resolve
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_DEPTH_THRESHOLD_M",
     "DEFAULT_SEVERITY_SPEED_FACTOR",
+    "WATER_KINDS",
     "HazardEdges",
+    "HazardScenario",
     "hazard_edge_costs",
     "hazard_footprint",
     "sample_raster",
     "shelters_in_hazard",
 ]
 
-#: Speed factor per hazard severity (0 closes the road).
-DEFAULT_SEVERITY_SPEED_FACTOR: dict[str, float] = {"low": 0.5, "medium": 0.25, "high": 0.0, "extreme": 0.0}
-#: Water depth (m) above which a road is closed to cars.
-DEFAULT_DEPTH_THRESHOLD_M = 0.3
+
+
+@dataclass
+class HazardSource:
+    """One hazard entry of the study file: polygons or a raster.
+
+    Attributes
+    ----------
+    name
+        Entry name (``name``, else the layer or file name).
+    kind
+        Hazard kind (flood, landslide, storm_surge, ...).
+    polygons
+        Footprints with an optional ``severity``, in the working CRS.
+    raster_path
+        A raster such as flood depth in metres.
+    depth_threshold_m
+        Raster only: deeper than this closes a road (None: the ``[hazards]`` default).
+    """
+
+    name: str
+    kind: str
+    polygons: gpd.GeoDataFrame | None = None  # in the working CRS
+    raster_path: Path | None = None
+    depth_threshold_m: float | None = None
+
+    @property
+    def is_raster(self) -> bool:
+        return self.raster_path is not None
 
 
 @dataclass
@@ -382,3 +415,109 @@ def hazard_footprint(hazards: Sequence[HazardSource], crs: CRS, *, depth_thresho
     if not frames:
         return gpd.GeoDataFrame({"hazard": [], "kind": [], "severity": []}, geometry=[], crs=crs)
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs)
+
+
+#: Hazard kinds that are water: boats cross the roads they close, and depth rasters measure them.
+WATER_KINDS = frozenset({"flood", "flash_flood", "storm_surge", "tsunami"})
+
+
+@dataclass
+class HazardScenario:
+    """One hazard scenario, asked the same questions by every analysis.
+
+    Build it with :meth:`StudyArea.scenario <safegeo.study.StudyArea.scenario>`
+    (or :meth:`from_sources`).  Every raster source carries its resolved depth
+    threshold, so the roads it closes are the same whoever asks.
+
+    Attributes
+    ----------
+    sources
+        The hazard sources, thresholds resolved.
+    severity_speed_factor
+        Speed factor per polygon ``severity`` (0 closes the road).
+    wet_depth_m
+        A point (shelter, base) in water deeper than this is inside a raster hazard.
+    """
+
+    sources: list[HazardSource]
+    severity_speed_factor: dict[str, float] = dataclasses.field(
+        default_factory=lambda: dict(DEFAULT_SEVERITY_SPEED_FACTOR))
+    wet_depth_m: float = 0.0
+    _edges: dict = dataclasses.field(default_factory=dict, repr=False)
+    _footprints: dict = dataclasses.field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_sources(
+        cls,
+        sources: Sequence[HazardSource],
+        *,
+        params: Mapping | None = None,
+        depth_threshold_m: float | None = None,
+        severity_speed_factor: Mapping[str, float] | None = None,
+        wet_depth_m: float | None = None,
+    ) -> HazardScenario:
+        """A scenario from hazard sources and the study's parameters (``[hazards]``).
+
+        *depth_threshold_m* given here applies to every raster source;
+        otherwise each source keeps its own threshold and sources without
+        one take ``[hazards] depth_threshold_m`` (0.3 m).
+        """
+        cfg = resolve(params, "hazards", depth_threshold_m=depth_threshold_m,
+                      severity_speed_factor=severity_speed_factor, wet_depth_m=wet_depth_m)
+        resolved = []
+        for hz in sources:
+            if hz.is_raster:
+                thr = depth_threshold_m if depth_threshold_m is not None else hz.depth_threshold_m
+                thr = float(cfg["depth_threshold_m"] if thr is None else thr)
+                hz = dataclasses.replace(hz, depth_threshold_m=thr)
+            resolved.append(hz)
+        return cls(resolved, dict(cfg["severity_speed_factor"]), float(cfg["wet_depth_m"]))
+
+    # -- facts ------------------------------------------------------------------------------------
+    @property
+    def active(self) -> bool:
+        """True when the scenario has at least one hazard source."""
+        return bool(self.sources)
+
+    @property
+    def names(self) -> list[str]:
+        return [h.name for h in self.sources]
+
+    @property
+    def kinds(self) -> list[str]:
+        """Distinct hazard kinds, in source order."""
+        return list(dict.fromkeys(str(h.kind) for h in self.sources))
+
+    @property
+    def is_water(self) -> bool:
+        """True when every source is a water hazard (boats cross what it closes)."""
+        return self.active and all(k.lower() in WATER_KINDS for k in self.kinds)
+
+    @property
+    def label(self) -> str:
+        return ", ".join(self.names) if self.sources else "none"
+
+    # -- questions --------------------------------------------------------------------------------
+    def edges(self, network: RoadNetwork, *, weight: str = "time") -> HazardEdges:
+        """Per-edge effect on *network* (computed once per network and weight)."""
+        key = (id(network), weight)
+        hit = self._edges.get(key)
+        if hit is not None and hit[0]() is network:
+            return hit[1]
+        he = hazard_edge_costs(network, self.sources, weight=weight, severity_speed_factor=self.severity_speed_factor)
+        self._edges[key] = (weakref.ref(network), he)
+        return he
+
+    def footprint(self, crs: CRS | str) -> gpd.GeoDataFrame:
+        """Footprints as polygons in *crs* (rasters: cells deeper than their threshold), computed once per CRS."""
+        key = CRS.from_user_input(crs).to_wkt()
+        if key not in self._footprints:
+            self._footprints[key] = hazard_footprint(self.sources, crs)
+        return self._footprints[key]
+
+    def points_inside(self, points: gpd.GeoDataFrame) -> pd.DataFrame:
+        """Which points stand inside the hazard: ``in_hazard``, ``hazard_names`` (see :func:`shelters_in_hazard`)."""
+        return shelters_in_hazard(points, self.sources, wet_depth_m=self.wet_depth_m)
+
+    def summary(self, network: RoadNetwork) -> str:
+        return f"hazards {self.label}: {self.edges(network).summary()}"

@@ -21,6 +21,7 @@ import pandas as pd
 from pyproj import CRS
 
 from safegeo._errors import CRSError, LayerReadError
+from safegeo.output import TMP_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,9 @@ def atomic_path(dest: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=suffix or dest.suffix, dir=dest.parent)
+    # a recognisable name: the next run removes it if this process is killed (safegeo.output.recover)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=f"-{dest.stem}{suffix or dest.suffix}",
+                               dir=dest.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.unlink()  # let the writer create it (GDAL refuses to open an empty file as GPKG)
@@ -205,6 +208,26 @@ def write_text_atomic(dest: str | os.PathLike, text: str, *, encoding: str = "ut
     with atomic_path(dest) as tmp:
         tmp.write_text(text, encoding=encoding)
     return Path(dest)
+
+
+try:  # pyogrio writes through Arrow (columnar, no per-feature Python) when pyarrow is there
+    import pyarrow  # noqa: F401
+
+    _ARROW = True
+except ImportError:  # pragma: no cover
+    _ARROW = False
+
+
+def _arrow_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns of mixed types (numbers and text, lists) as text, so Arrow can type them."""
+    fixes = {}
+    for c in frame.columns:
+        if c == getattr(frame, "_geometry_column_name", None) or frame[c].dtype != object:
+            continue
+        kind = pd.api.types.infer_dtype(frame[c], skipna=True)
+        if kind not in ("string", "integer", "floating", "boolean", "mixed-integer-float", "empty"):
+            fixes[c] = frame[c].map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
+    return frame.assign(**fixes) if fixes else frame
 
 
 def write_gpkg(
@@ -234,9 +257,10 @@ def write_gpkg(
             if isinstance(frame, gpd.GeoDataFrame):
                 kind = types.get(name)
                 extra = {"geometry_type": kind, "promote_to_multi": kind.startswith("Multi")} if kind else {}
-                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", **extra)
+                pyogrio.write_dataframe(_arrow_safe(frame), tmp, layer=name, driver="GPKG", use_arrow=_ARROW, **extra)
             else:
-                pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
+                pyogrio.write_dataframe(_arrow_safe(pd.DataFrame(frame)), tmp, layer=name, driver="GPKG",
+                                        use_arrow=_ARROW)
     return Path(dest)
 
 

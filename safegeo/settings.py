@@ -1,40 +1,61 @@
 """Study settings: every default once, and one way to check and resolve them.
 
-The study file's parameter sections (``[network]``, ``[evacuation]``, ...)
-override :data:`DEFAULT_PARAMS` key by key; every command and library
-function resolves its options against the same table.
+The study file's parameter sections (``[network]``, ``[hazards]``,
+``[evacuation]``, ...) override :data:`DEFAULT_PARAMS` key by key.  Every
+library function and command resolves its options the same way, with
+:func:`resolve`: an option given by the caller (a keyword argument, a
+command-line flag) wins over the study file, the study file over the default,
+and every value is checked by the same rules whichever way it came in.
+
+Examples
+--------
+>>> from safegeo.settings import resolve
+>>> resolve(None, "evacuation", max_minutes=45)["max_minutes"]
+45.0
+>>> resolve({"evacuation": {"k_nearest": 5}}, "evacuation")["k_nearest"]
+5
 """
 
 from __future__ import annotations
 
+import copy
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from safegeo._errors import (
-    StudyFileError,
-)
-from safegeo.network.classes import DEFAULT_SPEEDS_KPH, DRIVE_CLASSES
+from safegeo._errors import SettingsError, StudyFileError
+from safegeo.network.classes import DEFAULT_SPEED_KPH, DEFAULT_SPEEDS_KPH, DRIVE_CLASSES, WALK_SPEED_KPH
 
 log = logging.getLogger(__name__)
 
+#: Speed factor per hazard severity on the roads it touches (0 closes the road).
+DEFAULT_SEVERITY_SPEED_FACTOR: dict[str, float] = {"low": 0.5, "medium": 0.25, "high": 0.0, "extreme": 0.0}
+#: Water depth (m) above which a road is closed to cars.
+DEFAULT_DEPTH_THRESHOLD_M = 0.3
 
 #: Default parameters; the study file's sections override them key by key.
 DEFAULT_PARAMS: dict[str, Any] = {
     "network": {
         "mode": "drive",
         "max_snap_m": 500.0,
-        "walk_speed_kph": 4.5,
-        "default_speed_kph": 40.0,
-        "speeds_kph": dict(DEFAULT_SPEEDS_KPH),  # Thai class speeds (safegeo.network)
+        "walk_speed_kph": WALK_SPEED_KPH,
+        "default_speed_kph": DEFAULT_SPEED_KPH,
+        "speeds_kph": dict(DEFAULT_SPEEDS_KPH),  # Thai class speeds (safegeo.network.classes)
     },
     "border": {"touch_tolerance_m": 100.0},
+    # how a hazard acts on roads and places, for every analysis (evacuation, dispatch, response, coverage, exposure)
+    "hazards": {
+        "severity_speed_factor": dict(DEFAULT_SEVERITY_SPEED_FACTOR),
+        # raster entries without their own depth_threshold_m close roads deeper than this
+        "depth_threshold_m": DEFAULT_DEPTH_THRESHOLD_M,
+        # a shelter, hospital or vehicle base standing in water deeper than this is inside the hazard
+        "wet_depth_m": 0.0,
+    },
     "evacuation": {
         "max_minutes": 60.0,
-        "severity_speed_factor": {"low": 0.5, "medium": 0.25, "high": 0.0, "extreme": 0.0},
-        "depth_threshold_m": 0.3,
         "k_nearest": 20,
         # people whose junction is closed on every side leave along the closed roads at this speed (0: stranded)
         "hazard_exit_kph": 3.0,
@@ -51,85 +72,178 @@ DEFAULT_PARAMS: dict[str, Any] = {
     },
     "vehicles": {"bands_minutes": [5, 10, 15, 30], "isochrone_cell_m": 200.0,
                  "target_minutes": {"ambulance": 15, "fire_engine": 15, "rescue_truck": 20, "rescue_boat": 30,
-                                     "water_tanker": 30, "pickup_4x4": 20, "other": 30}},
+                                    "water_tanker": 30, "pickup_4x4": 20, "other": 30}},
     "map": {"lang": "en"},
 }
 
-
-
-def deep_update(base: dict, new: dict) -> None:
-    for k, v in new.items():
-        if isinstance(v, dict) and isinstance(base.get(k), dict):
-            deep_update(base[k], v)
-        else:
-            base[k] = v
-
-
+#: Keys that moved to another section; the old place still works (with a note in the log).
+MOVED_KEYS: dict[tuple[str, str], str] = {
+    ("evacuation", "severity_speed_factor"): "hazards",
+    ("evacuation", "depth_threshold_m"): "hazards",
+}
 
 #: Settings that must be greater than zero (the rest of the numbers must be >= 0).
 _POSITIVE = {("network", "max_snap_m"), ("network", "walk_speed_kph"), ("network", "default_speed_kph"),
              ("network", "speeds_kph"), ("evacuation", "max_minutes"), ("evacuation", "k_nearest"),
-             ("vehicles", "bands_minutes"), ("vehicles", "isochrone_cell_m"), ("vehicles", "target_minutes")}
+             ("vehicles", "bands_minutes"), ("vehicles", "isochrone_cell_m"), ("vehicles", "target_minutes"),
+             ("coverage", "camera_fov_deg")}
+#: Settings that are whole numbers.
+_INTEGER = {("evacuation", "k_nearest")}
+#: Settings with an upper bound.
+_MAXIMUM = {("coverage", "camera_fov_deg"): 360.0, ("hazards", "severity_speed_factor"): 1.0}
+#: Lists whose values must increase.
+_INCREASING = {("vehicles", "bands_minutes")}
+#: Text settings with a fixed set of values.
+_CHOICES = {("network", "mode"): ("drive", "walk"), ("map", "lang"): ("en", "th")}
 #: Tables whose keys are open (any OSM road class): every other table's keys are checked for typos.
 _OPEN_TABLES = {("network", "speeds_kph")}
 
 
+def deep_update(base: dict, new: Mapping) -> None:
+    """Update *base* in place with *new*, merging nested tables key by key."""
+    for k, v in new.items():
+        if isinstance(v, Mapping) and isinstance(base.get(k), dict):
+            deep_update(base[k], v)
+        else:
+            base[k] = copy.deepcopy(v)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+
+def check_setting(section: str, key: str, value: Any, *, where: str | None = None) -> None:
+    """Check one setting against its default's type and the range rules; raise :class:`SettingsError`.
+
+    *where* names the setting in the message (default ``[section] key``).
+    """
+    defaults = DEFAULT_PARAMS.get(section)
+    if defaults is None:
+        raise SettingsError(f"unknown settings section [{section}]", hint=f"known sections: {', '.join(DEFAULT_PARAMS)}")
+    if key not in defaults:
+        raise SettingsError(f"unknown setting {key!r} in [{section}]", hint=f"known keys in [{section}]: {', '.join(defaults)}")
+    _check((section, key), defaults[key], value, where or f"[{section}] {key}")
+
+
+def _eg(where: str, value: Any) -> str:
+    """An example setting: ``e.g. max_minutes = 60`` in a study file, ``e.g. --max-minutes 60`` for an option."""
+    if where.endswith(")") and "(--" in where:  # an option: "max_minutes (--max-minutes)"
+        name, option = where[:-1].split(" (", 1)
+        return f"e.g. {option} {value} (in Python: {name}={value!r})"
+    return f'e.g. {where.split()[-1]} = "{value}"' if isinstance(value, str) else f"e.g. {where.split()[-1]} = {value}"
+
+
+def _check(key: tuple[str, str], default: Any, value: Any, where: str) -> None:
+    positive = key in _POSITIVE
+    rule = "a number > 0" if positive else "a number >= 0"
+    if isinstance(default, dict):
+        if not isinstance(value, Mapping):
+            raise SettingsError(f"{where} must be a table of settings, not {value!r}",
+                                hint=f"write it as a table: a line [{key[0]}.{key[1]}], then one setting per line")
+        if key not in _OPEN_TABLES:
+            typos = sorted(set(value) - set(default))
+            if typos:
+                raise SettingsError(f"unknown key(s) {', '.join(map(str, typos))} in {where}",
+                                    hint=f"known keys: {', '.join(default)}")
+        else:
+            unknown = sorted(str(k) for k in value if str(k).strip().lower() not in DRIVE_CLASSES)
+            if unknown:
+                raise SettingsError(f"{where} has road class(es) the drive network does not use: {', '.join(unknown)}",
+                                    hint=f"use OSM highway classes: {', '.join(sorted(DRIVE_CLASSES))}")
+        sample = next(iter(default.values()), None)
+        for k, v in value.items():
+            _check(key, default.get(k, sample), v, f"[{key[0]}.{key[1]}] {k}")
+        return
+    if isinstance(default, list):
+        if isinstance(value, tuple):
+            value = list(value)
+        if not isinstance(value, list) or not value or not all(_is_number(v) and v > 0 for v in value):
+            raise SettingsError(f"{where} must be a list of numbers > 0, not {value!r}", hint=_eg(where, default))
+        if key in _INCREASING and any(b <= a for a, b in zip(value, value[1:])):
+            raise SettingsError(f"{where} must increase from one value to the next, not {value!r}",
+                                hint=_eg(where, sorted(set(value))))
+        return
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise SettingsError(f"{where} must be text, not {value!r}", hint=_eg(where, default))
+        choices = _CHOICES.get(key)
+        if choices and value not in choices:
+            allowed = " or ".join(f'"{c}"' for c in choices)
+            raise SettingsError(f"{where} must be {allowed}, not {value!r}",
+                                hint=_eg(where, default))
+        return
+    if default is None or _is_number(default):
+        if not _is_number(value) or value < 0 or (positive and value <= 0):
+            raise SettingsError(f"{where} must be {rule}, not {value!r}",
+                                hint=_eg(where, default if default is not None else 500))
+        top = _MAXIMUM.get(key)
+        if top is not None and value > top:
+            raise SettingsError(f"{where} must be at most {top:g}, not {value!r}", hint=_eg(where, default))
+        if key in _INTEGER and not float(value).is_integer():
+            raise SettingsError(f"{where} must be a whole number, not {value!r}", hint=_eg(where, default))
+
+
+def move_old_keys(cfg: dict, *, source: str = "study file") -> dict:
+    """*cfg* with settings that moved section (:data:`MOVED_KEYS`) put in their new section."""
+    out = copy.deepcopy(cfg)
+    for (old, key), new in MOVED_KEYS.items():
+        sec = out.get(old)
+        if isinstance(sec, dict) and key in sec:
+            value = sec.pop(key)
+            target = out.setdefault(new, {})
+            if isinstance(target, dict) and key not in target:
+                target[key] = value
+                log.info("%s: [%s] %s is read as [%s] %s (it applies to every analysis)", source, old, key, new, key)
+    return out
+
+
 def check_param_values(path: Path, cfg: dict) -> None:
-    """Type and range of every parameter the study file sets: one clear message per mistake."""
-
-    def is_number(v: Any) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and bool(np.isfinite(v))
-
-    def check(where: str, key: tuple[str, str], default: Any, value: Any) -> None:
-        positive = key in _POSITIVE
-        rule = "a number > 0" if positive else "a number >= 0"
-        if isinstance(default, dict):
-            if not isinstance(value, dict):
-                raise StudyFileError(f"{path}: {where} must be a table of settings, not {value!r}",
-                                     hint=f"write it as a table: a line [{key[0]}.{key[1]}], then one setting per line")
-            if key not in _OPEN_TABLES:
-                typos = sorted(set(value) - set(default))
-                if typos:
-                    raise StudyFileError(f"{path}: unknown key(s) {', '.join(typos)} in {where}",
-                                         hint=f"known keys: {', '.join(default)}")
-            sample = next(iter(default.values()), None)
-            for k, v in value.items():
-                check(f"[{key[0]}.{key[1]}] {k}", key, default.get(k, sample), v)
-            return
-        if isinstance(default, list):
-            if not isinstance(value, list) or not value or not all(is_number(v) and v > 0 for v in value):
-                raise StudyFileError(f"{path}: {where} must be a list of numbers > 0, not {value!r}",
-                                     hint=f"e.g. {where.split()[-1]} = {default}")
-            return
-        if isinstance(default, str):
-            if not isinstance(value, str):
-                raise StudyFileError(f"{path}: {where} must be text, not {value!r}", hint=f'e.g. "{default}"')
-            return
-        if default is None or is_number(default):
-            if not is_number(value) or value < 0 or (positive and value <= 0):
-                raise StudyFileError(f"{path}: {where} must be {rule}, not {value!r}",
-                                     hint=f"e.g. {where.split()[-1]} = {default if default is not None else 500}")
-            if key == ("evacuation", "k_nearest") and not float(value).is_integer():
-                raise StudyFileError(f"{path}: {where} must be a whole number, not {value!r}",
-                                     hint=f"e.g. {where.split()[-1]} = {default}")
-
+    """Type and range of every parameter a study file sets; the first mistake raises :class:`StudyFileError`."""
+    cfg = move_old_keys(cfg, source=str(path))
     for section, defaults in DEFAULT_PARAMS.items():
         given = cfg.get(section, {})
         if not isinstance(given, dict):
             continue  # reported by the caller
         for k, v in given.items():
             if k in defaults:
-                check(f"[{section}] {k}", (section, k), defaults[k], v)
-    mode = cfg.get("network", {}).get("mode") if isinstance(cfg.get("network"), dict) else None
-    if mode is not None and mode not in ("drive", "walk"):
-        raise StudyFileError(f"{path}: [network] mode must be \"drive\" or \"walk\", not {mode!r}",
-                             hint='mode = "drive"')
-    lang = cfg.get("map", {}).get("lang") if isinstance(cfg.get("map"), dict) else None
-    if lang is not None and lang not in ("en", "th"):
-        raise StudyFileError(f"{path}: [map] lang must be \"en\" or \"th\", not {lang!r}", hint='lang = "th"')
-    speeds = cfg.get("network", {}).get("speeds_kph", {}) if isinstance(cfg.get("network"), dict) else {}
-    unknown = sorted(k for k in speeds if str(k).strip().lower() not in DRIVE_CLASSES)
-    if unknown:
-        raise StudyFileError(f"{path}: [network.speeds_kph] has road class(es) the drive network does not use: "
-                             f"{', '.join(unknown)}", hint=f"use OSM highway classes: {', '.join(sorted(DRIVE_CLASSES))}")
+                try:
+                    _check((section, k), defaults[k], v, f"[{section}] {k}")
+                except SettingsError as exc:
+                    raise StudyFileError(f"{path}: {exc.args[0]}", hint=exc.hint) from None
 
+
+def merged_params(params: Mapping | None = None) -> dict[str, Any]:
+    """:data:`DEFAULT_PARAMS` overridden by *params* (a study's parameter sections), as a new dict."""
+    out = copy.deepcopy(DEFAULT_PARAMS)
+    deep_update(out, move_old_keys(dict(params or {})))
+    return out
+
+
+def resolve(params: Mapping | None, section: str, **overrides: Any) -> dict[str, Any]:
+    """The settings of *section*: defaults, then *params* (the study's), then every override that is not None.
+
+    Overrides are checked by the same rules as the study file; a nested table
+    (``severity_speed_factor``) is merged key by key.
+
+    Raises
+    ------
+    SettingsError
+        An override is out of range, of the wrong type, or not a setting of *section*.
+    """
+    if section not in DEFAULT_PARAMS:
+        raise SettingsError(f"unknown settings section [{section}]", hint=f"known sections: {', '.join(DEFAULT_PARAMS)}")
+    out = merged_params(params)[section]
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        check_setting(section, key, value, where=f"{key} (--{key.replace('_', '-')})")
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            deep_update(out[key], value)
+        else:
+            out[key] = list(value) if isinstance(value, tuple) else value
+    for key, default in DEFAULT_PARAMS[section].items():  # numbers as floats (ints where whole numbers are asked for)
+        if (section, key) in _INTEGER and out.get(key) is not None:
+            out[key] = int(out[key])
+        elif isinstance(default, float) and _is_number(out.get(key)):
+            out[key] = float(out[key])
+    return out

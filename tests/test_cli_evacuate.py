@@ -83,10 +83,12 @@ def test_walking_by_distance(tmp_path):
                                  "--mode", "walk", "--weight", "length", "--no-capacity", "--max-minutes", "5"])
     assert r.exit_code == 0, r.output
     a = pyogrio.read_dataframe(out / "evacuation.gpkg", layer="assignments").set_index("origin_id")
-    # each village walks to the shelter nearest by distance, at 4.5 km/h
-    assert a.loc["V1", "shelter_id"] == "S1" and a.loc["V1", "distance_m"] == 200
-    assert a.loc["V2", "shelter_id"] == "S2" and a.loc["V2", "distance_m"] == 0
-    assert a.loc["V1", "travel_time_s"] == pytest.approx(200 / (4.5 / 3.6))
+    # each village walks to the shelter nearest by distance, at 4.5 km/h, from where it joins its road:
+    # V1 (5, 5) joins 5 m from the corner, 195 m from S1 (100, 100); V2 (295, 290) joins 10 m below S2 (300, 300)
+    assert a.loc["V1", "shelter_id"] == "S1" and a.loc["V1", "distance_m"] == pytest.approx(195)
+    assert a.loc["V2", "shelter_id"] == "S2" and a.loc["V2", "distance_m"] == pytest.approx(10)
+    assert a.loc["V1", "snap_m"] == pytest.approx(5) and a.loc["V2", "snap_m"] == pytest.approx(5)
+    assert a.loc["V1", "travel_time_s"] == pytest.approx(195 / (4.5 / 3.6))
     assert a.loc["V1", "status"] == "assigned"  # 2.7 min of walking, within 5
     r = CliRunner().invoke(cli, ["evacuate", str(toml), "--out", str(tmp_path / "walk2"), "--no-tiles", "--no-hazard",
                                  "--mode", "walk", "--weight", "length", "--no-capacity", "--max-minutes", "2"])

@@ -10,6 +10,7 @@ import pytest
 import shapely
 from conftest import UTM47, X0, Y0, grid_roads
 
+from safegeo._errors import SettingsError
 from safegeo.evacuation import (
     STATUSES,
     EvacuationError,
@@ -250,7 +251,7 @@ def test_bad_options_are_clear_errors():
     study = _two_towns()
     with pytest.raises(EvacuationError, match="unknown weight"):
         evacuate(study, weight="speed")
-    with pytest.raises(EvacuationError, match="max_minutes"):
+    with pytest.raises(SettingsError, match=r"max_minutes \(--max-minutes\) must be a number > 0"):
         evacuate(study, max_minutes=0)
     from safegeo import SafegeoError
 
@@ -442,12 +443,12 @@ def test_each_raster_keeps_its_own_depth_threshold(tmp_path):
         hz = HazardSource("depth", "flood", raster_path=tif, depth_threshold_m=threshold_in_entry)
         study = _two_towns(hazards=[hz])
         if "params" in kw:
-            study.params["evacuation"].update(kw.pop("params"))
+            study.params["hazards"].update(kw.pop("params"))
         return _row(evacuate(study, capacity=False, **kw), "VE")["status"]
 
     # 0.5 m of water: the entry's 1 m threshold keeps the bridge open (the study default 0.3 m must not win)
     assert status(1.0) == "assigned"
-    # an entry without a threshold takes [evacuation] depth_threshold_m (0.3 m by default, or the study's own)
+    # an entry without a threshold takes [hazards] depth_threshold_m (0.3 m by default, or the study's own)
     assert status(None) == "unreachable"
     assert status(None, params={"depth_threshold_m": 0.6}) == "assigned"
     # an explicit threshold applies to every raster

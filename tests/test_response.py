@@ -79,7 +79,8 @@ def test_village_status_against_hand_computed_times() -> None:
     assert list(amb["status"]) == ["within_target", "within_target", "beyond_target", "off_network"]
     assert np.isnan(amb.loc["LOST", "time_min"])
     assert amb.loc["NEAR", "nearest_vehicle"] == "A1"
-    assert list(amb["district"]) == ["West", "East", "East", "(outside districts)"]
+    assert list(amb["district"].fillna("-")) == ["West", "East", "East", "-"]
+    assert list(amb["in_area"]) == [True, True, True, False]  # LOST is outside every district
     fire = res.villages[res.villages["vehicle_type"] == "fire_engine"]
     assert set(fire["status"]) == {"no_vehicle", "off_network"}
     assert any("no available fire_engine" in n for n in res.notes)
@@ -95,18 +96,22 @@ def test_summary_rows_add_up_to_the_study_total() -> None:
     res = response_coverage(net, fleet, villages, districts=districts, targets_min={"ambulance": 0.5},
                             max_snap_m=200, isochrones=False)
     s = res.summary
-    amb = s[s["vehicle_type"] == "ambulance"].set_index("district_id")
-    assert amb.loc["all", "villages"] == 4 and amb.loc["all", "within_target"] == 2
-    assert amb.loc["all", "beyond_target"] == 1 and amb.loc["all", "unreachable"] == 1
-    parts = amb.drop(index="all")
-    for col in ("villages", "population", "within_target", "beyond_target", "unreachable", "population_beyond_target"):
-        assert parts[col].sum() == amb.loc["all", col]
-    assert amb.loc["all", "share_population_within_target"] == pytest.approx(300 / 650, abs=1e-4)
-    assert amb.loc["all", "vehicles_available"] == 1
+    amb = s[s["vehicle_type"] == "ambulance"].set_index("area_id")
+    assert list(amb["level"]) == ["district", "district", "study"]
+    assert amb.loc["ALL", "villages"] == 4 and amb.loc["ALL", "within_target"] == 2
+    assert amb.loc["ALL", "beyond_target"] == 1 and amb.loc["ALL", "unreachable"] == 1
+    parts = amb.drop(index="ALL")
+    # LOST lies outside every district: the districts add up to the study less that village
+    for col in ("villages", "within_target", "beyond_target"):
+        assert parts[col].sum() == amb.loc["ALL", col] - (1 if col == "villages" else 0)
+    assert parts["population"].sum() == amb.loc["ALL", "population"] - 50
+    assert amb.loc["ALL", "share_population_within_target"] == pytest.approx(300 / 650, abs=1e-4)
+    assert amb.loc["ALL", "vehicles_available"] == 1
+    assert amb.loc["W", "median_min"] == pytest.approx(0.2) and amb.loc["E", "max_min"] == pytest.approx(1.2)
     unserved = res.unserved
     assert len(unserved) == (res.villages["status"] != "within_target").sum()
     amb_unserved = unserved[unserved["vehicle_type"] == "ambulance"]
-    assert list(amb_unserved["village_id"]) == ["LOST", "FAR"]  # by district name: "(outside districts)", "East"
+    assert list(amb_unserved["village_id"]) == ["FAR", "LOST"]  # by district name: "East", then none
 
 
 def test_hazard_closures_make_villages_unreachable() -> None:
@@ -181,7 +186,7 @@ def test_outputs_are_written_and_public_drops_contacts(tmp_path: Path) -> None:
     assert "contact" not in pyogrio.read_dataframe(paths[1], layer="vehicles").columns
     assert "081-555-0101" not in paths[0].read_text(encoding="utf-8")
     summary = pd.read_csv(paths[2])
-    assert set(summary["district_id"]) == {"W", "E", "none", "all"}
+    assert set(summary["area_id"]) == {"W", "E", "ALL"} and set(summary["level"]) == {"district", "study"}
     nodes = pyogrio.read_dataframe(paths[1], layer="nodes")
     assert nodes["ambulance_min"].min() == 0.0
     kinds = {name: pyogrio.read_info(paths[1], layer=name)["geometry_type"] for name in layers - {"summary"}}
@@ -238,4 +243,4 @@ def test_demo_step_imports_the_fleet_and_writes_the_maps(demo_study, tmp_path: P
     with Registry(tmp_path / "response" / "vehicles.db", create=False) as reg:
         assert len(reg.vehicles()) == len(demo_study.layers["vehicles"])
     summary = pd.read_csv(tmp_path / "response" / "response_summary.csv")
-    assert (summary.loc[summary["district_id"] == "all", "villages"] == len(demo_study.layers["villages"])).all()
+    assert (summary.loc[summary["level"] == "study", "villages"] == len(demo_study.layers["villages"])).all()

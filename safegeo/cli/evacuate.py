@@ -29,6 +29,8 @@ from safegeo.cli.options import lang_opt, out_dir_opt, public_opt, study_arg
 @click.option("--origins", default="villages", show_default=True, metavar="villages|nodes|FILE",
               help="Who evacuates: the villages layer (by population), every network node, or a point file "
                    "(e.g. buildings; a 'population' column is used when present).")
+@click.option("--population-column", default="population", show_default=True, metavar="COLUMN|none",
+              help="Column of people per origin in an --origins FILE ('none': count each origin as one person).")
 @click.option("--hazard-exit-kph", type=click.FloatRange(min=0), default=None,
               help="Speed at which people in a closed area leave it along its closed roads, on foot or by boat "
                    "(default: [evacuation] hazard_exit_kph, 3; 0: they are stranded).")
@@ -38,7 +40,8 @@ from safegeo.cli.options import lang_opt, out_dir_opt, public_opt, study_arg
 @click.option("--no-tiles", is_flag=True, help="Leave out the online basemap (fully offline page).")
 def evacuate(study: Path, hazard: str | None, no_hazard: bool, weight: str, mode: str | None, capacity: bool,
              max_minutes: float | None, k_nearest: int | None, at_risk_within_m: float | None,
-             origins: str, hazard_exit_kph: float | None, out: Path, lang: str, public: bool, no_tiles: bool) -> None:
+             origins: str, population_column: str, hazard_exit_kph: float | None, out: Path, lang: str, public: bool,
+             no_tiles: bool) -> None:
     """Assign villages to shelters for a hazard scenario and write the plan.
 
     Shelters inside the hazard or not safe for its kind are left out; roads
@@ -61,11 +64,16 @@ def evacuate(study: Path, hazard: str | None, no_hazard: bool, weight: str, mode
         origins = read_vector(origins)
     st = load_study(study)
     result = run(st, hazards="none" if no_hazard else hazard, weight=weight, mode=mode, capacity=capacity,
-                 origins=origins,
+                 origins=origins, population_column=None if population_column.lower() == "none" else population_column,
                  max_minutes=max_minutes, k_nearest=k_nearest, at_risk_within_m=at_risk_within_m,
                  hazard_exit_kph=hazard_exit_kph)
     for line in result.report_lines():
         click.echo(line, err=True)
+    if result.problem:  # an empty plan the data explains: say why, keep the previous outputs
+        from safegeo._errors import EvacuationError
+
+        raise EvacuationError(f"no evacuation plan: {result.problem}",
+                              hint="check the hazard, the shelters and --max-snap-m / [network] max_snap_m")
     for p in result.write(out, lang=lang, public=public, tiles=not no_tiles, title=f"{st.name}: evacuation"):
         click.echo(str(p))
 

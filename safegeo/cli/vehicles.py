@@ -392,17 +392,19 @@ def response(study: Path, db: str | None, out: Path, vtypes: tuple[str, ...], ha
     fleet = _fleet(db, s)
     result = response_for_study(s, fleet, vehicle_types=vtypes or None, hazard=hazard)
     paths = write_response(result, out, network=s.network("drive"), study=s, lang=lang, public=public)
-    tot = result.summary[result.summary["district_id"] == "all"]
+    tot = result.summary[result.summary["level"] == "study"]
     for row in tot.itertuples():
         share = "n/a" if row.share_population_within_target != row.share_population_within_target else \
             f"{row.share_population_within_target:.0%}"
         click.echo(f"{row.vehicle_type:<13} target {row.target_min:g} min: {row.villages - row.within_target} of "
                    f"{row.villages} villages not reached in time; {share} of people reached in time")
         per = result.summary[(result.summary["vehicle_type"] == row.vehicle_type)
-                             & (result.summary["district_id"] != "all")
+                             & (result.summary["level"] == "district")
                              & (result.summary["within_target"] < result.summary["villages"])]
         for d in per.itertuples():
-            click.echo(f"    {d.district}: {d.villages - d.within_target} village(s)")
+            name = getattr(d, "name_en", None)
+            click.echo(f"    {name if isinstance(name, str) and name else d.area_id}: "
+                       f"{d.villages - d.within_target} village(s)")
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     for p in paths:

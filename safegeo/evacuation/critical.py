@@ -42,8 +42,13 @@ def _undirected(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _critical_roads(network: RoadNetwork, closed: np.ndarray, reached: np.ndarray, onode: np.ndarray,
                     pop: np.ndarray, shelter_nodes: np.ndarray, edge_load: np.ndarray,
-                    n_loaded: int) -> gpd.GeoDataFrame:
-    """Bridges of the open network with the population each isolates, plus the most-loaded segments."""
+                    n_loaded: int, *, base: RoadNetwork | None = None) -> gpd.GeoDataFrame:
+    """Bridges of the open network with the population each isolates, plus the most-loaded segments.
+
+    With *base* (the network *network* was split from at the villages and
+    shelters), each road is reported once, as the road of *base* it belongs
+    to: the most people any of its pieces isolates or carries.
+    """
     n = network.n_nodes
     open_ = ~closed
     bridges = undirected_bridges(network, open_)
@@ -76,10 +81,22 @@ def _critical_roads(network: RoadNetwork, closed: np.ndarray, reached: np.ndarra
     rows = np.r_[crit_b, lo[~np.isin(a[lo], a[crit_b])]].astype(np.int64)
     iso_all = np.zeros(len(rows))
     iso_all[: len(crit_b)] = isolated[isolated > 0]
-    df = _edges_frame(network, rows, {
+    load_all = pair_load[rows] if len(rows) else np.zeros(0)
+    is_bridge = np.r_[np.ones(len(crit_b), bool), np.zeros(len(rows) - len(crit_b), bool)]
+    frame_net = network
+    if base is not None and network.parent_edge is not None:
+        prow = network.parent_edge[rows]
+        nb = np.int64(base.n_nodes)
+        key = np.minimum(base.u[prow], base.v[prow]).astype(np.int64) * nb + np.maximum(base.u[prow], base.v[prow])
+        g = pd.DataFrame({"key": key, "row": prow, "iso": iso_all, "load": load_all, "br": is_bridge}).groupby(
+            "key", sort=False).agg(row=("row", "first"), iso=("iso", "max"), load=("load", "max"), br=("br", "max"))
+        rows, iso_all = g["row"].to_numpy(np.int64), g["iso"].to_numpy(float)
+        load_all, is_bridge = g["load"].to_numpy(float), g["br"].to_numpy(bool)
+        frame_net = base
+    df = _edges_frame(frame_net, rows, {
         "isolated_population": iso_all,
-        "evacuee_load": pair_load[rows] if len(rows) else np.zeros(0),
-        "is_bridge": np.r_[np.ones(len(crit_b), bool), np.zeros(len(rows) - len(crit_b), bool)],
+        "evacuee_load": load_all,
+        "is_bridge": is_bridge,
     })
     df["population_at_stake"] = np.maximum(df["isolated_population"], df["evacuee_load"])
     df = df.sort_values(["isolated_population", "evacuee_load"], ascending=False, kind="stable").reset_index(drop=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -15,18 +14,13 @@ import shapely
 from pyproj import CRS
 
 from safegeo._errors import EvacuationError
-from safegeo.areas import area_of
+from safegeo.areas import AreaIndex
 from safegeo.evacuation.assign import assign_with_capacity, greedy_nearest_fill
 from safegeo.evacuation.critical import _critical_roads, _edges_frame, _undirected
 from safegeo.evacuation.result import EvacuationResult
 from safegeo.evacuation.summary import _comparison, _summary
-from safegeo.hazards import (
-    HazardEdges,
-    hazard_edge_costs,
-    hazard_footprint,
-    shelters_in_hazard,
-)
-from safegeo.network import RoadNetwork
+from safegeo.hazards import HazardEdges, HazardScenario, HazardSource
+from safegeo.network import RoadNetwork, attach_points, point_xy
 from safegeo.routing import (
     nearest_sources,
     path_edge_load,
@@ -36,7 +30,8 @@ from safegeo.routing import (
     tree_path_sums,
     tree_paths,
 )
-from safegeo.study import HazardSource, StudyArea
+from safegeo.settings import resolve
+from safegeo.study import StudyArea
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +39,9 @@ log = logging.getLogger(__name__)
 def evacuate(
     study: StudyArea,
     *,
-    hazards: str | Sequence[HazardSource] | None = None,
+    hazards: str | Sequence[HazardSource] | HazardScenario | None = None,
     origins: str | gpd.GeoDataFrame = "villages",
-    population_column: str = "population",
+    population_column: str | None = "population",
     weight: str = "time",
     mode: str | None = None,
     capacity: bool = True,
@@ -66,13 +61,18 @@ def evacuate(
     study
         The study area (:func:`~safegeo.study.load_study`).
     hazards
-        ``None``: every hazard of the study; a name or kind (``"flood"``):
-        the matching entries (:meth:`StudyArea.hazard`); ``"none"`` or ``[]``:
-        no hazard; or a list of :class:`HazardSource`.
+        ``None`` or ``"all"``: every hazard of the study; a name or kind
+        (``"flood"``, or several separated by commas); ``"none"`` or ``[]``:
+        no hazard; a list of :class:`HazardSource`; or a
+        :class:`~safegeo.hazards.HazardScenario` (:meth:`StudyArea.scenario`).
     origins
         ``"villages"`` (weighted by ``population``), ``"nodes"`` (every
-        network node, weight 1), or any point GeoDataFrame (weighted by
-        *population_column* when it has one, else 1 each).
+        network node, weight 1), or any point GeoDataFrame (buildings, ...)
+        weighted by *population_column*.
+    population_column
+        People per origin for a GeoDataFrame of origins.  A layer without this
+        column is an error naming the columns it has; ``None`` counts every
+        origin as one person (say so explicitly).
     weight
         ``"time"`` (fastest routes) or ``"length"`` (shortest routes).
     mode
@@ -87,11 +87,12 @@ def evacuate(
         ``[evacuation] k_nearest``, 20).
     max_snap_m
         Farthest an origin or shelter may be from a road (default ``[network] max_snap_m``).
+        Origins and shelters join the road where they project on it (:func:`~safegeo.network.attach_points`).
     severity_speed_factor, depth_threshold_m
-        Hazard effect on roads (see :func:`~safegeo.hazards.hazard_edge_costs`).
+        Overrides of ``[hazards]`` for this run (see :meth:`StudyArea.scenario`).
         *depth_threshold_m* given here applies to every raster; otherwise
         each raster entry's own ``depth_threshold_m`` is used, and
-        ``[evacuation] depth_threshold_m`` (0.3 m) for entries without one.
+        ``[hazards] depth_threshold_m`` (0.3 m) for entries without one.
     at_risk_within_m
         Evacuate only origins within this distance (m) of the hazard
         footprint (default ``[evacuation] at_risk_within_m`` when set, else
@@ -118,50 +119,30 @@ def evacuate(
     EvacuationError
         Bad options or unusable columns.
     """
-    ev = study.params.get("evacuation", {})
-    net_p = study.params.get("network", {})
-    if isinstance(hazards, str):
-        hz = [] if hazards.lower() == "none" else study.hazard(hazards)
-    elif hazards is None:
-        hz = study.hazard(None)
-    else:
-        hz = list(hazards)
-    if depth_threshold_m is None and ev.get("depth_threshold_m") is not None:
-        # the study-wide default fills in only for entries without their own depth_threshold_m
-        hz = [h if not h.is_raster or h.depth_threshold_m is not None
-              else dataclasses.replace(h, depth_threshold_m=float(ev["depth_threshold_m"])) for h in hz]
+    scenario = study.scenario(hazards, depth_threshold_m=depth_threshold_m,
+                              severity_speed_factor=severity_speed_factor)
+    ev = study.settings("evacuation", max_minutes=max_minutes, k_nearest=k_nearest, hazard_exit_kph=hazard_exit_kph,
+                        at_risk_within_m=at_risk_within_m)
+    net_p = study.settings("network", max_snap_m=max_snap_m, mode=mode)
+    network = study.network(net_p["mode"])
     if isinstance(origins, str):
         if origins == "villages":
             org = study.layer("villages")
-            id_col = "village_id"
+            id_col: str | None = "village_id"
         elif origins == "nodes":
-            org = None
-            id_col = None
+            org = network.nodes_gdf().rename(columns={"node": "origin_id"}).drop(columns=["node_id"])
+            id_col, population_column = "origin_id", None
         else:
             raise EvacuationError(f"unknown origins {origins!r}", hint="use 'villages', 'nodes' or a point GeoDataFrame")
     else:
-        org = origins
-        id_col = None
-    network = study.network(mode)
-    if org is None:
-        org = network.nodes_gdf().rename(columns={"node": "origin_id"}).drop(columns=["node_id"])
-        id_col = "origin_id"
-    tambons = study.layers.get("tambons")
+        org, id_col = origins, None
     return evacuate_network(
-        network, org, study.layer("shelters"), hazards=hz, population_column=population_column,
-        origin_id_column=id_col, weight=weight, capacity=capacity,
-        max_minutes=float(max_minutes if max_minutes is not None else ev.get("max_minutes", 60.0)),
-        k_nearest=int(k_nearest if k_nearest is not None else ev.get("k_nearest", 20)),
-        max_snap_m=float(max_snap_m if max_snap_m is not None else net_p.get("max_snap_m", 500.0)),
-        severity_speed_factor=severity_speed_factor or ev.get("severity_speed_factor"),
-        depth_threshold_m=depth_threshold_m,
-        at_risk_within_m=at_risk_within_m if at_risk_within_m is not None else ev.get("at_risk_within_m"),
-        hazard_exit_kph=float(hazard_exit_kph if hazard_exit_kph is not None else ev.get("hazard_exit_kph", 3.0)),
-        routes=routes, districts=study.layers.get("districts"), tambons=tambons,
-        synthetic=study.synthetic,
+        network, org, study.layer("shelters"), scenario=scenario, population_column=population_column,
+        origin_id_column=id_col, weight=weight, capacity=capacity, max_minutes=ev["max_minutes"],
+        k_nearest=ev["k_nearest"], max_snap_m=net_p["max_snap_m"], at_risk_within_m=ev["at_risk_within_m"],
+        hazard_exit_kph=ev["hazard_exit_kph"], routes=routes, areas=study.areas,
+        districts=study.layers.get("districts"), synthetic=study.synthetic,
     )
-
-
 
 
 def evacuate_network(
@@ -169,19 +150,18 @@ def evacuate_network(
     origins: gpd.GeoDataFrame,
     shelters: gpd.GeoDataFrame,
     *,
-    hazards: Sequence[HazardSource] = (),
-    population_column: str = "population",
+    scenario: HazardScenario | Sequence[HazardSource] = (),
+    population_column: str | None = "population",
     origin_id_column: str | None = None,
     weight: str = "time",
     capacity: bool = True,
-    max_minutes: float = 60.0,
-    k_nearest: int = 20,
-    max_snap_m: float = 500.0,
-    severity_speed_factor: dict[str, float] | None = None,
-    depth_threshold_m: float | None = None,
+    max_minutes: float | None = None,
+    k_nearest: int | None = None,
+    max_snap_m: float | None = None,
     at_risk_within_m: float | None = None,
-    hazard_exit_kph: float = 3.0,
+    hazard_exit_kph: float | None = None,
     routes: bool = True,
+    areas: AreaIndex | None = None,
     districts: gpd.GeoDataFrame | None = None,
     tambons: gpd.GeoDataFrame | None = None,
     n_loaded_roads: int = 20,
@@ -198,19 +178,24 @@ def evacuate_network(
     shelters
         Points with ``shelter_id``, ``capacity`` (people) and optionally
         ``safe_for`` (comma-separated hazard kinds; empty = safe for all).
-    hazards
-        The hazard scenario (may be empty).
+    scenario
+        The hazard scenario (:class:`~safegeo.hazards.HazardScenario`), or
+        hazard sources (a scenario is built with the default ``[hazards]``
+        settings); may be empty.
     population_column
-        People per origin; when the column is absent every origin counts 1.
+        People per origin (``None``: one each).
     origin_id_column
         Column with origin ids (default: ``village_id``, ``id`` or the row number).
-    weight, capacity, max_minutes, k_nearest, max_snap_m, severity_speed_factor, depth_threshold_m, at_risk_within_m, routes
-        As for :func:`evacuate`.
+    weight, capacity, max_minutes, k_nearest, max_snap_m, at_risk_within_m, routes
+        As for :func:`evacuate` (None: the default of ``[evacuation]`` / ``[network]``).
     hazard_exit_kph
         As for :func:`evacuate`; the metres walked (or boated) out of a closed
         area are in ``assignments.hazard_exit_m``.
+    areas
+        Districts and tambons for the summary (:class:`~safegeo.areas.AreaIndex`);
+        default: built from *districts* and *tambons*.
     districts, tambons
-        Areas for the summary (optional).
+        Area polygons (optional; *districts* also frames the map).
     n_loaded_roads
         How many of the most-loaded segments join the bridges in ``critical_roads``.
 
@@ -222,28 +207,39 @@ def evacuate_network(
     seconds: dict[str, float] = {}
     if weight not in ("time", "length"):
         raise EvacuationError(f"unknown weight {weight!r}", hint="use 'time' or 'length'")
-    if not max_minutes > 0:
-        raise EvacuationError(f"max_minutes must be positive, got {max_minutes}")
-    if k_nearest < 1:
-        raise EvacuationError(f"k_nearest must be at least 1, got {k_nearest}")
+    ev = resolve(None, "evacuation", max_minutes=max_minutes, k_nearest=k_nearest, hazard_exit_kph=hazard_exit_kph,
+                 at_risk_within_m=at_risk_within_m)
+    max_minutes, k_nearest, hazard_exit_kph = ev["max_minutes"], ev["k_nearest"], ev["hazard_exit_kph"]
+    at_risk_within_m = ev["at_risk_within_m"]
+    max_snap_m = resolve(None, "network", max_snap_m=max_snap_m)["max_snap_m"]
+    if not isinstance(scenario, HazardScenario):
+        scenario = HazardScenario.from_sources(list(scenario))
+    if areas is None:
+        areas = AreaIndex(districts, tambons)
+    base_network = network
     crs = network.crs
     org = _prepare_origins(origins, crs, population_column, origin_id_column)
     sh = _prepare_shelters(shelters, crs)
-    areas = hazard_footprint(hazards, crs, depth_threshold_m=depth_threshold_m)
+    hazard_areas = scenario.footprint(crs)
     if at_risk_within_m is not None:
         near = np.zeros(len(org), bool)
-        if len(areas):
-            oi, _ = shapely.STRtree(areas.geometry.values).query(org.geometry.values, predicate="dwithin",
-                                                                   distance=float(at_risk_within_m))
+        if len(hazard_areas):
+            oi, _ = shapely.STRtree(hazard_areas.geometry.values).query(
+                org.geometry.values, predicate="dwithin", distance=float(at_risk_within_m))
             near[oi] = True
         log.info("%d of %d origins within %g m of the hazard", int(near.sum()), len(org), at_risk_within_m)
         org = org[near].reset_index(drop=True)
     n_o = len(org)
     max_s = max_minutes * 60.0
 
-    # hazard-aware costs
-    he = hazard_edge_costs(network, hazards, weight="time", severity_speed_factor=severity_speed_factor,
-                           depth_threshold_m=depth_threshold_m)
+    # origins and shelters join the roads where they stand: the network gets a node at each of them
+    network, attached = attach_points(network, np.vstack([point_xy(org, crs), point_xy(sh, crs)]),
+                                      max_snap_m=max_snap_m)
+    osnap, ssnap = attached.take(np.arange(n_o)), attached.take(np.arange(n_o, n_o + len(sh)))
+    seconds["attach"] = time.perf_counter() - t0
+
+    # hazard-aware costs (on the pieces of road each point stands on too)
+    he = scenario.edges(network)
     time_cost = he.cost
     len_cost = np.where(he.closed, np.inf, network.length_m)
     # people inside a closed area (every road out of their junction closed) may still leave it along the
@@ -261,14 +257,11 @@ def evacuate_network(
     he_out = he if weight == "time" else HazardEdges(len_cost, he.closed, he.speed_factor, he.reason, "length")
     seconds["hazards"] = time.perf_counter() - t0
 
-    # snapping
-    osnap = network.snap(org, max_snap_m=max_snap_m)
-    ssnap = network.snap(sh, max_snap_m=max_snap_m)
     onode = osnap.node
 
     # shelter eligibility
-    kinds = sorted({h.kind for h in hazards})
-    inside = shelters_in_hazard(sh, hazards)
+    kinds = scenario.kinds
+    inside = scenario.points_inside(sh)
     reasons = np.full(len(sh), "", dtype=object)
 
     def exclude(mask: np.ndarray, text: np.ndarray | str) -> None:
@@ -290,7 +283,7 @@ def evacuate_network(
 
     # nearest shelter for every origin: one multi-source pass on the reversed hazard-aware graph
     t = time.perf_counter()
-    csr = network.csr(weight, reverse=True) if not hazards or not (he.closed.any() or he.slowed.any()) \
+    csr = network.csr(weight, reverse=True) if not (he.closed.any() or he.slowed.any() or exit_edge.any()) \
         else network.csr(cost, reverse=True)
     n_nodes = network.n_nodes
     o_ok = osnap.ok
@@ -424,8 +417,13 @@ def evacuate_network(
     sids = sh["shelter_id"].to_numpy(object)
     a.insert(0, "origin_id", ids[a["_o"].to_numpy()])
     a.insert(1, "shelter_id", np.where(a["_s"].to_numpy() >= 0, sids[np.maximum(a["_s"].to_numpy(), 0)], None))
-    district = area_of(org, districts, "district_id")
-    a["district_id"] = district[a["_o"].to_numpy()]
+    where = areas.locate(org.geometry)
+    oi = a["_o"].to_numpy()
+    a["snap_m"] = np.round(np.where(osnap.ok, osnap.snap_m, np.nan)[oi], 1)
+    for c in ("district_id", "tambon_id"):
+        if c in where.columns:
+            a[c] = where[c].to_numpy(object)[oi]
+    a["in_area"] = where["in_area"].to_numpy(bool)[oi]
     a["population"] = a["population"].astype(float)
     assignments = gpd.GeoDataFrame(a.drop(columns=["_o", "_s"]), geometry=org.geometry.values[a["_o"].to_numpy()],
                                    crs=crs)
@@ -445,7 +443,9 @@ def evacuate_network(
     # unreachable layer
     ur = org.iloc[un]
     unreachable = gpd.GeoDataFrame({"origin_id": ids[un], "population": pop[un], "reason": reason_u[un],
-                                    "district_id": district[un]}, geometry=ur.geometry.values, crs=crs)
+                                    "snap_m": np.round(osnap.snap_m[un], 1),
+                                    "district_id": where["district_id"].to_numpy(object)[un]},
+                                   geometry=ur.geometry.values, crs=crs)
     for c in ("name_en", "name_th"):
         if c in org.columns:
             unreachable[c] = org[c].to_numpy()[un]
@@ -466,24 +466,31 @@ def evacuate_network(
 
     # edge load & critical roads
     t = time.perf_counter()
-    edges_used = np.flatnonzero(edge_load > 0)
-    edge_load_gdf = _edges_frame(network, edges_used, {"load_people": edge_load[edges_used]})
+    # reported per road of the study's network: a road split at a village carries the load of its busiest piece
+    parent = network.parent_edge if network.parent_edge is not None else np.arange(network.n_edges)
+    base_load = np.zeros(base_network.n_edges)
+    np.maximum.at(base_load, parent, edge_load)
+    edges_used = np.flatnonzero(base_load > 0)
+    edge_load_gdf = _edges_frame(base_network, edges_used, {"load_people": base_load[edges_used]})
     edge_load_gdf = edge_load_gdf.sort_values("load_people", ascending=False, kind="stable").reset_index(drop=True)
-    critical = _critical_roads(network, he.closed, reached, onode, pop, snode[elig_idx], edge_load, n_loaded_roads)
+    critical = _critical_roads(network, he.closed, reached, onode, pop, snode[elig_idx], edge_load, n_loaded_roads,
+                               base=base_network)
     seconds["critical"] = time.perf_counter() - t
 
     # comparison and summary
     comparison = _comparison(capacity, a, near_time, pop[ro], greedy_served, max_s)
-    summary = _summary(a, org, district, districts, tambons, sh_out, max_s)
+    summary = _summary(a, areas, where, sh_out)
     closed_gdf = _edges_frame(network, np.flatnonzero(he.closed), {"reason": he.reason[he.closed]})
     seconds["total"] = time.perf_counter() - t0
-    settings = {"hazards": [h.name for h in hazards], "weight": weight, "mode": network.mode, "capacity": capacity,
+    settings = {"hazards": scenario.names, "weight": weight, "mode": network.mode, "capacity": capacity,
                 "max_minutes": max_minutes, "k_nearest": k_nearest, "max_snap_m": max_snap_m,
                 "at_risk_within_m": at_risk_within_m,
                 "_closed_edges": _undirected(closed_gdf)}
     log.info("evacuation: %d origins, %d eligible shelters, %.2f s", n_o, len(elig_idx), seconds["total"])
-    return EvacuationResult(assignments, routes_gdf, unreachable, critical, edge_load_gdf, sh_out, summary, comparison,
-                            he_out, areas, settings, districts, synthetic, seconds)
+    result = EvacuationResult(assignments, routes_gdf, unreachable, critical, edge_load_gdf, sh_out, summary,
+                              comparison, he_out, hazard_areas, settings, districts, synthetic, seconds)
+    result.network = network
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -504,14 +511,21 @@ def _prepare_origins(origins: gpd.GeoDataFrame, crs: CRS, population_column: str
         bad = np.flatnonzero(types != 0)[:10] + 1
         raise EvacuationError(f"origins must be points; rows {', '.join(map(str, bad))} are not",
                               hint="use centroids (gdf.geometry.centroid) for buildings")
-    if population_column in org.columns:
+    if population_column is None:
+        p = np.ones(len(org))
+    elif population_column in org.columns:
         p = pd.to_numeric(org[population_column], errors="coerce").to_numpy(float)
         bad = np.flatnonzero(~np.isfinite(p) | (p < 0))
         if len(bad):
             raise EvacuationError(f"origins: column '{population_column}' has {len(bad)} missing or negative values "
                                   f"(rows {', '.join(str(b + 1) for b in bad[:10])})", hint="population must be >= 0")
     else:
-        p = np.ones(len(org))
+        cols = [str(c) for c in org.columns if c != org.geometry.name]
+        raise EvacuationError(
+            f"origins: no '{population_column}' column, so the people at each origin are unknown "
+            f"(columns: {', '.join(cols) or 'none'})",
+            hint="name the column with --population-column COLUMN (population_column=...), or pass "
+                 "--population-column none to count each origin as one person")
     if id_column is None:
         id_column = next((c for c in ("village_id", "origin_id", "id") if c in org.columns), None)
     ids = org[id_column].to_numpy(object) if id_column is not None else np.arange(len(org)).astype(object)

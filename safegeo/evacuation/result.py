@@ -11,9 +11,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from safegeo.hazards import (
-    HazardEdges,
-)
+from safegeo.hazards import HazardEdges
+from safegeo.network import RoadNetwork
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +82,39 @@ class EvacuationResult:
     districts: gpd.GeoDataFrame | None = None
     synthetic: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
+    network: RoadNetwork | None = field(default=None, repr=False)  # the network with origins and shelters attached
 
     # -- quick facts ----------------------------------------------------------------------------
     @property
     def population(self) -> float:
         return float(self.assignments["population"].sum())
+
+    @property
+    def problem(self) -> str | None:
+        """Why the plan is empty, when the data explains it (nobody at risk, no usable shelter, all cut off); else None."""
+        a = self.assignments
+        if len(a) == 0:
+            within = self.settings.get("at_risk_within_m")
+            if within is not None:
+                return (f"no origin lies within {within:g} m of the hazard ({', '.join(self.settings.get('hazards', []))})"
+                        "; nobody needs to evacuate in this scenario")
+            return "there is no origin to evacuate (the origin layer is empty)"
+        moving = a["status"].isin(("assigned", "beyond_max_time", "overflow")) & (a["population"] > 0)
+        if moving.any() or self.population == 0:
+            return None
+        sh = self.shelters
+        if not sh["eligible"].any():
+            counts = sh["excluded_reason"].value_counts()
+            why = "; ".join(f"{k} ({v})" for k, v in counts.head(4).items())
+            return f"no shelter can be used: all {len(sh)} are excluded ({why})"
+        reasons = a.loc[a["status"] == "unreachable", "reason"].value_counts()
+        if reasons.index[0] == "off_network" and len(reasons) == 1:
+            return (f"every origin is farther than {self.settings.get('max_snap_m', 0):g} m from a road of the "
+                    f"{self.settings.get('mode', 'drive')} network")
+        if "isolated_by_hazard" in reasons.index:
+            return (f"nobody can reach a shelter: {self.hazard_edges.summary()} by "
+                    f"{', '.join(self.settings.get('hazards', []))}, which cuts every origin off")
+        return "nobody can reach a usable shelter by road"
 
     def people(self, status: str) -> float:
         """People with *status* (one of :data:`STATUSES`)."""
@@ -206,7 +233,10 @@ class EvacuationResult:
 
     def write(self, out_dir: str | Path, *, lang: str = "en", public: bool = False, tiles: bool = True,
               title: str | None = None) -> list[Path]:
-        """Write ``evacuation.html``, ``evacuation.gpkg`` and ``summary.csv`` into *out_dir* (atomically).
+        """Write ``evacuation.html``, ``evacuation.gpkg`` and ``summary.csv`` into *out_dir*, as one set.
+
+        The files are written into a staging folder and put in place together
+        (:mod:`safegeo.output`): a failed run leaves the previous set as it was.
 
         Returns
         -------
@@ -214,18 +244,20 @@ class EvacuationResult:
             The map first, then the GeoPackage and the CSV.
         """
         from safegeo.io import write_csv, write_gpkg
+        from safegeo.output import write_set
 
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        html = self.map(lang=lang, public=public, tiles=tiles, title=title).save(out / "evacuation.html")
-        layers = self.layers()
-        if public:
-            from safegeo.schema import drop_sensitive
+        def write(stage: Path) -> list[Path]:
+            html = self.map(lang=lang, public=public, tiles=tiles, title=title).save(stage / "evacuation.html")
+            layers = self.layers()
+            if public:
+                from safegeo.schema import drop_sensitive
 
-            layers = {k: drop_sensitive(v) for k, v in layers.items()}
-        gpkg = write_gpkg(out / "evacuation.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
-        csv = write_csv(out / "summary.csv", self.summary)
-        return [html, gpkg, csv]
+                layers = {k: drop_sensitive(v) for k, v in layers.items()}
+            gpkg = write_gpkg(stage / "evacuation.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
+            csv = write_csv(stage / "summary.csv", self.summary)
+            return [html, gpkg, csv]
+
+        return write_set(out_dir, write)
 
 
 

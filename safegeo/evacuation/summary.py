@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from safegeo.areas import area_of
+from safegeo.areas import AreaIndex
 from safegeo.evacuation.result import SUMMARY_MINUTES
 
 log = logging.getLogger(__name__)
@@ -36,66 +35,51 @@ def _comparison(capacity: bool, a: pd.DataFrame, near_time: np.ndarray, near_pop
     return pd.DataFrame(rows)
 
 
-def _summary(a: pd.DataFrame, org: gpd.GeoDataFrame, district: np.ndarray, districts: gpd.GeoDataFrame | None,
-             tambons: gpd.GeoDataFrame | None, shelters: gpd.GeoDataFrame, max_s: float) -> pd.DataFrame:
-    frames = []
-    for level, areas, col in (("district", districts, "district_id"), ("tambon", tambons, "tambon_id")):
-        if areas is None or len(areas) == 0 or col not in areas.columns:
-            continue
-        area = district if level == "district" else area_of(org, areas, col)
-        aid = area[a["_o"].to_numpy()]
-        p = a["population"].to_numpy(float)
-        t = a["travel_time_s"].to_numpy(float)
-        st = a["status"].to_numpy(object)
-        # people with a shelter, at their travel time (with --no-capacity, also those beyond --max-minutes:
-        # "within 60 min" is a fact about the trip, whatever the limit)
-        routed = np.isin(st, ("assigned", "beyond_max_time"))
-        df = pd.DataFrame({"area_id": aid, "population": p})
-        for mins in SUMMARY_MINUTES:
-            df[f"within_{mins}min"] = np.where(routed & (t <= mins * 60 + 1e-9), p, 0.0)
-        df["beyond_max_time"] = np.where(st == "beyond_max_time", p, 0.0)
-        df["overflow"] = np.where(st == "overflow", p, 0.0)
-        df["unreachable"] = np.where(st == "unreachable", p, 0.0)
-        g = df.groupby("area_id", dropna=True).sum(numeric_only=True)
-        ids = areas[col].to_numpy(object)
-        g = g.reindex(ids, fill_value=0.0)
-        out = pd.DataFrame({"level": level, "area_id": ids})
-        for c in ("name_en", "name_th"):
-            if c in areas.columns:
-                out[c] = areas[c].to_numpy(object)
-        out["population"] = g["population"].to_numpy()
-        for mins in SUMMARY_MINUTES:
-            out[f"pop_within_{mins}min"] = g[f"within_{mins}min"].to_numpy()
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[f"share_within_{mins}min"] = np.round(np.where(out["population"] > 0,
-                                                                   out[f"pop_within_{mins}min"] / out["population"],
-                                                                   np.nan), 4)
-        for c in ("beyond_max_time", "overflow", "unreachable"):
-            out[c] = g[c].to_numpy()
-        # most-loaded shelter located in the area
-        sh_area = area_of(shelters, areas, col)
-        s = pd.DataFrame({"area_id": sh_area, "shelter_id": shelters["shelter_id"].to_numpy(object),
-                          "u": shelters["utilisation"].to_numpy(float), "n": shelters["assigned"].to_numpy(float),
-                          "elig": shelters["eligible"].to_numpy()})
-        # fullest first; among equally full shelters, the one holding most people
-        s = s[s["elig"] & s["area_id"].notna()].sort_values(["u", "n"], ascending=False, kind="stable")
-        s = s.drop_duplicates("area_id")
-        s = s.set_index("area_id")
-        out["most_loaded_shelter"] = s["shelter_id"].reindex(ids).to_numpy(object)
-        out["most_loaded_utilisation"] = np.round(s["u"].reindex(ids).to_numpy(float), 3)
-        frames.append(out)
-    if not frames:
-        p = a["population"].to_numpy(float)
-        t = a["travel_time_s"].to_numpy(float)
-        st = a["status"].to_numpy(object)
-        row: dict[str, Any] = {"level": "study", "area_id": "all", "population": p.sum()}
-        for mins in SUMMARY_MINUTES:
-            w = p[np.isin(st, ("assigned", "beyond_max_time")) & (t <= mins * 60 + 1e-9)].sum()
-            row[f"pop_within_{mins}min"] = w
-            row[f"share_within_{mins}min"] = round(w / p.sum(), 4) if p.sum() else np.nan
-        for c in ("beyond_max_time", "overflow", "unreachable"):
-            row[c] = p[st == c].sum()
-        return pd.DataFrame([row])
-    return pd.concat(frames, ignore_index=True)
+def _summary(a: pd.DataFrame, areas: AreaIndex, where: pd.DataFrame, shelters: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Per district and tambon (and the whole study): people within 15 / 30 / 60 min, overflow, unreachable.
 
-
+    *a* is the assignments table (``_o`` = origin position), *where* the area of
+    each origin (:meth:`AreaIndex.locate`).  "Within N min" counts people who
+    have a shelter at that travel time (with capacity off, also those beyond
+    ``max_minutes``: it is a fact about the trip, whatever the limit).
+    """
+    oi = a["_o"].to_numpy()
+    p = a["population"].to_numpy(float)
+    t = a["travel_time_s"].to_numpy(float)
+    st = a["status"].to_numpy(object)
+    routed = np.isin(st, ("assigned", "beyond_max_time"))
+    per = pd.DataFrame({"population": p})
+    for c in ("district_id", "tambon_id"):
+        if c in where.columns:
+            per[c] = where[c].to_numpy(object)[oi]
+    for mins in SUMMARY_MINUTES:
+        per[f"pop_within_{mins}min"] = np.where(routed & (t <= mins * 60 + 1e-9), p, 0.0)
+    for c in ("beyond_max_time", "overflow", "unreachable"):
+        per[c] = np.where(st == c, p, 0.0)
+    sums = ["population", *[f"pop_within_{m}min" for m in SUMMARY_MINUTES], "beyond_max_time", "overflow",
+            "unreachable"]
+    shares = {f"share_within_{m}min": (f"pop_within_{m}min", "population") for m in SUMMARY_MINUTES}
+    # the fullest shelter of each area (among equally full ones, the one holding most people)
+    sh_where = areas.locate(shelters.geometry) if areas else pd.DataFrame(index=np.arange(len(shelters)))
+    s = pd.DataFrame({"shelter_id": shelters["shelter_id"].to_numpy(object), "u": shelters["utilisation"].to_numpy(float),
+                      "n": shelters["assigned"].to_numpy(float), "elig": shelters["eligible"].to_numpy(bool)})
+    for c in ("district_id", "tambon_id"):
+        if c in sh_where.columns:
+            s[c] = sh_where[c].to_numpy(object)
+    s = s[s["elig"]].sort_values(["u", "n"], ascending=False, kind="stable")
+    extra = {}
+    for level, col in (("district", "district_id"), ("tambon", "tambon_id")):
+        if col in s.columns:
+            top = s.dropna(subset=[col]).drop_duplicates(col).set_index(col)
+            extra[level] = pd.DataFrame({"most_loaded_shelter": top["shelter_id"],
+                                         "most_loaded_utilisation": np.round(top["u"], 3)})
+    top_all = s.head(1)
+    extra["study"] = pd.DataFrame({"most_loaded_shelter": top_all["shelter_id"].to_numpy(object),
+                                   "most_loaded_utilisation": np.round(top_all["u"].to_numpy(float), 3)})
+    table = areas.summary(per, sums=sums, shares=shares, extra=extra)
+    order = ["level", "area_id", *[c for c in ("name_en", "name_th", "district_id") if c in table.columns],
+             "population"]
+    for m in SUMMARY_MINUTES:
+        order += [f"pop_within_{m}min", f"share_within_{m}min"]
+    order += ["beyond_max_time", "overflow", "unreachable", "most_loaded_shelter", "most_loaded_utilisation"]
+    return table[[c for c in order if c in table.columns]]

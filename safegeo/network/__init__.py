@@ -28,11 +28,13 @@ from safegeo.network.build import (
     read_osm_graph,
 )
 from safegeo.network.classes import (
+    DEFAULT_SPEED_KPH,
     DEFAULT_SPEEDS_KPH,
     DRIVE_CLASSES,
     MODES,
     NEVER_CLASSES,
     NO_WALK_CLASSES,
+    WALK_SPEED_KPH,
     classes_for_mode,
     parse_maxspeed,
     speeds_for,
@@ -44,17 +46,22 @@ from safegeo.network.core import (
     SnapResult,
     build_csr,
 )
+from safegeo.network.snap import Attachment, attach_points, line_substrings, point_xy
 
 __all__ = [
+    "DEFAULT_SPEED_KPH",
     "DEFAULT_SPEEDS_KPH",
     "DRIVE_CLASSES",
     "MODES",
     "NEVER_CLASSES",
     "NO_WALK_CLASSES",
+    "WALK_SPEED_KPH",
+    "Attachment",
     "CsrGraph",
     "NetworkReport",
     "RoadNetwork",
     "SnapResult",
+    "attach_points",
     "build_csr",
     "classes_for_mode",
     "from_lines",
@@ -63,7 +70,9 @@ __all__ = [
     "from_osmnx_graph",
     "network_from_source",
     "osm_file_center",
+    "line_substrings",
     "parse_maxspeed",
+    "point_xy",
     "read_osm_graph",
     "speeds_for",
 ]

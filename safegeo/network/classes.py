@@ -33,6 +33,10 @@ DEFAULT_SPEEDS_KPH: dict[str, float] = {
     "residential": 30.0, "living_street": 15.0,
     "service": 20.0, "track": 15.0,
 }
+#: Speed (km/h) of road classes that :data:`DEFAULT_SPEEDS_KPH` does not list.
+DEFAULT_SPEED_KPH = 40.0
+#: Walking speed (km/h) on every path of the walk network.
+WALK_SPEED_KPH = 4.5
 #: Road classes nobody walks or drives on (planned, closed, not roads).
 NEVER_CLASSES = frozenset({"construction", "proposed", "abandoned", "raceway", "bus_guideway", "platform",
                            "elevator", "escape", "disused", "razed", "rest_area", "services"})

@@ -17,9 +17,11 @@ from scipy.sparse.csgraph import connected_components
 
 from safegeo._errors import CRSError, NetworkError
 from safegeo.network.classes import (
+    DEFAULT_SPEED_KPH,
     DEFAULT_SPEEDS_KPH,
     DRIVE_CLASSES,
     MODES,
+    WALK_SPEED_KPH,
     classes_for_mode,
     speeds_for,
 )
@@ -203,6 +205,7 @@ class RoadNetwork:
     geometry: np.ndarray | None = None
     mode: str = "drive"
     report: NetworkReport | None = None
+    parent_edge: np.ndarray | None = None  # edge row of the network this one was split from (None: itself)
     _csr_cache: dict = field(default_factory=dict, repr=False)
     _tree: Any = field(default=None, repr=False)
 
@@ -236,8 +239,8 @@ class RoadNetwork:
         node_id: np.ndarray | None = None,
         mode: str = "drive",
         speeds_kph: dict[str, float] | None = None,
-        default_speed_kph: float = 40.0,
-        walk_speed_kph: float = 4.5,
+        default_speed_kph: float = DEFAULT_SPEED_KPH,
+        walk_speed_kph: float = WALK_SPEED_KPH,
         maxspeed_kph: np.ndarray | None = None,
         largest_component: bool = True,
         directed_input: bool = False,
@@ -353,6 +356,8 @@ class RoadNetwork:
         self.edge_data = self.edge_data[edge_keep].reset_index(drop=True)
         if self.geometry is not None:
             self.geometry = self.geometry[edge_keep]
+        if self.parent_edge is not None:
+            self.parent_edge = self.parent_edge[edge_keep]
         self._csr_cache.clear()
         self._tree = None
 

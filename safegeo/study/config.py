@@ -18,7 +18,7 @@ from safegeo._errors import (
 )
 from safegeo.io import is_osm_path, is_raster_path, read_vector
 from safegeo.schema import LAYER_SPECS
-from safegeo.settings import DEFAULT_PARAMS, check_param_values
+from safegeo.settings import DEFAULT_PARAMS, check_param_values, move_old_keys
 from safegeo.study.model import HazardSource, LayerReport
 
 if sys.version_info >= (3, 11):
@@ -95,7 +95,7 @@ class StudyFiles:
 def read_study_layers(path: str | Path) -> StudyFiles:
     """Parse a study file and read its layers without validating them."""
     path = Path(path)
-    cfg = _read_toml(path)
+    cfg = move_old_keys(_read_toml(path), source=str(path))
     base = path.parent
     unknown_sections = set(cfg) - {"study", "layers"} - set(DEFAULT_PARAMS)
     if unknown_sections:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,29 +23,16 @@ from safegeo._errors import (
     ValidationError,
 )
 from safegeo._validate import check_extent, validate_layer
+from safegeo.areas import AreaIndex
+from safegeo.hazards import HazardScenario, HazardSource
 from safegeo.projection import pick_working_crs
 from safegeo.schema import LAYER_SPECS
-from safegeo.settings import DEFAULT_PARAMS, deep_update
+from safegeo.settings import DEFAULT_PARAMS, merged_params, resolve
 
 if TYPE_CHECKING:
     from safegeo.network import RoadNetwork
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class HazardSource:
-    """One hazard entry of the study file: polygons or a raster."""
-
-    name: str
-    kind: str
-    polygons: gpd.GeoDataFrame | None = None  # in the working CRS
-    raster_path: Path | None = None
-    depth_threshold_m: float | None = None
-
-    @property
-    def is_raster(self) -> bool:
-        return self.raster_path is not None
 
 
 @dataclass
@@ -103,6 +91,8 @@ class StudyArea:
     roads_source: Any = None  # Path of an OSM file, or a dict for osmnx download; None when roads is a line layer
     reports: list[LayerReport] = field(default_factory=list)
     _networks: dict[str, RoadNetwork] = field(default_factory=dict, repr=False)
+    _scenarios: dict[Any, HazardScenario] = field(default_factory=dict, repr=False)
+    _areas: AreaIndex | None = field(default=None, repr=False)
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
@@ -194,8 +184,7 @@ class StudyArea:
         for hz in hazards or []:
             if hz.polygons is not None:
                 hz.polygons = hz.polygons.to_crs(working)
-        merged = copy.deepcopy(DEFAULT_PARAMS)
-        deep_update(merged, params or {})
+        merged = merged_params(params)
         if "districts" in projected:
             border = projected.get("border")
             projected["districts"] = flag_border_districts(
@@ -222,15 +211,67 @@ class StudyArea:
         return name in self.layers and len(self.layers[name]) > 0
 
     def hazard(self, name: str | None = None) -> list[HazardSource]:
-        """Hazard sources named *name* (by entry name or kind); all of them when *name* is None."""
-        if name is None:
+        """Hazard sources named *name* (by entry name or kind); all of them when *name* is None or ``"all"``.
+
+        Several names may be given separated by commas (``"flood,landslide"``);
+        ``"none"`` gives no source.
+        """
+        if name is None or str(name).strip().lower() == "all":
             return list(self.hazards)
+        if str(name).strip().lower() == "none":
+            return []
+        if "," in str(name):
+            picked: list[HazardSource] = []
+            for part in str(name).split(","):
+                picked += [h for h in self.hazard(part.strip()) if h not in picked]
+            return picked
         found = [h for h in self.hazards if name in (h.name, h.kind)]
         if not found:
             names = ", ".join(sorted({h.name for h in self.hazards} | {h.kind for h in self.hazards})) or "none"
             raise StudyFileError(f"no hazard named '{name}' (available: {names})",
                                  hint="use a hazard entry's name or kind from study.toml")
         return found
+
+    def scenario(
+        self,
+        hazards: str | Sequence[HazardSource] | HazardScenario | None = None,
+        *,
+        depth_threshold_m: float | None = None,
+        severity_speed_factor: dict[str, float] | None = None,
+    ) -> HazardScenario:
+        """The hazard scenario every analysis uses (built once per choice of hazards and options).
+
+        Parameters
+        ----------
+        hazards
+            ``None`` or ``"all"``: every hazard of the study; a name or kind
+            (``"flood"``), or several separated by commas; ``"none"``: no
+            hazard; a list of :class:`HazardSource`; or a scenario (returned as is).
+        depth_threshold_m, severity_speed_factor
+            Overrides of ``[hazards]`` (a depth threshold given here applies to
+            every raster).
+        """
+        if isinstance(hazards, HazardScenario):
+            return hazards
+        sources = self.hazard(hazards) if hazards is None or isinstance(hazards, str) else list(hazards)
+        key = (tuple(id(h) for h in sources), depth_threshold_m,
+               tuple(sorted((severity_speed_factor or {}).items())))
+        if key not in self._scenarios:
+            self._scenarios[key] = HazardScenario.from_sources(
+                sources, params=self.params, depth_threshold_m=depth_threshold_m,
+                severity_speed_factor=severity_speed_factor)
+        return self._scenarios[key]
+
+    @property
+    def areas(self) -> AreaIndex:
+        """Districts and tambons as one lookup (:class:`~safegeo.areas.AreaIndex`), built once."""
+        if self._areas is None:
+            self._areas = AreaIndex(self.layers.get("districts"), self.layers.get("tambons"))
+        return self._areas
+
+    def settings(self, section: str, **overrides: Any) -> dict[str, Any]:
+        """The settings of *section* with every non-None override applied and checked (:func:`~safegeo.settings.resolve`)."""
+        return resolve(self.params, section, **overrides)
 
     @property
     def extent(self) -> shapely.Polygon:

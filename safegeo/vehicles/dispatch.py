@@ -50,8 +50,10 @@ from scipy.sparse.csgraph import dijkstra
 
 from safegeo._errors import SnapError, VehicleDataError
 from safegeo._i18n import t
-from safegeo.network import CsrGraph, RoadNetwork
+from safegeo.hazards import WATER_KINDS, HazardScenario
+from safegeo.network import CsrGraph, RoadNetwork, attach_points, line_substrings, point_xy
 from safegeo.schema import VEHICLE_CAPABILITIES, VEHICLE_TYPES
+from safegeo.settings import resolve
 from safegeo.vehicles.records import parse_capabilities
 
 if TYPE_CHECKING:
@@ -61,10 +63,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Hazard kinds that are water: boats cross the roads they close.
-WATER_HAZARDS = frozenset({"flood", "storm_surge", "tsunami", "flash_flood"})
+WATER_HAZARDS = WATER_KINDS
 #: Column order of :attr:`DispatchResult.table`.
 RESULT_COLUMNS = ("rank", "vehicle_id", "type", "agency", "status", "capabilities", "eta_s", "eta_min",
                   "distance_m", "base_snap_m", "base_lon", "base_lat")
+
+
+#: An incident this close (m) to a junction is at the junction.
+_AT_NODE_M = 0.5
 
 
 def is_boat(types: np.ndarray, capabilities: Sequence[tuple[str, ...]]) -> np.ndarray:
@@ -140,17 +146,22 @@ class Dispatcher:
         Vehicle points in any CRS with ``vehicle_id``, ``type``, ``status``
         and optional ``agency``, ``capabilities``, ``contact``, ... (the
         registry's :meth:`~safegeo.vehicles.registry.Registry.vehicles` or a study's
-        ``vehicles`` layer).
+        ``vehicles`` layer).  Bases join the road where they stand
+        (:func:`~safegeo.network.attach_points`), and so does every incident.
+    scenario
+        The hazard in force (:meth:`StudyArea.scenario <safegeo.study.StudyArea.scenario>`):
+        its closed roads are avoided; under a water hazard boats cross them.
     edge_cost_s
-        Per-edge travel time with hazards (``inf`` closes a road), from
-        :func:`safegeo.hazards.hazard_edge_costs`; default free-flow time.
+        Per-edge travel time of *network* with hazards (``inf`` closes a
+        road), instead of a scenario; default free-flow time.
     boat_edge_cost_s
         Per-edge time for vehicles that are or carry a boat; default
         *edge_cost_s* (pass ``network.time_s`` when the hazard is water).
     max_snap_m
-        Bases and incidents farther than this from a road are not routed.
+        Bases and incidents farther than this from a road are not routed
+        (default ``[network] max_snap_m``).
     hazard
-        Name of the hazard in force (for notes and maps).
+        Name of the hazard in force (for notes and maps; default the scenario's).
 
     Raises
     ------
@@ -163,9 +174,10 @@ class Dispatcher:
         network: RoadNetwork,
         vehicles: gpd.GeoDataFrame,
         *,
+        scenario: HazardScenario | None = None,
         edge_cost_s: np.ndarray | None = None,
         boat_edge_cost_s: np.ndarray | None = None,
-        max_snap_m: float = 500.0,
+        max_snap_m: float | None = None,
         hazard: str | None = None,
     ) -> None:
         missing = [c for c in ("vehicle_id", "type") if c not in vehicles.columns]
@@ -176,9 +188,12 @@ class Dispatcher:
             from safegeo._errors import CRSError
 
             raise CRSError("vehicles: the layer has no CRS", hint="vehicle bases are lon/lat: set EPSG:4326")
-        self.network = network
-        self.max_snap_m = float(max_snap_m)
-        self.hazard = hazard
+        self.base_network = network
+        self.max_snap_m = float(resolve(None, "network", max_snap_m=max_snap_m)["max_snap_m"])
+        if scenario is not None and not scenario.active:
+            scenario = None
+        self.scenario = scenario
+        self.hazard = hazard or (scenario.label if scenario is not None else None)
         v = vehicles.to_crs(network.crs).reset_index(drop=True)
         if "status" not in v.columns:
             v["status"] = "available"
@@ -188,10 +203,12 @@ class Dispatcher:
                                                 else [None] * len(v))]
         self._caps = caps
         v["capabilities"] = [",".join(c) for c in caps]
-        xy = shapely.get_coordinates(v.geometry.values) if len(v) else np.zeros((0, 2))
-        snap = network.snap(xy, max_snap_m=self.max_snap_m)
+        xy = point_xy(v, network.crs) if len(v) else np.zeros((0, 2))
+        # bases join the road where they stand: the network gets a node at each base
+        self.network, snap = attach_points(network, xy, max_snap_m=self.max_snap_m)
+        network = self.network
         v["node"] = snap.node
-        v["base_snap_m"] = snap.snap_m
+        v["base_snap_m"] = np.round(snap.snap_m, 1)
         if len(v):
             lonlat = v.geometry.to_crs(4326)
             v["base_lon"], v["base_lat"] = lonlat.x.round(7).to_numpy(), lonlat.y.round(7).to_numpy()
@@ -203,7 +220,14 @@ class Dispatcher:
         self._on_net = snap.ok
         self._ratios: list[float] = []  # observed network seconds per straight-line metre
         self._boat = is_boat(v["type"].to_numpy(), caps)
-        self._cost = {"road": edge_cost_s, "boat": boat_edge_cost_s if boat_edge_cost_s is not None else edge_cost_s}
+        if scenario is not None:
+            road = scenario.edges(network).cost
+            boat = network.time_s if scenario.is_water else road
+        else:
+            road, boat = self._on_split(edge_cost_s), self._on_split(boat_edge_cost_s)
+            boat = boat if boat is not None else road
+        self._cost = {"road": road, "boat": boat}
+        self._twin: np.ndarray | None = None
         self._csr: dict[str, CsrGraph] = {}
         self._to_net = Transformer.from_crs(CRS.from_epsg(4326), network.crs, always_xy=True)
         # fastest possible speed: a lower bound on time from straight-line distance
@@ -211,6 +235,21 @@ class Dispatcher:
         with np.errstate(divide="ignore", invalid="ignore"):
             speeds = np.where(t > 0, network.length_m / t, 0.0)
         self._vmax_mps = float(speeds.max()) if len(speeds) else 30.0
+
+    def _on_split(self, cost: np.ndarray | None) -> np.ndarray | None:
+        """Per-edge costs of the original network carried to its pieces (in proportion to their length)."""
+        if cost is None:
+            return None
+        cost = np.asarray(cost, dtype=float)
+        net, base = self.network, self.base_network
+        if cost.shape != (base.n_edges,):
+            raise ValueError(f"edge cost array has shape {cost.shape}; expected ({base.n_edges},)")
+        if net.parent_edge is None:
+            return cost
+        par = net.parent_edge
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(base.length_m[par] > 0, net.length_m / base.length_m[par], 1.0)
+        return cost[par] * frac
 
     def csr(self, kind: str) -> CsrGraph:
         """The reversed graph for ``"road"`` or ``"boat"`` costs (built once)."""
@@ -301,12 +340,12 @@ class Dispatcher:
             x, y = self._to_net.transform(ax, ay)
         else:
             x, y = Transformer.from_crs(CRS.from_user_input(at_crs), self.network.crs, always_xy=True).transform(ax, ay)
-        snap = self.network.snap(np.array([[x, y]]), max_snap_m=self.max_snap_m)
-        if not snap.ok[0]:
+        entry = self._incident_entry(x, y)
+        if entry is None:
             raise SnapError(f"the incident at {ax:.6f}, {ay:.6f} is more than {self.max_snap_m:g} m from the nearest "
                             "road of the network",
                             hint="check the coordinates are lon,lat inside the study area")
-        inc = int(snap.node[0])
+        snap_m, ends, on_road = entry
         need = parse_capabilities(list(need))
         ok, reason = self.eligible(vehicle_type=vehicle_type, need=need)
         # boats cross water only when a boat was asked for; otherwise they are road vehicles
@@ -315,13 +354,18 @@ class Dispatcher:
         preds: dict[str, np.ndarray] = {}
         notes: list[str] = []
         unreachable = np.zeros(len(self.vehicles), bool)
+        via = np.full(len(self.vehicles), -1, dtype=np.int64)  # which end of the incident's road each comes by
         for kind, mask in (("road", ok & ~boat), ("boat", ok & boat)):
             idx = np.flatnonzero(mask)
             if len(idx) == 0:
                 continue
-            dist, pred, complete = self._bounded_search(kind, inc, idx, n, (x, y))
-            eta[idx] = dist[self._node[idx]]
-            preds[kind] = pred
+            offsets = self._offsets(kind, ends)
+            dist, pred, complete = self._bounded_search(kind, offsets, idx, n, (x, y))
+            total = dist[:, self._node[idx]] + np.array([o for _, o, _ in offsets])[:, None]
+            best = np.argmin(total, axis=0)
+            eta[idx] = total[best, np.arange(len(idx))]
+            via[idx] = best
+            preds[kind] = (pred, offsets)
             if complete:  # the whole reachable network was searched: what is not reached cannot reach
                 unreachable[idx] = ~np.isfinite(eta[idx])
         reason[unreachable] = "cannot reach the incident" + (" (roads closed by the hazard)" if self.hazard else "")
@@ -340,10 +384,18 @@ class Dispatcher:
         geoms = np.empty(len(chosen), dtype=object)
         for k, i in enumerate(chosen):
             kind = "boat" if boat[i] else "road"
-            edges = self._path_edges(kind, preds[kind], int(self._node[i]), inc)
-            dist_m[k] = float(self.network.length_m[edges].sum())
+            pred, offsets = preds[kind]
+            end_node, _, part = offsets[int(via[i])]
+            edges = self._path_edges(kind, pred[int(via[i])], int(self._node[i]), end_node)
+            last = part[1] if part is not None else 0.0  # metres along the incident's road from that end
+            dist_m[k] = float(self.network.length_m[edges].sum()) + last
             if routes:
-                geoms[k] = _join_lines(self.network.edge_geometries(edges), self.network.x[inc], self.network.y[inc])
+                lines = self.network.edge_geometries(edges)
+                if part is not None and last > 0:
+                    lines = np.r_[lines, line_substrings(self.network.edge_geometries(np.array([part[0]])),
+                                                         np.array([0.0]), np.array([last]))]
+                geoms[k] = _join_lines(lines, x if on_road is None else on_road[0],
+                                       y if on_road is None else on_road[1])
             else:
                 geoms[k] = props.geometry.iat[k]
         props["distance_m"] = dist_m
@@ -359,22 +411,74 @@ class Dispatcher:
                 notes.append("roads are closed by the hazard; ask for a boat with --type rescue_boat or --need boat")
         if self.hazard:
             notes.append(f"hazard in force: {self.hazard}")
-        incident = gpd.GeoDataFrame({"node": [inc], "snap_m": [float(snap.snap_m[0])], "lon": [ax], "lat": [ay]},
+        incident = gpd.GeoDataFrame({"snap_m": [round(float(snap_m), 1)], "lon": [ax], "lat": [ay]},
                                     geometry=[shapely.Point(x, y)], crs=self.network.crs)
         excl = pd.DataFrame({"vehicle_id": self.vehicles["vehicle_id"].to_numpy()[reason != ""],
                              "reason": reason[reason != ""]})
         return DispatchResult(props, incident, excl.reset_index(drop=True), notes, self.hazard)
 
     # -- kernel ----------------------------------------------------------------------------------
-    def _bounded_search(self, kind: str, source: int, cand: np.ndarray, n: int,
-                        xy: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, bool]:
-        """Dijkstra from *source* on the reversed graph, limit grown until *n* of *cand* are settled.
+    def _incident_entry(self, x: float, y: float) -> tuple[float, list[tuple[int, int, float]], tuple | None] | None:
+        """Where an incident joins the road: (snap distance, [(end node, edge row, metres to the incident)], point).
 
-        Returns the distances, predecessors and whether the search covered
-        everything reachable (so an unreached candidate cannot reach at all).
+        The incident lies on a road between two nodes: a vehicle arrives through
+        one end and drives the rest of that road.  Each entry of the list is one
+        end: the node, the edge row from it towards the incident, and the
+        metres along that edge up to the incident.
+        """
+        net = self.network
+        if net._tree is None:
+            net._tree = shapely.STRtree(net.edge_geometries())
+        pt = shapely.Point(x, y)
+        (_, ei), d = net._tree.query_nearest([pt], max_distance=self.max_snap_m, return_distance=True,
+                                             all_matches=False)
+        if len(ei) == 0 or not d[0] <= self.max_snap_m:
+            return None
+        e = int(ei[0])
+        line = net._tree.geometries[e]
+        s_m = float(shapely.line_locate_point(line, pt))
+        length = float(shapely.length(line))
+        on_road = tuple(shapely.get_coordinates(shapely.line_interpolate_point(line, s_m))[0])
+        if s_m <= _AT_NODE_M:  # at a junction: every road into it leads there
+            return float(d[0]), [(int(net.u[e]), -1, 0.0)], on_road
+        if length - s_m <= _AT_NODE_M:
+            return float(d[0]), [(int(net.v[e]), -1, 0.0)], on_road
+        if self._twin is None:
+            from safegeo.network.snap import _twins
+
+            self._twin = _twins(net)
+        ends = [(int(net.u[e]), e, s_m)]  # through the edge's first node, along it
+        tw = int(self._twin[e])
+        if tw >= 0:  # two-way road: also through its other end, along the twin edge
+            ends.append((int(net.v[e]), tw, length - s_m))
+        return float(d[0]), ends, on_road
+
+    def _offsets(self, kind: str, ends: list[tuple[int, int, float]]) -> list[tuple[int, float, tuple | None]]:
+        """(end node, seconds from it to the incident, (edge, metres)) for each end the incident is reached by."""
+        cost = self._cost[kind] if self._cost[kind] is not None else self.network.time_s
+        out = []
+        for node, e, along in ends:
+            if e < 0:
+                out.append((node, 0.0, None))
+                continue
+            length = float(self.network.length_m[e])
+            frac = min(max(along / length, 0.0), 1.0) if length > 0 else 0.0
+            out.append((node, float(cost[e]) * frac if frac > 0 else 0.0, (e, along)))
+        return out
+
+    def _bounded_search(self, kind: str, offsets: list[tuple[int, float, tuple | None]], cand: np.ndarray, n: int,
+                        xy: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Dijkstra from the incident's road ends on the reversed graph, limit grown until *n* of *cand* are settled.
+
+        Returns the distances and predecessors (one row per end) and whether
+        the search covered everything reachable (so an unreached candidate
+        cannot reach at all).  A time counts as settled when it is within the
+        limit once the end's offset is added.
         """
         csr = self.csr(kind)
         nodes = self._node[cand]
+        src = np.array([o[0] for o in offsets], dtype=np.int64)
+        off = np.array([o[1] for o in offsets], dtype=float)
         k = min(n, len(cand)) - 1
         crow = np.hypot(self._xy[cand, 0] - xy[0], self._xy[cand, 1] - xy[1])
         crow_k = float(np.partition(crow, k)[k])
@@ -387,9 +491,11 @@ class Dispatcher:
         limit = max(60.0, crow_k * sec_per_m)
         seen = -1
         while True:
-            dist, pred = dijkstra(csr.matrix, directed=True, indices=source, return_predecessors=True, limit=limit)
-            times = dist[nodes]
-            found = int(np.count_nonzero(np.isfinite(times)))
+            dist, pred = dijkstra(csr.matrix, directed=True, indices=src, return_predecessors=True,
+                                  limit=limit if np.isfinite(limit) else np.inf)
+            dist, pred = np.atleast_2d(dist), np.atleast_2d(pred)
+            times = (dist[:, nodes] + off[:, None]).min(axis=0)
+            found = int(np.count_nonzero(times <= limit))
             if not np.isfinite(limit):
                 complete = True
                 break
@@ -402,11 +508,14 @@ class Dispatcher:
                 break
             seen = settled
             limit = limit * 2.0 if limit < 86_400.0 * 7 else np.inf
-        if found and crow_k > 0:
-            t_k = float(np.sort(times[np.isfinite(times)])[min(k, found - 1)])
+        finite = np.isfinite(times)
+        if finite.any() and crow_k > 0:
+            t_k = float(np.sort(times[finite])[min(k, int(finite.sum()) - 1)])
             self._ratios = [*self._ratios[-49:], t_k / max(crow_k, 1.0)]
         log.debug("dispatch search (%s): limit %.0f s, %d of %d candidates reached", kind, limit, found, len(cand))
-        return dist, pred, complete
+        # times beyond the limit may not be the best (the other end's search stopped early): drop them
+        bad = (dist + off[:, None]) > limit
+        return np.where(bad, np.inf, dist), pred, complete
 
     def _path_edges(self, kind: str, pred: np.ndarray, start: int, target: int) -> np.ndarray:
         """Edge rows of the route start → target from a reversed-search predecessor tree."""
@@ -453,19 +562,17 @@ def _join_lines(lines: np.ndarray, x: float, y: float) -> shapely.LineString:
 
 def hazard_costs_for_study(study: StudyArea, network: RoadNetwork, hazard: str | None) -> tuple[
         np.ndarray | None, np.ndarray | None]:
-    """(road cost, boat cost) per edge for the named hazard; ``(None, None)`` without one."""
-    if not hazard:
-        return None, None
-    from safegeo.hazards import hazard_edge_costs
+    """(road cost, boat cost) per edge of *network* for the named hazard; ``(None, None)`` without one.
 
-    sources = study.hazard(hazard)
-    ev = study.params.get("evacuation", {})
-    he = hazard_edge_costs(network, sources, weight="time",
-                           severity_speed_factor=ev.get("severity_speed_factor"),
-                           depth_threshold_m=None)
-    log.info("hazard %s: %s", hazard, he.summary())
-    water = all(str(s.kind).lower() in WATER_HAZARDS for s in sources)
-    return he.cost, (network.time_s if water else he.cost)
+    The costs come from the study's one hazard scenario (:meth:`StudyArea.scenario`),
+    so they close the same roads as every other analysis.
+    """
+    if not hazard or str(hazard).lower() == "none":
+        return None, None
+    scenario = study.scenario(hazard)
+    he = scenario.edges(network)
+    log.info("%s", scenario.summary(network))
+    return he.cost, (network.time_s if scenario.is_water else he.cost)
 
 
 def dispatch_for_study(
@@ -499,11 +606,17 @@ def dispatch_for_study(
     DispatchResult
     """
     net = study.network("drive")
-    cost, boat_cost = hazard_costs_for_study(study, net, hazard)
-    max_snap_m = float(study.params.get("network", {}).get("max_snap_m", 500.0))
-    d = Dispatcher(net, vehicles, edge_cost_s=cost, boat_edge_cost_s=boat_cost, max_snap_m=max_snap_m,
-                   hazard=hazard)
-    return d.dispatch(at, n=n, vehicle_type=vehicle_type, need=need)
+    scenario = study.scenario(hazard) if hazard and str(hazard).lower() != "none" else None
+    d = Dispatcher(net, vehicles, scenario=scenario, max_snap_m=study.settings("network")["max_snap_m"])
+    result = d.dispatch(at, n=n, vehicle_type=vehicle_type, need=need)
+    where = study.areas.locate(result.incident.geometry)
+    for c in where.columns:
+        result.incident[c] = where[c].to_numpy()
+    if study.areas and not bool(where["in_area"].iloc[0]):
+        result.notes.append(f"the incident lies outside every district of the study (at sea or across the border?), "
+                            f"{result.incident['snap_m'].iloc[0]:,.0f} m from the road it was joined to: check the "
+                            "coordinates")
+    return result
 
 
 #: Colours of vehicle types on maps.

@@ -211,18 +211,11 @@ def _rows_problem(source: str, rows: list[int], message: str, fix: str | None = 
 
 
 def _with_district(gdf: gpd.GeoDataFrame, study: StudyArea) -> gpd.GeoDataFrame:
-    d = study.layers["districts"]
-    name_col = "name_en" if "name_en" in d.columns else "district_id"
-    pts = gdf.geometry.to_crs(study.crs).values
-    tree = shapely.STRtree(d.geometry.values)
-    pi, di = tree.query(pts, predicate="intersects")
-    district_id = np.full(len(gdf), None, dtype=object)
-    district = np.full(len(gdf), None, dtype=object)
-    district_id[pi] = d["district_id"].astype(str).to_numpy()[di]
-    district[pi] = d[name_col].astype(str).to_numpy()[di]
+    """*gdf* with ``district_id`` and ``district`` (and tambon) of each base, by the study's one area lookup."""
+    where = study.areas.locate(gdf.geometry)
     out = gdf.copy()
-    out.insert(len(out.columns) - 1, "district_id", district_id)
-    out.insert(len(out.columns) - 1, "district", district)
+    for c in [c for c in ("district_id", "district", "tambon_id", "tambon") if c in where.columns]:
+        out.insert(len(out.columns) - 1, c, where[c].to_numpy(object))
     return out
 
 

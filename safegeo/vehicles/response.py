@@ -19,7 +19,7 @@ Examples
 --------
 >>> from safegeo.vehicles.response import response_for_study, write_response     # doctest: +SKIP
 >>> result = response_for_study(study, registry.vehicles())             # doctest: +SKIP
->>> result.summary.query("district_id == 'all'")                        # doctest: +SKIP
+>>> result.summary.query("level == 'study'")                            # doctest: +SKIP
 >>> write_response(result, "out/response", study=study)                 # doctest: +SKIP
 """
 
@@ -38,8 +38,11 @@ import shapely
 
 from safegeo._errors import SafegeoError, VehicleDataError
 from safegeo._i18n import t
-from safegeo.network import RoadNetwork
+from safegeo.areas import AreaIndex
+from safegeo.hazards import HazardScenario
+from safegeo.network import RoadNetwork, attach_points, point_xy
 from safegeo.schema import VEHICLE_TYPES, drop_sensitive
+from safegeo.settings import resolve
 
 if TYPE_CHECKING:
     from safegeo.maps import SafegeoMap
@@ -86,12 +89,14 @@ class ResponseResult:
         base (``inf``: unreachable).
     villages
         One row per village and type: ``village_id``, ``name``,
-        ``population``, ``district_id``, ``district``, ``vehicle_type``,
+        ``population``, ``district_id``, ``district`` (and ``tambon_id``,
+        ``tambon``), ``in_area`` (false outside every district), ``snap_m``, ``vehicle_type``,
         ``time_min`` (NaN unless reached), ``target_min``, ``status`` (see
         module doc), ``nearest_vehicle``, point geometry (network CRS).
     summary
-        Per type and district (``district_id == "all"``: the whole area):
-        village and population counts within / beyond target and unreachable.
+        Per type and area in the shared summary shape (``level``, ``area_id``,
+        names; ``level == "study"``: the whole area): village and population
+        counts within / beyond target and unreachable, median / p90 / max minutes.
     isochrones
         ``vehicle_type``, ``band`` (``"5–10 min"``), ``min_minutes``,
         ``max_minutes``, ``area_km2``, polygon geometry.  Bands are disjoint.
@@ -109,16 +114,21 @@ class ResponseResult:
     targets_min: dict[str, float]
     bands_min: tuple[float, ...] = DEFAULT_BANDS_MIN
     notes: list[str] = field(default_factory=list)
+    network: RoadNetwork | None = field(default=None, repr=False)  # the network with bases and villages attached
 
     @property
     def unserved(self) -> gpd.GeoDataFrame:
         """Villages not reached within the target, by type and district, slowest first."""
         u = self.villages[self.villages["status"] != "within_target"]
-        return u.sort_values(["vehicle_type", "district", "time_min"], ascending=[True, True, False],
-                             na_position="first").reset_index(drop=True)
+        # by type, district (places outside every district last), slowest first (never reached before that)
+        key = u.assign(_d=u["district"].fillna("\uffff").astype(str), _t=u["time_min"].fillna(np.inf))
+        order = key.sort_values(["vehicle_type", "_d", "_t"], ascending=[True, True, False], kind="stable").index
+        return u.loc[order].reset_index(drop=True)
 
-    def node_times_gdf(self, network: RoadNetwork) -> gpd.GeoDataFrame:
-        """Network nodes with one ``<type>_min`` column per type (NaN: unreachable)."""
+    def node_times_gdf(self, network: RoadNetwork | None = None) -> gpd.GeoDataFrame:
+        """Network nodes with one ``<type>_min`` column per type (NaN: unreachable); default the result's network."""
+        network = network if network is not None and network.n_nodes == len(next(iter(self.node_time_s.values()), [])) \
+            else self.network
         cols = {f"{k}_min": np.where(np.isfinite(v), v / 60.0, np.nan) for k, v in self.node_time_s.items()}
         return gpd.GeoDataFrame({"node": np.arange(network.n_nodes), **cols},
                                 geometry=shapely.points(network.x, network.y), crs=network.crs)
@@ -160,14 +170,16 @@ def response_coverage(
     villages: gpd.GeoDataFrame,
     *,
     districts: gpd.GeoDataFrame | None = None,
+    areas: AreaIndex | None = None,
     vehicle_types: Sequence[str] | None = None,
     targets_min: Mapping[str, float] | None = None,
-    bands_min: Sequence[float] = DEFAULT_BANDS_MIN,
+    bands_min: Sequence[float] | None = None,
+    scenario: HazardScenario | None = None,
     edge_cost_s: np.ndarray | None = None,
     boat_edge_cost_s: np.ndarray | None = None,
-    max_snap_m: float = 500.0,
+    max_snap_m: float | None = None,
     isochrones: bool = True,
-    cell_m: float = 200.0,
+    cell_m: float | None = None,
 ) -> ResponseResult:
     """Response times from the available bases of each vehicle type to every node and village.
 
@@ -182,26 +194,33 @@ def response_coverage(
         Village points with ``village_id`` and ``population``.
     districts
         District polygons (``district_id``, ``name_en``) to group the results.
+    areas
+        Districts and tambons as one lookup (:class:`~safegeo.areas.AreaIndex`;
+        default: built from *districts*).
     vehicle_types
         Types to analyse; default every type present in the fleet (a type
         whose vehicles are all unavailable is reported as ``no_vehicle``).
     targets_min
-        Target minutes per type; types not listed get 30 min.
+        Target minutes per type (default ``[vehicles] target_minutes``).
     bands_min
-        Upper limits of the isochrone bands (minutes), increasing.
+        Upper limits of the isochrone bands (minutes), increasing (default
+        ``[vehicles] bands_minutes``).
+    scenario
+        The hazard in force: its closed roads are avoided; under a water
+        hazard boats cross them.
     edge_cost_s
-        Per-edge time with hazard closures (``inf``), default free flow.
+        Per-edge time of *network* with hazard closures (``inf``), instead of
+        a scenario; default free flow.
     boat_edge_cost_s
-        Per-edge time for ``rescue_boat`` (default *edge_cost_s*); under a
-        water hazard boats cross flooded roads, so pass the unhazarded time
-        (:func:`safegeo.vehicles.dispatch.hazard_costs_for_study` gives both).
+        Per-edge time for ``rescue_boat`` (default *edge_cost_s*).
     max_snap_m
-        Bases and villages farther from a road are not routed.
+        Bases and villages farther from a road are not routed (default
+        ``[network] max_snap_m``); the others join the road where they stand.
     isochrones
         Build isochrone polygons (skip for speed).
     cell_m
-        Isochrone grid cell size (m); the polygons follow the roads within
-        about one cell.
+        Isochrone grid cell size (m, default ``[vehicles] isochrone_cell_m``);
+        the polygons follow the roads within about one cell.
 
     Returns
     -------
@@ -215,9 +234,15 @@ def response_coverage(
     for col in ("vehicle_id", "type"):
         if col not in vehicles.columns:
             raise VehicleDataError(f"the vehicle table has no '{col}' column")
-    bands = tuple(float(b) for b in bands_min)
-    if list(bands) != sorted(bands) or len(set(bands)) != len(bands) or (bands and bands[0] <= 0):
-        raise ValueError(f"bands_min must be increasing positive minutes, got {bands_min}")
+    cfg = resolve(None, "vehicles", bands_minutes=bands_min, isochrone_cell_m=cell_m, target_minutes=targets_min)
+    bands = tuple(float(b) for b in cfg["bands_minutes"])
+    cell_m = float(cfg["isochrone_cell_m"])
+    max_snap_m = float(resolve(None, "network", max_snap_m=max_snap_m)["max_snap_m"])
+    if areas is None:
+        areas = AreaIndex(districts)
+    if scenario is not None and not scenario.active:
+        scenario = None
+    base_network = network
     fleet = vehicles.to_crs(network.crs).reset_index(drop=True)
     status = fleet["status"].fillna("available").astype(str) if "status" in fleet.columns else \
         pd.Series("available", index=fleet.index)
@@ -227,26 +252,35 @@ def response_coverage(
     bad = [t for t in types if t not in VEHICLE_TYPES]
     if bad:
         raise VehicleDataError(f"unknown vehicle type {', '.join(bad)}", hint=f"one of {', '.join(VEHICLE_TYPES)}")
-    targets = {t: float((targets_min or {}).get(t, DEFAULT_TARGET_MIN)) for t in types}
+    targets = {t: float(cfg["target_minutes"].get(t, DEFAULT_TARGET_MIN)) for t in types}
 
-    vsnap = network.snap(fleet, max_snap_m=max_snap_m) if len(fleet) else None
-    fleet["node"] = vsnap.node if vsnap is not None else np.zeros(0, np.int64)
-    fleet["on_network"] = vsnap.ok if vsnap is not None else np.zeros(0, bool)
+    vill = villages.to_crs(network.crs).reset_index(drop=True)
+    # bases and villages join the roads where they stand
+    network, att = attach_points(network, np.vstack([point_xy(fleet, network.crs), point_xy(vill, network.crs)]),
+                                 max_snap_m=max_snap_m)
+    vsnap, vsn = att.take(np.arange(len(fleet))), att.take(np.arange(len(fleet), len(fleet) + len(vill)))
+    fleet["node"] = vsnap.node
+    fleet["on_network"] = vsnap.ok
+    fleet["base_snap_m"] = np.round(vsnap.snap_m, 1)
+    if scenario is not None:
+        edge_cost_s = scenario.edges(network).cost
+        boat_edge_cost_s = network.time_s if scenario.is_water else edge_cost_s
+    else:
+        edge_cost_s = _on_pieces(network, base_network, edge_cost_s)
+        boat_edge_cost_s = _on_pieces(network, base_network, boat_edge_cost_s)
     notes: list[str] = []
     off = fleet[~fleet["on_network"]]
     if len(off):
         notes.append(f"{len(off)} vehicle base(s) more than {max_snap_m:g} m from a road were left out: "
                      + ", ".join(off["vehicle_id"].astype(str).head(10)))
 
-    vill = villages.to_crs(network.crs).reset_index(drop=True)
-    vsn = network.snap(vill, max_snap_m=max_snap_m)
     vid = vill["village_id"].astype(str).to_numpy() if "village_id" in vill.columns else \
         np.array([str(i + 1) for i in range(len(vill))])
     name_col = next((c for c in ("name_en", "name_th", "name") if c in vill.columns), None)
     names = vill[name_col].astype(object).to_numpy() if name_col else np.full(len(vill), None, dtype=object)
     pop = pd.to_numeric(vill["population"], errors="coerce").fillna(0).to_numpy() if "population" in vill.columns \
         else np.zeros(len(vill))
-    d_id, d_name = _district_of(vill, districts)
+    where = areas.locate(vill.geometry)
 
     node_time: dict[str, np.ndarray] = {}
     frames = []
@@ -265,11 +299,15 @@ def response_coverage(
                       np.where(len(bases) == 0, "no_vehicle",
                                np.where(~np.isfinite(vt), "unreachable",
                                         np.where(vt <= targets[vtype] * 60.0, "within_target", "beyond_target"))))
-        frames.append(pd.DataFrame({
-            "village_id": vid, "name": names, "population": pop, "district_id": d_id, "district": d_name,
+        frame = pd.DataFrame({
+            "village_id": vid, "name": names, "population": pop,
             "vehicle_type": vtype, "time_min": np.where(np.isfinite(vt), np.round(vt / 60.0, 2), np.nan),
             "target_min": targets[vtype], "status": st, "nearest_vehicle": nearest,
-            "geometry": vill.geometry.values}))
+            "snap_m": np.where(vsn.ok, np.round(vsn.snap_m, 1), np.nan)})
+        for c in where.columns:
+            frame[c] = where[c].to_numpy()
+        frame["geometry"] = vill.geometry.values
+        frames.append(frame)
         if len(bases) == 0:
             notes.append(f"no available {vtype}: every village is unserved for this type")
         if isochrones and len(bases):
@@ -278,70 +316,85 @@ def response_coverage(
     if frames:
         long = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=network.crs)
     else:
-        long = gpd.GeoDataFrame({c: [] for c in ("village_id", "name", "population", "district_id", "district",
-                                                 "vehicle_type", "time_min", "target_min", "status",
-                                                 "nearest_vehicle")}, geometry=[], crs=network.crs)
+        long = gpd.GeoDataFrame({c: [] for c in ("village_id", "name", "population", "vehicle_type", "time_min",
+                                                 "target_min", "status", "nearest_vehicle", "snap_m",
+                                                 *where.columns)}, geometry=[], crs=network.crs)
     iso_cols = ["vehicle_type", "band", "min_minutes", "max_minutes", "area_km2"]
     if iso_frames:
         iso = gpd.GeoDataFrame(pd.concat(iso_frames, ignore_index=True), crs=network.crs)[iso_cols + ["geometry"]]
     else:
         iso = gpd.GeoDataFrame({c: [] for c in iso_cols}, geometry=[], crs=network.crs)
-    summary = _summary(long, fleet, types, targets)
-    return ResponseResult(node_time, long, summary, iso, fleet, targets, bands, notes)
+    summary = _summary(long, fleet, types, targets, areas)
+    return ResponseResult(node_time, long, summary, iso, fleet, targets, bands, notes, network=network)
 
 
-def _district_of(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | None) -> tuple[np.ndarray, np.ndarray]:
-    n = len(points)
-    d_id = np.full(n, "none", dtype=object)
-    d_name = np.full(n, "(outside districts)", dtype=object)
-    if districts is None or len(districts) == 0 or n == 0:
-        return d_id, d_name
-    d = districts.to_crs(points.crs)
-    ids = d["district_id"].astype(str).to_numpy() if "district_id" in d.columns else \
-        np.array([str(i + 1) for i in range(len(d))])
-    nm_col = next((c for c in ("name_en", "name_th", "name") if c in d.columns), None)
-    nm = d[nm_col].astype(str).to_numpy() if nm_col else ids
-    pi, di = shapely.STRtree(d.geometry.values).query(points.geometry.values, predicate="intersects")
-    first = np.unique(pi, return_index=True)[1]
-    d_id[pi[first]] = ids[di[first]]
-    d_name[pi[first]] = nm[di[first]]
-    return d_id, d_name
+def _on_pieces(network: RoadNetwork, base: RoadNetwork, cost: np.ndarray | None) -> np.ndarray | None:
+    """Per-edge costs of *base* carried to the pieces of *network* (split from it), in proportion to length."""
+    if cost is None:
+        return None
+    cost = np.asarray(cost, dtype=float)
+    if cost.shape != (base.n_edges,):
+        raise ValueError(f"edge cost array has shape {cost.shape}; expected ({base.n_edges},)")
+    if network.parent_edge is None:
+        return cost
+    par = network.parent_edge
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(base.length_m[par] > 0, network.length_m / base.length_m[par], 1.0)
+    return cost[par] * frac
 
 
-def _summary(long: pd.DataFrame, fleet: pd.DataFrame, types: list[str], targets: dict[str, float]) -> pd.DataFrame:
-    cols = ["vehicle_type", "district_id", "district", "target_min", "vehicles_available", "villages", "population",
-            "within_target", "beyond_target", "unreachable", "population_beyond_target",
-            "share_population_within_target", "median_min", "max_min"]
+#: Columns of :attr:`ResponseResult.summary`.
+SUMMARY_COLUMNS = ("vehicle_type", "level", "area_id", "name_en", "name_th", "target_min", "vehicles_available",
+                   "villages", "population", "within_target", "beyond_target", "unreachable",
+                   "population_beyond_target", "share_population_within_target", "median_min", "p90_min", "max_min")
+
+
+def _summary(long: pd.DataFrame, fleet: pd.DataFrame, types: list[str], targets: dict[str, float],
+             areas: AreaIndex) -> pd.DataFrame:
+    """Per vehicle type and area (the shared summary shape, plus ``vehicle_type``): counts, shares, times."""
     if long.empty:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
     df = pd.DataFrame(long.drop(columns="geometry"))
-    df["within"] = df["status"] == "within_target"
-    df["beyond"] = df["status"] == "beyond_target"
-    df["unreach"] = ~df["within"] & ~df["beyond"]
-    df["pop_out"] = np.where(df["within"], 0.0, df["population"])
-
-    def agg(g: pd.DataFrame) -> pd.DataFrame:
-        return g.groupby(["vehicle_type", "district_id", "district"], sort=True).agg(
-            villages=("village_id", "size"), population=("population", "sum"), within_target=("within", "sum"),
-            beyond_target=("beyond", "sum"), unreachable=("unreach", "sum"),
-            population_beyond_target=("pop_out", "sum"), median_min=("time_min", "median"),
-            max_min=("time_min", "max")).reset_index()
-
-    per = agg(df)
-    total = agg(df.assign(district_id="all", district="(study area)"))
-    out = pd.concat([per, total], ignore_index=True)
+    df["within"] = (df["status"] == "within_target").astype(float)
+    df["beyond"] = (df["status"] == "beyond_target").astype(float)
+    df["unreach"] = 1.0 - df["within"] - df["beyond"]
+    df["pop_out"] = np.where(df["within"] > 0, 0.0, df["population"])
     avail = fleet[(fleet["status"] == "available") & fleet["on_network"]].groupby("type").size()
+    frames = []
+    groups = [(lv, "district_id" if lv == "district" else "tambon_id") for lv in ("district", "tambon")
+              if areas.has(lv)] + [("study", None)]
+    for level, col in groups:
+        key = df[col] if col is not None else pd.Series("ALL", index=df.index)
+        g = df.assign(_area=key.to_numpy(object)).dropna(subset=["_area"]).groupby(["vehicle_type", "_area"])
+        agg = g.agg(villages=("village_id", "size"), population=("population", "sum"), within_target=("within", "sum"),
+                    beyond_target=("beyond", "sum"), unreachable=("unreach", "sum"),
+                    population_beyond_target=("pop_out", "sum"), median_min=("time_min", "median"),
+                    p90_min=("time_min", lambda t: t.quantile(0.9)), max_min=("time_min", "max"))
+        lv = areas.levels.get(level)
+        ids = list(lv.ids) if lv is not None else ["ALL"]
+        full = pd.MultiIndex.from_product([types, ids], names=["vehicle_type", "_area"])
+        agg = agg.reindex(full)
+        for c in ("villages", "population", "within_target", "beyond_target", "unreachable",
+                  "population_beyond_target"):
+            agg[c] = agg[c].fillna(0.0)
+        agg = agg.reset_index().rename(columns={"_area": "area_id"})
+        agg.insert(1, "level", level)
+        if lv is not None:
+            for c in ("name_en", "name_th"):
+                if c in lv.areas.columns:
+                    agg[c] = agg["area_id"].map(dict(zip(lv.ids, lv.areas[c].to_numpy(object), strict=True)))
+        frames.append(agg)
+    out = pd.concat(frames, ignore_index=True)
     out["vehicles_available"] = out["vehicle_type"].map(avail).fillna(0).astype(int)
     out["target_min"] = out["vehicle_type"].map(targets)
+    for c in ("villages", "within_target", "beyond_target", "unreachable"):
+        out[c] = out[c].astype(int)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = 1.0 - out["population_beyond_target"] / out["population"]
     out["share_population_within_target"] = np.where(out["population"] > 0, share.round(4), np.nan)
-    out["median_min"] = out["median_min"].round(2)
-    out["max_min"] = out["max_min"].round(2)
-    order = {t: i for i, t in enumerate(types)}
-    out = out.sort_values(["vehicle_type", "district_id"], key=lambda s: s.map(order) if s.name == "vehicle_type"
-                          else s.eq("all").astype(int).astype(str) + s.astype(str))
-    return out[cols].reset_index(drop=True)
+    for c in ("median_min", "p90_min", "max_min"):
+        out[c] = out[c].astype(float).round(2)
+    return out[[c for c in SUMMARY_COLUMNS if c in out.columns]].reset_index(drop=True)
 
 
 def isochrone_bands(
@@ -484,22 +537,20 @@ def response_for_study(
     -------
     ResponseResult
     """
-    from safegeo.vehicles.dispatch import hazard_costs_for_study
-
     net = study.network("drive")
-    params = study.params.get("vehicles", {})
-    cost, boat_cost = hazard_costs_for_study(study, net, hazard)
+    scenario = study.scenario(hazard) if hazard and str(hazard).lower() != "none" else None
+    cfg = study.settings("vehicles", bands_minutes=bands_min)
     return response_coverage(
         net, vehicles, study.layer("villages"),
         districts=study.layers.get("districts"),
+        areas=study.areas,
         vehicle_types=vehicle_types,
-        targets_min=params.get("target_minutes", {}),
-        bands_min=tuple(bands_min or params.get("bands_minutes", DEFAULT_BANDS_MIN)),
-        edge_cost_s=cost,
-        boat_edge_cost_s=boat_cost,
-        max_snap_m=float(study.params.get("network", {}).get("max_snap_m", 500.0)),
+        targets_min=cfg["target_minutes"],
+        bands_min=cfg["bands_minutes"],
+        scenario=scenario,
+        max_snap_m=study.settings("network")["max_snap_m"],
         isochrones=isochrones,
-        cell_m=float(params.get("isochrone_cell_m", 200.0)),
+        cell_m=cfg["isochrone_cell_m"],
     )
 
 
@@ -607,7 +658,7 @@ def write_response(
         "villages": result.villages, "unserved": result.unserved, "isochrones": result.isochrones,
         "vehicles": fleet, "summary": result.summary,
     }
-    if network is not None:
+    if network is not None or result.network is not None:
         layers["nodes"] = result.node_times_gdf(network)
     # declared geometry types: an empty layer (no village unserved) is still a point layer in QGIS
     gpkg = write_gpkg(out / "response.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
@@ -653,8 +704,7 @@ def demo_step(study: StudyArea, out_dir: Path, *, lang: str = "en") -> list[Path
     else:
         vill = study.layer("villages")
         at = vill.geometry.to_crs(4326).iloc[int(np.argmax(pd.to_numeric(vill["population"]).to_numpy()))]
-    d = Dispatcher(study.network("drive"), fleet,
-                   max_snap_m=float(study.params.get("network", {}).get("max_snap_m", 500.0)))
+    d = Dispatcher(study.network("drive"), fleet, max_snap_m=study.settings("network")["max_snap_m"])
     try:
         res = d.dispatch((at.x, at.y), n=3, vehicle_type="ambulance" if (fleet["type"] == "ambulance").any() else None)
     except SafegeoError as exc:  # pragma: no cover - demo data always has a reachable incident
