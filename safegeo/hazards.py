@@ -116,6 +116,9 @@ class HazardEdges:
     speed_factor: np.ndarray
     reason: np.ndarray
     weight: str
+    #: raster source name -> (edge, metres along it, depth) of the samples deeper than the threshold, the
+    #: threshold and the half spacing of the samples: how pieces of these edges inherit the state exactly
+    wet: dict = dataclasses.field(default_factory=dict, repr=False)
 
     @property
     def slowed(self) -> np.ndarray:
@@ -129,6 +132,10 @@ class HazardEdges:
         return f"{int(self.closed.sum()):,} road edges closed, {int(self.slowed.sum()):,} slowed"
 
 
+#: Spacing (m) of the depth samples read along every road.
+SAMPLE_STEP_M = 15.0
+
+
 def hazard_edge_costs(
     network: RoadNetwork,
     hazards: Sequence[HazardSource],
@@ -136,7 +143,7 @@ def hazard_edge_costs(
     weight: str = "time",
     severity_speed_factor: Mapping[str, float] | None = None,
     depth_threshold_m: float | None = None,
-    sample_step_m: float = 15.0,
+    sample_step_m: float = SAMPLE_STEP_M,
 ) -> HazardEdges:
     """Per-edge routing costs with the roads a hazard closes or slows.
 
@@ -179,6 +186,7 @@ def hazard_edge_costs(
     m = network.n_edges
     factor = np.ones(m)
     reason = np.full(m, "", dtype=object)
+    wet: dict = {}
     geoms = None
     for hz in hazards:
         if hz.polygons is not None and len(hz.polygons):
@@ -190,7 +198,7 @@ def hazard_edge_costs(
                 geoms = network.edge_geometries()
             thr = depth_threshold_m if depth_threshold_m is not None else hz.depth_threshold_m
             thr = DEFAULT_DEPTH_THRESHOLD_M if thr is None else float(thr)
-            _apply_raster(network, geoms, hz, thr, sample_step_m, factor, reason)
+            wet[hz.name] = _apply_raster(network, geoms, hz, thr, sample_step_m, factor, reason)
     closed = factor <= 0.0
     if weight in ("length", "length_m", "distance"):
         cost = np.where(closed, np.inf, base)
@@ -199,7 +207,7 @@ def hazard_edge_costs(
             cost = np.where(closed, np.inf, base / np.where(closed, 1.0, factor))
     log.info("hazards %s: %d edges closed, %d slowed", [h.name for h in hazards], int(closed.sum()),
              int(((factor < 1) & ~closed).sum()))
-    return HazardEdges(cost, closed, factor, reason, weight)
+    return HazardEdges(cost, closed, factor, reason, weight, wet)
 
 
 def _note(reason: np.ndarray, idx: np.ndarray, text: np.ndarray | str) -> None:
@@ -302,10 +310,12 @@ def _edges_on_raster(geoms: np.ndarray, hz: HazardSource, crs: CRS) -> np.ndarra
 
 
 def _apply_raster(network: RoadNetwork, geoms: np.ndarray, hz: HazardSource, threshold_m: float, step_m: float,
-                  factor: np.ndarray, reason: np.ndarray) -> None:
+                  factor: np.ndarray, reason: np.ndarray) -> tuple:
+    """Close edges with a sample deeper than the threshold; returns the wet samples (see :attr:`HazardEdges.wet`)."""
+    none = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0), float(threshold_m), step_m / 2.0)
     cand = _edges_on_raster(geoms, hz, network.crs)
     if len(cand) == 0:
-        return
+        return none
     sub, xy = _edge_samples(geoms[cand], step_m)
     edge = cand[sub]
     vals = sample_raster(str(hz.raster_path), xy, network.crs)
@@ -316,6 +326,62 @@ def _apply_raster(network: RoadNetwork, geoms: np.ndarray, hz: HazardSource, thr
     factor[hit] = 0.0
     labels = np.array([f"{hz.name}: depth {w:.2f} m > {threshold_m:g} m" for w in worst[hit]], dtype=object)
     _note(reason, hit, labels)
+    deep = vals > threshold_m
+    if not deep.any():
+        return none
+    along = shapely.line_locate_point(geoms[edge[deep]], shapely.points(xy[deep]))
+    order = np.lexsort((along, edge[deep]))
+    return edge[deep][order], along[order], vals[deep][order], float(threshold_m), step_m / 2.0
+
+
+def _carry(he: HazardEdges, base: RoadNetwork, net: RoadNetwork, scenario: HazardScenario, weight: str) -> HazardEdges:
+    """The hazard state of *net* (split from *base*) from that of *base*, consistent with it by construction.
+
+    Whole edges keep their parent's state.  A piece of a road is tested on
+    its own: against the polygons exactly, and against each raster through the
+    parent's samples (each sample stands for the stretch of road half a sample
+    spacing either side of it), so a road is closed in *base* exactly when one
+    of its pieces is closed, and a village standing on the dry part of a
+    half-flooded road drives off it.
+    """
+    par = net.parent_edge
+    piece = ~np.isnan(net.parent_start_m) if net.parent_start_m is not None else np.zeros(net.n_edges, bool)
+    factor = he.speed_factor[par].astype(float).copy()
+    reason = he.reason[par].astype(object).copy()
+    idx = np.flatnonzero(piece)
+    if len(idx):
+        f = np.ones(len(idx))
+        r = np.full(len(idx), "", dtype=object)
+        geoms = None
+        for hz in scenario.sources:
+            if hz.polygons is not None and len(hz.polygons):
+                geoms = net.edge_geometries(idx) if geoms is None else geoms
+                _apply_polygons(net, geoms, hz, scenario.severity_speed_factor, f, r)
+            elif hz.is_raster and hz.name in he.wet:
+                e, along, depth, thr, half = he.wet[hz.name]
+                if len(e) == 0:
+                    continue
+                a, b = net.parent_start_m[idx], net.parent_end_m[idx]
+                p = par[idx]
+                # the first wet sample of the parent edge whose stretch ends after the piece starts
+                key = e.astype(np.float64) * 1e6 + along
+                pos = np.searchsorted(key, p.astype(np.float64) * 1e6 + (a - half), side="right")
+                ok = pos < len(e)
+                posc = np.minimum(pos, len(e) - 1)
+                hit = ok & (e[posc] == p) & (along[posc] - half < b)
+                f[hit] = 0.0
+                labels = np.array([f"{hz.name}: depth {w:.2f} m > {thr:g} m" for w in depth[posc[hit]]], dtype=object)
+                _note(r, np.flatnonzero(hit), labels)
+        factor[idx] = f
+        reason[idx] = r
+    closed = factor <= 0.0
+    base_cost = net.edge_cost(weight)
+    if weight in ("length", "length_m", "distance"):
+        cost = np.where(closed, np.inf, base_cost)
+    else:
+        with np.errstate(divide="ignore"):
+            cost = np.where(closed, np.inf, base_cost / np.where(closed, 1.0, factor))
+    return HazardEdges(cost, closed, factor, reason, weight, {})
 
 
 def shelters_in_hazard(shelters: gpd.GeoDataFrame, hazards: Sequence[HazardSource], *,
@@ -504,7 +570,13 @@ class HazardScenario:
         hit = self._edges.get(key)
         if hit is not None and hit[0]() is network:
             return hit[1]
-        he = hazard_edge_costs(network, self.sources, weight=weight, severity_speed_factor=self.severity_speed_factor)
+        base = network.base_network
+        if base is not None and network.parent_edge is not None and base is not network:
+            # a network split at villages, shelters or bases: the same roads closed as in the study's network
+            he = _carry(self.edges(base, weight=weight), base, network, self, weight)
+        else:
+            he = hazard_edge_costs(network, self.sources, weight=weight,
+                                   severity_speed_factor=self.severity_speed_factor)
         self._edges[key] = (weakref.ref(network), he)
         return he
 

@@ -60,8 +60,8 @@ def test_coverage_writes_every_output(tmp_path):
         assert col in dist.columns
     assert (dist["high_priority_gap_km"] <= dist["road_km"] + 1e-12).all()
     summ = pd.read_csv(out / "coverage_summary.csv")
-    assert summ["district_id"].tolist()[-1] == "ALL"
-    assert summ.set_index("district_id").loc["ALL", "road_km"] == pytest.approx(2.4)
+    assert summ["area_id"].tolist()[-1] == "ALL" and summ["level"].tolist() == ["district", "district", "study"]
+    assert summ.set_index("area_id").loc["ALL", "road_km"] == pytest.approx(2.4)
     assert "3 proposed lights" in r.output and "coverage.html" in r.output
 
 

@@ -312,7 +312,7 @@ def test_gaps_priority_and_rollup(town):
     assert d.loc["D2", "high_priority_gap_km"] == pytest.approx(0.1)
     assert d.loc["D1", "high_priority_gap_km"] == pytest.approx(0.025)
     assert d["rank"].tolist() == [1, 2] and d.index[0] == "D2"
-    total = res.summary().set_index("district_id").loc["ALL"]
+    total = res.summary.set_index("area_id").loc["ALL"]
     assert total["lit_pct"] == pytest.approx(50.0)
 
 
@@ -401,7 +401,7 @@ def test_high_priority_gap_km_counts_each_stretch_of_road_once(town):
     # East: B (100 m) is unlit; C is lit but unseen and beyond SOS reach, all high priority: the union is 200 m
     assert d.loc["D2", "high_priority_gap_km"] == pytest.approx(0.2)
     assert g.loc[g["district_id"] == "D2", "length_m"].sum() > 200.0  # what plain summing would report
-    total = res.summary().set_index("district_id").loc["ALL"]
+    total = res.summary.set_index("area_id").loc["ALL"]
     assert total["high_priority_gap_km"] == pytest.approx(d["high_priority_gap_km"].sum())
     assert total["high_priority_gap_km"] <= total["road_km"]
 

@@ -362,6 +362,13 @@ def dispatch(study: Path, db: str | None, at: tuple[float, float], vtype: str | 
         _echo_frame(table, "table")
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
+    if result.proposals.empty:  # nothing to send, for a reason the fleet or the roads explain
+        from safegeo._errors import VehicleDataError
+
+        counts = result.excluded["reason"].value_counts()
+        why = "; ".join(f"{k} ({v})" for k, v in counts.head(4).items()) or "the fleet is empty"
+        raise VehicleDataError(f"no vehicle can be dispatched: {why}",
+                               hint="ask for another --type or fewer --need capabilities, or check the fleet's status")
     if out is not None:
         dispatch_map(result, fleet=fleet, study=s, lang=lang, public=public).save(out)
         click.echo(f"map: {out}", err=as_json)
@@ -391,6 +398,12 @@ def response(study: Path, db: str | None, out: Path, vtypes: tuple[str, ...], ha
     s = load_study(study)
     fleet = _fleet(db, s)
     result = response_for_study(s, fleet, vehicle_types=vtypes or None, hazard=hazard)
+    if not result.vehicles["on_network"].to_numpy(bool)[result.vehicles["status"].to_numpy() == "available"].any():
+        from safegeo._errors import VehicleDataError
+
+        raise VehicleDataError("no available vehicle can be routed: every vehicle is unavailable or its base is "
+                               f"more than {s.settings('network')['max_snap_m']:g} m from a road",
+                               hint="update the fleet's status (safegeo vehicles update ID --status available)")
     paths = write_response(result, out, network=s.network("drive"), study=s, lang=lang, public=public)
     tot = result.summary[result.summary["level"] == "study"]
     for row in tot.itertuples():

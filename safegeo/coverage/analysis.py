@@ -78,6 +78,7 @@ def analyze_coverage(
     method: str = "greedy",
     spacing_m: float | None = None,
     weights: dict | None = None,
+    hazard: str | None = None,
 ) -> CoverageResult:
     """Coverage per road segment, gaps, district/tambon roll-up and (optionally) proposed new sites.
 
@@ -105,6 +106,9 @@ def analyze_coverage(
         Candidate spacing along gaps (default: the asset's radius).
     weights
         Overrides of ``[coverage.weights]``.
+    hazard
+        The hazard whose footprint raises gap priority (default: every hazard of
+        the study; ``"none"``: none), as for :meth:`StudyArea.scenario`.
 
     Returns
     -------
@@ -117,14 +121,15 @@ def analyze_coverage(
     StudyFileError
         An asset asked for has no layer in the study.
     """
-    p = dict(study.params.get("coverage", {}))
+    p = study.settings("coverage")  # defaults and the study file; the options below are checked together
     params = {
-        "light_radius_m": float(light_radius_m if light_radius_m is not None else p.get("light_radius_m", 25.0)),
-        "camera_range_m": float(camera_range_m if camera_range_m is not None else p.get("camera_range_m", 50.0)),
-        "camera_fov_deg": float(camera_fov_deg if camera_fov_deg is not None else p.get("camera_fov_deg", 90.0)),
-        "sos_max_walk_m": float(sos_max_walk_m if sos_max_walk_m is not None else p.get("sos_max_walk_m", 300.0)),
-        "max_snap_m": float(study.params.get("network", {}).get("max_snap_m", 500.0)),
+        "light_radius_m": float(light_radius_m if light_radius_m is not None else p["light_radius_m"]),
+        "camera_range_m": float(camera_range_m if camera_range_m is not None else p["camera_range_m"]),
+        "camera_fov_deg": float(camera_fov_deg if camera_fov_deg is not None else p["camera_fov_deg"]),
+        "sos_max_walk_m": float(sos_max_walk_m if sos_max_walk_m is not None else p["sos_max_walk_m"]),
+        "max_snap_m": float(study.settings("network")["max_snap_m"]),
         "min_gap_m": float(min_gap_m),
+        "hazard": study.scenario(hazard).label,
     }
     bad = [f"{k} must be >= 0, got {params[k]:g}" for k in ("light_radius_m", "camera_range_m", "sos_max_walk_m",
                                                              "min_gap_m") if not params[k] >= 0]
@@ -179,7 +184,7 @@ def analyze_coverage(
     gaps = pd.concat(gap_frames, ignore_index=True) if gap_frames else coverage_gaps(
         segments, Intervals.empty(), asset="", index=index).iloc[0:0]
     gaps = gpd.GeoDataFrame(gaps, geometry="geometry", crs=study.crs)
-    pr = gap_priority(gaps, study, weights=weights)
+    pr = gap_priority(gaps, study, weights=weights, hazard=hazard)
     for c in pr.columns:
         gaps[c] = pr[c].to_numpy()
     gaps["weighted_m"] = gaps["length_m"] * gaps["weight"]

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from safegeo.areas import _labels
 from safegeo.coverage.assets import ASSETS, HIGH_PRIORITY_WEIGHT, PREFIX, _segment_geoms
 from safegeo.coverage.intervals import (
     Intervals,
@@ -63,60 +64,28 @@ def road_segments(study: StudyArea) -> gpd.GeoDataFrame:
     return seg
 
 
-def _area_labels(areas: gpd.GeoDataFrame, id_col: str) -> np.ndarray:
-    if "name_en" in areas.columns:
-        names = areas["name_en"].astype(object).to_numpy()
-        ids = areas[id_col].astype(str).to_numpy()
-        return np.where(pd.isna(names), ids, names)
-    return areas[id_col].astype(str).to_numpy()
-
-
-def _assign(points: np.ndarray, areas: gpd.GeoDataFrame) -> np.ndarray:
-    """Row of the area holding each point, -1 outside every area."""
-    out = np.full(len(points), -1, np.int64)
-    if len(points) == 0 or len(areas) == 0:
-        return out
-    tree = shapely.STRtree(areas.geometry.values)
-    pi, ai = tree.query(points, predicate="intersects")
-    # first (lowest-row) area per point
-    order = np.lexsort((ai, pi))
-    pi, ai = pi[order], ai[order]
-    first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, bool)
-    out[pi[first]] = ai[first]
-    return out
-
-
 def _add_area_columns(frame: gpd.GeoDataFrame, points: np.ndarray, study: StudyArea) -> None:
-    for layer, id_col, label in (("districts", "district_id", "district"), ("tambons", "tambon_id", "tambon")):
-        if not study.has(layer):
-            if layer == "districts":
-                frame["district_id"] = None
-                frame["district"] = None
-            continue
-        areas = study.layers[layer]
-        row = _assign(points, areas)
-        ids = areas[id_col].astype(object).to_numpy()
-        labels = _area_labels(areas, id_col)
-        frame[id_col] = np.where(row >= 0, ids[np.maximum(row, 0)], None)
-        frame[label] = np.where(row >= 0, labels[np.maximum(row, 0)], None)
+    """``district_id``/``district`` (and ``tambon_id``/``tambon``) of each row, by the study's one area lookup."""
+    where = study.areas.locate(points, crs=study.crs)
+    for c in ("district_id", "district", "tambon_id", "tambon"):
+        if c in where.columns:
+            frame[c] = where[c].to_numpy(object)
+        elif c in ("district_id", "district"):
+            frame[c] = None
 
 
-def _hazard_geoms(study: StudyArea) -> np.ndarray:
-    """Footprints of every hazard of the study: polygon layers and depth rasters (cells above the threshold)."""
-    if getattr(study, "hazards", None):
-        from safegeo.hazards import hazard_footprint
-
-        geoms = hazard_footprint(study.hazards, study.crs).geometry.values
-    elif study.has("hazards"):
-        geoms = study.layers["hazards"].geometry.values
-    else:
+def _hazard_geoms(study: StudyArea, hazard: str | None = None) -> np.ndarray:
+    """Footprints of the study's hazard scenario (polygons, depth rasters above their thresholds), as single parts."""
+    geoms = study.scenario(hazard).footprint(study.crs).geometry.values
+    if len(geoms) == 0:
         return np.empty(0, dtype=object)
     # single parts: a polygonised raster is one huge multipolygon, which an STRtree cannot narrow down
     parts = shapely.get_parts(geoms[~shapely.is_missing(geoms)])
     return parts[~shapely.is_empty(parts)]
 
 
-def gap_priority(gaps: gpd.GeoDataFrame, study: StudyArea, *, weights: dict | None = None) -> pd.DataFrame:
+def gap_priority(gaps: gpd.GeoDataFrame, study: StudyArea, *, weights: dict | None = None,
+                 hazard: str | None = None) -> pd.DataFrame:
     """Priority weight of each gap: the product of the factors that apply.
 
     Factors (``[coverage.weights]`` of the study file): ``hazard`` when the gap
@@ -134,15 +103,14 @@ def gap_priority(gaps: gpd.GeoDataFrame, study: StudyArea, *, weights: dict | No
         (bool), ``weight`` and ``priority`` (``high`` when weight >= 2,
         ``medium`` when > 1, else ``low``), aligned with *gaps*.
     """
-    w = dict(study.params.get("coverage", {}).get("weights", {}))
-    w.update(weights or {})
-    poi_d = float(w.get("poi_distance_m", 200.0))
-    inc_d = float(w.get("incident_distance_m", poi_d))
+    w = study.settings("coverage", weights=weights)["weights"]
+    poi_d = float(w["poi_distance_m"])
+    inc_d = float(w["incident_distance_m"])
     geoms = gaps.geometry.values
     n = len(geoms)
     flags = pd.DataFrame({k: np.zeros(n, bool) for k in ("in_hazard", "in_border_district", "near_poi", "near_incident")})
     if n:
-        hz = _hazard_geoms(study)
+        hz = _hazard_geoms(study, hazard)
         if len(hz):  # few, detailed footprints: each is prepared once and queried against the gaps' tree
             _, gi = shapely.STRtree(geoms).query(hz, predicate="intersects")
             flags.loc[np.unique(gi), "in_hazard"] = True
@@ -286,7 +254,7 @@ def rollup(segments: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame, areas: gpd.GeoDat
     table = table.reset_index().rename(columns={"index": id_col})
     if areas is not None:
         base = areas[[id_col] + [c for c in ("name_en", "name_th") if c in areas.columns]].copy()
-        base[label_col] = _area_labels(areas, id_col)
+        base[label_col] = _labels(areas, id_col)
         out = base.merge(table, on=id_col, how="left")
         out["road_km"] = out["road_km"].fillna(0.0)
         for c in [c for c in out.columns if c.endswith("_gap_km")]:

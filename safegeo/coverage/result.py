@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from safegeo.areas import STUDY_ROW_ID
 from safegeo.coverage.assets import PREFIX
 from safegeo.coverage.gaps import high_priority_gap_m
 from safegeo.coverage.intervals import Intervals, SegmentIndex
@@ -62,6 +63,14 @@ class CoverageResult:
     intervals: dict[str, Intervals] = field(default_factory=dict, repr=False)
     index: SegmentIndex | None = field(default=None, repr=False)
 
+    def map(self, *, lang: str = "en", public: bool = False, tiles: bool = True, title: str | None = None):
+        """The coverage map (:func:`coverage_map`)."""
+        return coverage_map(self, lang=lang, public=public, tiles=tiles, title=title)
+
+    def write(self, out_dir: str | Path, *, lang: str = "en", public: bool = False, tiles: bool = True) -> list[Path]:
+        """Write the map, GeoPackage and summary CSV as one set (:func:`write_coverage`)."""
+        return write_coverage(self, out_dir, lang=lang, public=public, tiles=tiles)
+
     def report_lines(self) -> list[str]:
         """A few human-readable lines: km of road, % covered per asset, high-priority gaps, proposals."""
         s = self.segments
@@ -81,12 +90,29 @@ class CoverageResult:
                          f"+{p['weighted_gain_m'].sum() / 1000:,.2f} priority-weighted km")
         return lines
 
+    @property
     def summary(self) -> pd.DataFrame:
-        """District roll-up without geometry, plus a study-wide ``ALL`` row (``coverage_summary.csv``)."""
-        cols = [c for c in self.districts.columns if c != "geometry"]
-        table = pd.DataFrame(self.districts[cols])
-        total = {"district_id": "ALL", "district": "ALL", "rank": None,
-                 "road_km": self.segments["length_m"].sum() / 1000.0}
+        """Per district and tambon, and the whole study, in the shared summary shape (``coverage_summary.csv``).
+
+        ``level``, ``area_id``, ``name_en``, ``name_th``, then ``rank`` (within
+        the level), ``road_km``, ``<prefix>_pct``, ``covered_pct``,
+        ``<prefix>_gap_km``, ``<prefix>_high_gap_km`` and ``high_priority_gap_km``;
+        the study row is ``level = "study"``, ``area_id = "ALL"``.
+        """
+        frames = []
+        for level, table, id_col in (("district", self.districts, "district_id"), ("tambon", self.tambons, "tambon_id")):
+            if table is None or id_col not in table.columns or len(table) == 0:
+                continue
+            t = pd.DataFrame(table.drop(columns=["geometry", "district", "tambon"], errors="ignore"))
+            if level == "tambon" and "district_id" not in t.columns and self.study is not None:
+                tam = self.study.layers.get("tambons")
+                if tam is not None and "district_id" in tam.columns:
+                    t = t.merge(pd.DataFrame(tam[["tambon_id", "district_id"]]), on="tambon_id", how="left")
+            t = t.rename(columns={id_col: "area_id"})
+            t.insert(0, "level", level)
+            frames.append(t)
+        total: dict[str, Any] = {"level": "study", "area_id": STUDY_ROW_ID, "rank": None,
+                                 "road_km": self.segments["length_m"].sum() / 1000.0}
         for a in self.assets:
             p = PREFIX[a]
             total[f"{p}_pct"] = 100.0 * self.segments[f"{p}_m"].sum() / max(self.segments["length_m"].sum(), 1e-12)
@@ -95,7 +121,10 @@ class CoverageResult:
             total[f"{p}_high_gap_km"] = self.gaps.loc[mine, "length_m"].sum() / 1000.0
         total["covered_pct"] = float(np.mean([total[f"{PREFIX[a]}_pct"] for a in self.assets])) if self.assets else None
         total["high_priority_gap_km"] = float(high_priority_gap_m(self.gaps).sum()) / 1000.0
-        return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+        frames.append(pd.DataFrame([total]))
+        out = pd.concat(frames, ignore_index=True)
+        first = [c for c in ("level", "area_id", "name_en", "name_th", "district_id", "rank") if c in out.columns]
+        return out[first + [c for c in out.columns if c not in first]]
 
 
 
@@ -165,7 +194,7 @@ def coverage_map(result: CoverageResult, *, lang: str = "en", public: bool = Fal
 
 def write_coverage(result: CoverageResult, out_dir: str | Path, *, lang: str = "en", public: bool = False,
                    tiles: bool = True) -> list[Path]:
-    """Write ``coverage.html``, ``coverage.gpkg`` and ``coverage_summary.csv`` into *out_dir*, atomically.
+    """Write ``coverage.html``, ``coverage.gpkg`` and ``coverage_summary.csv`` into *out_dir*, as one set.
 
     The GeoPackage has layers ``segments``, ``gaps``, ``districts``,
     ``proposals`` (and ``tambons``, ``camera_sectors`` when present).
@@ -176,18 +205,23 @@ def write_coverage(result: CoverageResult, out_dir: str | Path, *, lang: str = "
         The map first, then the GeoPackage and the CSV.
     """
     from safegeo.io import write_csv, write_gpkg
+    from safegeo.output import write_set
+    from safegeo.schema import drop_sensitive
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    html = coverage_map(result, lang=lang, public=public, tiles=tiles).save(out / "coverage.html")
-    layers: dict[str, Any] = {"segments": result.segments, "gaps": result.gaps, "districts": result.districts,
-                              "proposals": result.proposals}
-    if result.tambons is not None:
-        layers["tambons"] = result.tambons
-    if len(result.sectors):
-        layers["camera_sectors"] = result.sectors
-    gpkg = write_gpkg(out / "coverage.gpkg", layers)
-    csv = write_csv(out / "coverage_summary.csv", result.summary())
-    return [html, gpkg, csv]
+    def write(stage: Path) -> list[Path]:
+        html = coverage_map(result, lang=lang, public=public, tiles=tiles).save(stage / "coverage.html")
+        layers: dict[str, Any] = {"segments": result.segments, "gaps": result.gaps, "districts": result.districts,
+                                  "proposals": result.proposals}
+        if result.tambons is not None:
+            layers["tambons"] = result.tambons
+        if len(result.sectors):
+            layers["camera_sectors"] = result.sectors
+        if public:
+            layers = {k: drop_sensitive(v) for k, v in layers.items()}
+        gpkg = write_gpkg(stage / "coverage.gpkg", layers)
+        csv = write_csv(stage / "coverage_summary.csv", result.summary)
+        return [html, gpkg, csv]
+
+    return write_set(out_dir, write)
 
 

@@ -206,6 +206,9 @@ class RoadNetwork:
     mode: str = "drive"
     report: NetworkReport | None = None
     parent_edge: np.ndarray | None = None  # edge row of the network this one was split from (None: itself)
+    parent_start_m: np.ndarray | None = None  # where a piece starts and ends along its parent edge (m; NaN: whole)
+    parent_end_m: np.ndarray | None = None
+    base_network: RoadNetwork | None = field(default=None, repr=False)  # the network it was split from
     _csr_cache: dict = field(default_factory=dict, repr=False)
     _tree: Any = field(default=None, repr=False)
 
@@ -358,6 +361,8 @@ class RoadNetwork:
             self.geometry = self.geometry[edge_keep]
         if self.parent_edge is not None:
             self.parent_edge = self.parent_edge[edge_keep]
+            self.parent_start_m = self.parent_start_m[edge_keep] if self.parent_start_m is not None else None
+            self.parent_end_m = self.parent_end_m[edge_keep] if self.parent_end_m is not None else None
         self._csr_cache.clear()
         self._tree = None
 

@@ -277,7 +277,16 @@ def _split(net: RoadNetwork, point: np.ndarray, e: np.ndarray, s: np.ndarray, gl
     split_rows[roads] = True
     split_rows[twin[roads][twin[roads] >= 0]] = True
     keep = np.flatnonzero(~split_rows)
+    root = net.base_network if net.base_network is not None else net
     base_parent = net.parent_edge if net.parent_edge is not None else np.arange(net.n_edges)
+    # where each piece lies along its root edge, in metres of geometry from the root edge's first vertex (NaN: a
+    # whole root edge); pieces follow their parent's direction, so the twin's pieces run backwards along the road
+    span_a = net.parent_start_m if net.parent_start_m is not None else np.full(net.n_edges, np.nan)
+    span_b = net.parent_end_m if net.parent_end_m is not None else np.full(net.n_edges, np.nan)
+    off = np.nan_to_num(span_a)
+    tw = twin[canon_edge][back]
+    piece_a = np.concatenate([off[canon_edge] + start_m, off[tw] + (r_len[road_of_piece][back] - end_m[back])])
+    piece_b = np.concatenate([off[canon_edge] + end_m, off[tw] + (r_len[road_of_piece][back] - start_m[back])])
 
     old_ids = np.asarray(net.node_id)
     if np.issubdtype(old_ids.dtype, np.integer):
@@ -299,5 +308,8 @@ def _split(net: RoadNetwork, point: np.ndarray, e: np.ndarray, s: np.ndarray, gl
         net.report,
     )
     out.parent_edge = np.concatenate([base_parent[keep], base_parent[parent]])
+    out.parent_start_m = np.concatenate([span_a[keep], piece_a])
+    out.parent_end_m = np.concatenate([span_b[keep], piece_b])
+    out.base_network = root
     # the point's node: its position's group
     return out, new_ids[gid]

@@ -125,6 +125,27 @@ class ResponseResult:
         order = key.sort_values(["vehicle_type", "_d", "_t"], ascending=[True, True, False], kind="stable").index
         return u.loc[order].reset_index(drop=True)
 
+    def report_lines(self) -> list[str]:
+        """Per vehicle type: villages and people reached within the target (for the CLI and notebooks)."""
+        lines = []
+        tot = self.summary[self.summary["level"] == "study"] if "level" in self.summary.columns else self.summary
+        for row in tot.itertuples():
+            share = "n/a" if row.share_population_within_target != row.share_population_within_target else \
+                f"{row.share_population_within_target:.0%}"
+            lines.append(f"{row.vehicle_type:<13} target {row.target_min:g} min: {row.villages - row.within_target} of "
+                         f"{row.villages} villages not reached in time; {share} of people reached in time")
+        return lines + [f"note: {n}" for n in self.notes]
+
+    def map(self, *, study: StudyArea | None = None, lang: str = "en", public: bool = False, tiles: bool = True,
+            title: str | None = None) -> SafegeoMap:
+        """The response map (:func:`response_map`)."""
+        return response_map(self, study=study, lang=lang, public=public, tiles=tiles, title=title)
+
+    def write(self, out_dir: str | Path, *, study: StudyArea | None = None, lang: str = "en", public: bool = False,
+              tiles: bool = True) -> list[Path]:
+        """Write the map, GeoPackage and summary CSV as one set (:func:`write_response`)."""
+        return write_response(self, out_dir, study=study, lang=lang, public=public, tiles=tiles)
+
     def node_times_gdf(self, network: RoadNetwork | None = None) -> gpd.GeoDataFrame:
         """Network nodes with one ``<type>_min`` column per type (NaN: unreachable); default the result's network."""
         network = network if network is not None and network.n_nodes == len(next(iter(self.node_time_s.values()), [])) \
@@ -648,9 +669,8 @@ def write_response(
     """
 
     from safegeo.io import write_csv, write_gpkg
+    from safegeo.output import write_set
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     fleet = result.vehicles.drop(columns=["node"], errors="ignore")
     if public:
         fleet = drop_sensitive(fleet)
@@ -660,11 +680,17 @@ def write_response(
     }
     if network is not None or result.network is not None:
         layers["nodes"] = result.node_times_gdf(network)
-    # declared geometry types: an empty layer (no village unserved) is still a point layer in QGIS
-    gpkg = write_gpkg(out / "response.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
-    csv = write_csv(out / "response_summary.csv", result.summary)
-    html = response_map(result, study=study, lang=lang, public=public, tiles=tiles).save(out / "response.html")
-    return [Path(html), gpkg, csv]
+    if public:
+        layers = {k: drop_sensitive(v) for k, v in layers.items()}
+
+    def write(stage: Path) -> list[Path]:
+        # declared geometry types: an empty layer (no village unserved) is still a point layer in QGIS
+        gpkg = write_gpkg(stage / "response.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
+        csv = write_csv(stage / "response_summary.csv", result.summary)
+        html = response_map(result, study=study, lang=lang, public=public, tiles=tiles).save(stage / "response.html")
+        return [Path(html), gpkg, csv]
+
+    return write_set(out_dir, write)
 
 
 def _fleet_for_demo(study: StudyArea, out_dir: Path) -> tuple[Path, gpd.GeoDataFrame]:
