@@ -44,6 +44,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
         "walk_speed_kph": WALK_SPEED_KPH,
         "default_speed_kph": DEFAULT_SPEED_KPH,
         "speeds_kph": dict(DEFAULT_SPEEDS_KPH),  # Thai class speeds (safegeo.network.classes)
+        # keep prepared networks in .safegeo/cache beside the study file (safegeo.network.cache)
+        "cache": True,
     },
     "border": {"touch_tolerance_m": 100.0},
     # how a hazard acts on roads and places, for every analysis (evacuation, dispatch, response, coverage, exposure)
@@ -136,6 +138,10 @@ def _eg(where: str, value: Any) -> str:
 def _check(key: tuple[str, str], default: Any, value: Any, where: str) -> None:
     positive = key in _POSITIVE
     rule = "a number > 0" if positive else "a number >= 0"
+    if isinstance(default, bool):
+        if not isinstance(value, (bool, np.bool_)):
+            raise SettingsError(f"{where} must be true or false, not {value!r}", hint=_eg(where, str(default).lower()))
+        return
     if isinstance(default, dict):
         if not isinstance(value, Mapping):
             raise SettingsError(f"{where} must be a table of settings, not {value!r}",

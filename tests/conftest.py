@@ -19,6 +19,22 @@ UTM47 = "EPSG:32647"
 X0, Y0 = 812_000.0, 711_000.0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _network_cache(tmp_path_factory):
+    """Prepared networks of the whole test session go to one temporary folder, not beside study files.
+
+    (``tests/test_network_cache.py`` checks the default place beside the study file.)
+    """
+    path = tmp_path_factory.mktemp("network-cache")
+    old = os.environ.get("SAFEGEO_CACHE_DIR")
+    os.environ["SAFEGEO_CACHE_DIR"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("SAFEGEO_CACHE_DIR", None)
+    else:
+        os.environ["SAFEGEO_CACHE_DIR"] = old
+
+
 def _need_shared() -> Path:
     if SHARED.is_dir():
         return SHARED

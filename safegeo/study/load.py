@@ -10,6 +10,7 @@ from safegeo._errors import (
     Problem,
     ValidationError,
 )
+from safegeo.network.cache import roads_fingerprint
 from safegeo.study.config import read_study_layers
 from safegeo.study.model import LayerReport, StudyArea
 
@@ -63,6 +64,7 @@ def load_study(path: str | Path, *, strict: bool = False) -> StudyArea:
         raise ValidationError([p for r in files.failed for p in r.problems],
                               hint="run `safegeo validate STUDY.toml` for the full report")
     study.path = path
+    study.roads_fingerprint = roads_fingerprint(path.parent, files.cfg.get("layers", {}).get("roads"))
     study.reports = study.reports + files.raster_reports
     return study
 

@@ -90,6 +90,7 @@ class StudyArea:
     path: Path | None = None
     roads_source: Any = None  # Path of an OSM file, or a dict for osmnx download; None when roads is a line layer
     reports: list[LayerReport] = field(default_factory=list)
+    roads_fingerprint: str | None = None  # digest of the roads source, for the prepared-network cache
     _networks: dict[str, RoadNetwork] = field(default_factory=dict, repr=False)
     _scenarios: dict[Any, HazardScenario] = field(default_factory=dict, repr=False)
     _areas: AreaIndex | None = field(default=None, repr=False)
@@ -302,13 +303,20 @@ class StudyArea:
             of road (SOS buttons).
         """
         from safegeo.network import network_from_source
+        from safegeo.network.cache import cache_dir_for, cached_network, network_key
 
         mode = mode or self.params["network"]["mode"]
         key = mode if largest_component else f"{mode}:all"
         if key not in self._networks:
-            self._networks[key] = network_from_source(
-                self.roads_source, self.layers.get("roads"), mode=mode, crs=self.crs,
-                params=self.params.get("network", {}), largest_component=largest_component)
+            net_p = self.params.get("network", {})
+
+            def build() -> RoadNetwork:
+                return network_from_source(self.roads_source, self.layers.get("roads"), mode=mode, crs=self.crs,
+                                           params=net_p, largest_component=largest_component)
+
+            cache_key = (network_key(self.roads_fingerprint, mode=mode, largest_component=largest_component,
+                                     crs=self.crs, params=net_p) if self.roads_fingerprint else None)
+            self._networks[key], _ = cached_network(cache_dir_for(self.path, net_p), cache_key, build)
         return self._networks[key]
 
 
