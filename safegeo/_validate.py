@@ -388,7 +388,8 @@ def _check_extent(gdf: gpd.GeoDataFrame, extent_lonlat: tuple[float, float, floa
         if (sw_in & outside).sum() * 2 >= outside.sum():
             fix = "with lon and lat swapped they would fall inside: swap the x/y (lon/lat) columns"
         else:
-            fix = "check the CRS of this layer and the coordinates of these rows"
+            fix = ("check the CRS of this layer and the coordinates of these rows; if the file covers more than the "
+                   "study area, add clip = true (or a where filter) to its entry")
         problems.append(Problem(
             layer,
             f"{outside.sum()} feature(s) lie far outside the study area "

@@ -70,6 +70,8 @@ def deep_update(base: dict, new: dict) -> None:
 _POSITIVE = {("network", "max_snap_m"), ("network", "walk_speed_kph"), ("network", "default_speed_kph"),
              ("network", "speeds_kph"), ("evacuation", "max_minutes"), ("evacuation", "k_nearest"),
              ("vehicles", "bands_minutes"), ("vehicles", "isochrone_cell_m"), ("vehicles", "target_minutes")}
+#: Lists that must increase strictly (response-time bands: each band's upper limit).
+_INCREASING = {("vehicles", "bands_minutes")}
 #: Tables whose keys are open (any OSM road class): every other table's keys are checked for typos.
 _OPEN_TABLES = {("network", "speeds_kph")}
 
@@ -100,6 +102,9 @@ def check_param_values(path: Path, cfg: dict) -> None:
             if not isinstance(value, list) or not value or not all(is_number(v) and v > 0 for v in value):
                 raise StudyFileError(f"{path}: {where} must be a list of numbers > 0, not {value!r}",
                                      hint=f"e.g. {where.split()[-1]} = {default}")
+            if key in _INCREASING and any(b <= a for a, b in zip(value[:-1], value[1:], strict=True)):
+                raise StudyFileError(f"{path}: {where} must increase from one band to the next, not {value!r}",
+                                     hint=f"e.g. {where.split()[-1]} = {sorted(set(value))}")
             return
         if isinstance(default, str):
             if not isinstance(value, str):
