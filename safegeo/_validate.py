@@ -415,8 +415,8 @@ def check_overlap(
     """Layers that lie elsewhere: their lon/lat extent does not meet the study area's.
 
     The study area is the districts' extent when there are districts, else
-    the largest group of layers whose extents meet (ties: the group with the
-    roads).  Hazards (``hazards[...]``) are only compared with the study area;
+    the largest group of layers whose extents meet (when two groups are as
+    large, every layer is named).  Hazards (``hazards[...]``) are only compared with the study area;
     they and the roads must overlap it, other layers must come within
     *margin_deg* of it.  The working CRS must not be picked from a layer that
     lies on another continent, so callers leave flagged layers out of it.
@@ -459,9 +459,21 @@ def check_overlap(
         groups: dict[int, list[str]] = {}
         for n in names:
             groups.setdefault(group_of[n], []).append(n)
-        group = max(groups.values(), key=lambda g: (len(g), "roads" in g, -names.index(g[0])))
-        if len(group) == len(names):
-            group = list(names)
+        sizes = sorted((len(g) for g in groups.values()), reverse=True)
+        if len(sizes) > 1 and sizes[0] == sizes[1]:
+            # no majority (two layers far apart): which one is wrong cannot be told, so each is named
+            problems = []
+            for n in names:
+                others = [m for m in names if group_of[m] != group_of[n]]
+                arr = np.array([extents[m] for m in others], dtype=float)
+                ref = (arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max())
+                problems.append(Problem(
+                    n, f"lies apart from {', '.join(others)}: its extent ({_fmt_box(extents[n])}) does not come near "
+                       f"theirs ({_fmt_box(ref)})", "error", sources.get(n, n),
+                    fix="one of them is the wrong file (or has the wrong CRS): every layer must cover the same study "
+                        "area"))
+            return problems
+        group = max(groups.values(), key=lambda g: len(g))
         what = f"the extent of the other layers ({', '.join(group)})"
     arr = np.array([extents[n] for n in group], dtype=float)
     ref = (arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max())

@@ -175,7 +175,8 @@ def _inspect(path: Path, base: Path) -> list[_Guess]:
             sample = pyogrio.read_dataframe(path, layer=layer, columns=[], max_features=1000)
             kinds = {_geometry_kind(t) for t in sample.geom_type.dropna().unique()} - {None}
             geom = kinds.pop() if len(kinds) == 1 else None
-        summary = (f"{info['features']} {geom + 's' if geom else 'features of mixed geometry'}, "
+        plural = "" if info["features"] == 1 else "s"
+        summary = (f"{info['features']} {geom + plural if geom else 'features of mixed geometry'}, "
                    f"{info.get('crs') or 'no CRS'}{_fmt_bounds(bounds)}")
         g = _Guess(rel, layer, summary, None, bounds=bounds)
         if layer is not None:
@@ -244,7 +245,7 @@ def _csv_guess(path: Path, rel: str) -> _Guess:
     if ok.any():
         b = (float(xs[ok].min()), float(ys[ok].min()), float(xs[ok].max()), float(ys[ok].max()))
         g.bounds = _lonlat(b, "EPSG:4326")
-    g.summary = f"{len(head)} points (columns {x}/{y}){_fmt_bounds(g.bounds)}"
+    g.summary = f"{len(head)} point{'' if len(head) == 1 else 's'} (columns {x}/{y}){_fmt_bounds(g.bounds)}"
     g.entry.update({"x": x, "y": y, "crs": "EPSG:4326"})
     if g.bounds is None:
         g.comments.append(f"'{x}'/'{y}' are not lon/lat degrees: set crs to the CRS of these coordinates")
