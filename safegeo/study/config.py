@@ -3,11 +3,14 @@
 A layer entry names a file and says how to read it, so that real files go in
 as they are::
 
-    districts = { path = "tha_adm2.shp", where = "adm1_pcode = 'TH96'", encoding = "cp874",
-                  columns = { district_id = "adm2_pcode", name_en = "adm2_en", name_th = "adm2_th" } }
-    shelters = [ { path = "hc12_hos.geojson", columns = { capacity = "bed" }, defaults = { kind = "hospital" },
-                   clip = true },
+    [layers]
+    shelters = [ { path = "hc12_hos.geojson", columns = { capacity = "bed" }, defaults = { kind = "hospital" }, clip = true },
                  { path = "schools.csv", x = "lon", y = "lat", defaults = { kind = "shelter" } } ]
+    [layers.districts]
+    path = "tha_adm2.shp"
+    where = "adm1_pcode = 'TH96'"
+    encoding = "cp874"
+    columns = { district_id = "adm2_pcode", name_en = "adm2_en", name_th = "adm2_th" }
 
 Entry keys: ``path``, ``layer`` (inside a GeoPackage), ``x``/``y``/``crs`` (CSV
 coordinates, or the CRS of a file that has none), ``columns`` (safegeo name =

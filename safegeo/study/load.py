@@ -218,7 +218,8 @@ def _network_check(study: StudyArea, source: str) -> tuple[list[Problem], dict |
         return [], None
     share = rep.nodes / rep.nodes_in if rep.nodes_in else 0.0
     info = rep.to_dict() | {"largest_component_share": round(share, 4)}
-    problems = [Problem("roads", f"{rep.format()}; {share:.1%} of its nodes are in the largest strongly connected "
+    shown = f"{share:.1%}" if share == 1 or f"{share:.1%}" != "100.0%" else f"{share:.2%}"
+    problems = [Problem("roads", f"{rep.format()}; {shown} of its nodes are in the largest strongly connected "
                                  "component", "info", source)]
     if share < MIN_CONNECTED_SHARE:
         problems.append(Problem(
