@@ -13,11 +13,8 @@ import pandas as pd
 import shapely
 
 from safegeo._errors import Problem
+from safegeo.io import file_rows
 from safegeo.schema import LayerSpec, guess_columns
-
-#: ``GeoDataFrame.attrs`` key of the file row of each feature (set by :func:`safegeo.io.read_vector`
-#: when a filter dropped rows); messages name file rows, not positions in the filtered frame.
-ROWS_ATTR = "safegeo_rows"
 
 _GEOM_TYPES = {
     "point": {"Point"},
@@ -33,9 +30,7 @@ def _rows(mask: np.ndarray) -> tuple[int, ...]:
 
 def _file_rows(problems: list[Problem], gdf: gpd.GeoDataFrame) -> list[Problem]:
     """*problems* with row positions turned into the file rows kept in ``gdf.attrs`` (after where/clip)."""
-    labels = gdf.attrs.get(ROWS_ATTR)
-    if labels is None or len(labels) != len(gdf):
-        return problems
+    labels = file_rows(gdf)
     return [dataclasses.replace(p, rows=tuple(int(labels[r - 1]) for r in p.rows)) if p.rows else p for p in problems]
 
 

@@ -45,8 +45,43 @@ def is_raster_path(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in RASTER_SUFFIXES
 
 
-#: ``GeoDataFrame.attrs`` key of the 1-based file row of each feature, set when a filter dropped rows.
+#: ``GeoDataFrame.attrs`` key of the 1-based file row of each feature (a :class:`FileRows`), set when a
+#: filter dropped rows, so that messages name the rows of the file, not of the filtered frame.
 ROWS_ATTR = "safegeo_rows"
+
+
+class FileRows:
+    """The 1-based file row of each feature of a filtered frame, kept in ``GeoDataFrame.attrs``.
+
+    pandas deep-copies ``attrs`` on every operation and compares them on
+    ``concat``: this holder is shared instead of copied and compares by
+    identity, so a large filtered layer costs nothing to carry.
+    """
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: Any) -> None:
+        self.rows = np.asarray(rows, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __copy__(self) -> FileRows:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> FileRows:
+        return self
+
+    def __repr__(self) -> str:
+        return f"FileRows({len(self.rows)} rows)"
+
+
+def file_rows(gdf: pd.DataFrame) -> np.ndarray:
+    """The 1-based file row of each feature: from ``attrs[ROWS_ATTR]`` when it fits, else 1..n."""
+    held = gdf.attrs.get(ROWS_ATTR)
+    if isinstance(held, FileRows) and len(held) == len(gdf):
+        return held.rows
+    return np.arange(1, len(gdf) + 1, dtype=np.int64)
 
 #: Suffixes whose text encoding the reader can be told (``encoding=``): Shapefile ``.dbf`` and CSV.
 ENCODING_SUFFIXES = {".shp", ".dbf"} | CSV_SUFFIXES
@@ -94,7 +129,7 @@ def read_vector(
     geopandas.GeoDataFrame
         With a default RangeIndex; row numbers in error messages are
         1-based data rows of this frame.  When *where* dropped rows,
-        ``gdf.attrs[ROWS_ATTR]`` holds the file row number of each feature.
+        ``gdf.attrs[ROWS_ATTR]`` holds the file row of each feature (:func:`file_rows`).
 
     Raises
     ------
@@ -163,7 +198,7 @@ def read_vector(
     if where is not None and suffix in PARQUET_SUFFIXES:
         rows = np.flatnonzero(where_mask(gdf, where, source=str(p))) + 1
         gdf = gdf.iloc[rows - 1]
-        rows_attr = tuple(int(r) for r in rows)
+        rows_attr = FileRows(rows)
     else:
         rows_attr = gdf.attrs.get(ROWS_ATTR)
     gdf = gdf.reset_index(drop=True)
@@ -193,7 +228,7 @@ def _read_ogr(p: Path, *, layer: str | None, where: str | None, encoding: str | 
     # the position of each kept feature among all features: its row number in the file
     _, all_fids, _, _ = raw_read(p, layer=layer, columns=[], read_geometry=False, return_fids=True)
     pos = pd.Index(all_fids).get_indexer(gdf.index)
-    gdf.attrs[ROWS_ATTR] = tuple(int(r) + 1 for r in pos)
+    gdf.attrs[ROWS_ATTR] = FileRows(pos + 1)
     return gdf
 
 
@@ -366,7 +401,7 @@ def _read_csv(p: Path, *, x: str | None, y: str | None, crs: Any, encoding: str 
     geometry = gpd.points_from_xy(xs, ys)
     gdf = gpd.GeoDataFrame(df.drop(columns=[x, y]), geometry=geometry, crs=crs or "EPSG:4326")
     if where is not None:
-        gdf.attrs[ROWS_ATTR] = tuple(int(r) for r in rows)
+        gdf.attrs[ROWS_ATTR] = FileRows(rows)
     return gdf
 
 

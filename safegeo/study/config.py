@@ -38,8 +38,8 @@ from safegeo._errors import (
     Problem,
     StudyFileError,
 )
-from safegeo._validate import ROWS_ATTR, check_overlap
-from safegeo.io import is_osm_path, is_raster_path, read_vector, shapefile_text_encoding
+from safegeo._validate import check_overlap
+from safegeo.io import ROWS_ATTR, FileRows, file_rows, is_osm_path, is_raster_path, read_vector, shapefile_text_encoding
 from safegeo.schema import LAYER_SPECS
 from safegeo.settings import DEFAULT_PARAMS, check_param_values
 from safegeo.study.model import HazardSource, LayerReport
@@ -73,6 +73,13 @@ READING_KEYS = ("layer", "x", "y", "columns", "where", "clip", "encoding", "defa
 
 #: ``GeoDataFrame.attrs`` key of how many features the file has (before where / clip).
 _TOTAL_ATTR = "safegeo_file_features"
+
+
+def drop_reading_attrs(frames: list[gpd.GeoDataFrame]) -> None:
+    """Forget what reading kept in ``attrs`` (file rows, feature counts) once the layers are validated."""
+    for frame in frames:
+        for key in (ROWS_ATTR, _TOTAL_ATTR):
+            frame.attrs.pop(key, None)
 
 
 def known_columns(lname: str) -> list[str]:
@@ -544,11 +551,11 @@ def _clip(part: _Part, area: Any, area_crs: Any, what: str) -> tuple[gpd.GeoData
     lines_or_areas = usable & ~np.isin(shapely.get_type_id(geom), (0, 4))
     # a line or polygon that only touches the study area's edge is not inside it
     inside[lines_or_areas] &= ~shapely.touches(area, geom[lines_or_areas])
-    rows = np.asarray(gdf.attrs.get(ROWS_ATTR, np.arange(1, len(gdf) + 1)))
+    rows = file_rows(gdf)
     attrs = dict(gdf.attrs)
     out = gdf[inside].reset_index(drop=True)
     out.attrs.update(attrs)
-    out.attrs[ROWS_ATTR] = tuple(int(r) for r in rows[inside])
+    out.attrs[ROWS_ATTR] = FileRows(rows[inside])
     message = f"clip = true kept {int(inside.sum())} of {len(gdf)} features inside {what}; " \
               f"{int((~inside).sum())} dropped"
     return out, message
@@ -612,13 +619,12 @@ def _combine(lname: str, parts: list[_Part]) -> tuple[gpd.GeoDataFrame, str] | P
         if g.crs is not None and g.crs != crs:
             g = g.to_crs(crs)
         total = int(g.attrs.get(_TOTAL_ATTR, len(g)))
-        file_rows = np.asarray(g.attrs.get(ROWS_ATTR, np.arange(1, len(g) + 1)), dtype=np.int64)
-        rows.append(file_rows + offset)
+        rows.append(file_rows(g) + offset)
         described.append(f"{p.src} (rows {offset + 1}–{offset + total})")
         offset += total
         frames.append(pd.DataFrame(g).rename(columns={g.geometry.name: "geometry"}))
     out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs)
-    out.attrs[ROWS_ATTR] = tuple(int(r) for r in np.concatenate(rows))
+    out.attrs[ROWS_ATTR] = FileRows(np.concatenate(rows))
     return out, " + ".join(described)
 
 

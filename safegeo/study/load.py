@@ -11,7 +11,7 @@ from safegeo._errors import (
     SafegeoError,
     ValidationError,
 )
-from safegeo.study.config import StudyFiles, read_study_layers
+from safegeo.study.config import StudyFiles, drop_reading_attrs, read_study_layers
 from safegeo.study.model import LayerReport, StudyArea
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ def load_study(path: str | Path, *, strict: bool = False) -> StudyArea:
                               hint="run `safegeo validate STUDY.toml` for the full report")
     study.path = path
     study.reports = _with_notes(study.reports + files.raster_reports, files, log_them=True)
+    drop_reading_attrs(list(study.layers.values()) + [h.polygons for h in study.hazards if h.polygons is not None])
     return study
 
 
