@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -11,7 +13,8 @@ import pandas as pd
 import shapely
 
 from safegeo._errors import Problem
-from safegeo.schema import LayerSpec
+from safegeo.io import file_rows
+from safegeo.schema import LayerSpec, guess_columns
 
 _GEOM_TYPES = {
     "point": {"Point"},
@@ -23,6 +26,16 @@ _GEOM_TYPES = {
 def _rows(mask: np.ndarray) -> tuple[int, ...]:
     """1-based row numbers where *mask* is true (row 1 = first data row)."""
     return tuple(int(i) + 1 for i in np.flatnonzero(mask))
+
+
+def _file_rows(problems: list[Problem], gdf: gpd.GeoDataFrame) -> list[Problem]:
+    """*problems* with row positions turned into the file rows kept in ``gdf.attrs`` (after where/clip)."""
+    labels = file_rows(gdf)
+    return [dataclasses.replace(p, rows=tuple(int(labels[r - 1]) for r in p.rows)) if p.rows else p for p in problems]
+
+
+def _mapping_text(mapping: Mapping[str, str]) -> str:
+    return "columns = { " + ", ".join(f'{k} = "{v}"' for k, v in mapping.items()) + " }"
 
 
 def validate_layer(
@@ -37,10 +50,19 @@ def validate_layer(
 
     Cleaning is limited to what is safe: invalid geometries are repaired
     (``make_valid``, a warning; an error when *strict*), numeric columns are
-    cast, a missing id column is created from row numbers.  Nothing is dropped
-    silently: bad rows are errors.
+    cast, a missing id column is taken from an ``id`` column (any case) or
+    created from row numbers.  Nothing is dropped silently: bad rows are
+    errors.  Problems have severity ``"error"``, ``"warning"`` or ``"info"``
+    (a note: what was assumed, a column mapping that would help).
     """
-    name = layer_name or spec.name
+    attrs = dict(gdf.attrs)
+    out, problems = _validate_layer(gdf, spec, source=source, strict=strict, name=layer_name or spec.name)
+    out.attrs.update(attrs)  # the file rows of a filtered layer stay with it (check_extent uses them too)
+    return out, _file_rows(problems, out)
+
+
+def _validate_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, source: str, strict: bool,
+                    name: str) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     problems: list[Problem] = []
 
     def add(message: str, *, column: str | None = None, rows: tuple[int, ...] = (), fix: str | None = None,
@@ -59,6 +81,13 @@ def validate_layer(
     if missing_geom.any():
         add(f"{missing_geom.sum()} feature(s) have no geometry", rows=_rows(missing_geom),
             fix="give them a geometry or delete them")
+    coords, owner = shapely.get_coordinates(geom, return_index=True)
+    nonfinite = np.zeros(len(gdf), dtype=bool)
+    nonfinite[owner[~np.isfinite(coords).all(axis=1)]] = True
+    if nonfinite.any():
+        add(f"{nonfinite.sum()} feature(s) have infinite or NaN coordinates", rows=_rows(nonfinite),
+            fix="give them real coordinates or delete them")
+        missing_geom = missing_geom | nonfinite  # no geometry check can run on them
     types = np.asarray(shapely.get_type_id(geom))
     allowed = _GEOM_TYPES[spec.geometry]
     type_names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
@@ -94,13 +123,18 @@ def validate_layer(
             add(f"read as '{full}' (a Shapefile cuts column names at 10 characters)", column=cut, severity="warning",
                 fix=f"rename the column to '{full}' in a GeoPackage to silence this")
 
+    guess = guess_columns(spec.name, [c for c in gdf.columns if c != gdf.geometry.name])
+    _name_notes(gdf, spec, guess, add)
+
     # columns
     for col in spec.columns:
         if col.name not in gdf.columns:
             if col.required:
+                mapped = (f"; or map the file's column in the entry: {_mapping_text({col.name: guess[col.name]})}"
+                          if col.name in guess else "")
                 add("is missing", column=col.name,
                     fix=f"add a '{col.name}' column ({col.kind}{', ' + col.description if col.description else ''})"
-                        f"; columns present: {', '.join(c for c in gdf.columns if c != gdf.geometry.name)}")
+                        f"{mapped}; columns present: {', '.join(c for c in gdf.columns if c != gdf.geometry.name)}")
             continue
         series = gdf[col.name]
         if col.kind in ("int", "float"):
@@ -124,6 +158,11 @@ def validate_layer(
                         what = "negative value(s)" if col.min_value == 0 else f"value(s) below {col.min_value:g}"
                         rule = f">= {col.min_value:g}"
                     add(f"has {low.sum()} {what}", column=col.name, rows=_rows(low), fix=f"{col.name} must be {rule}")
+            if col.zero_note:
+                zero = (numeric == 0).fillna(False).to_numpy()
+                if zero.any():
+                    add(f"has {zero.sum()} value(s) of 0: {col.zero_note}", column=col.name, rows=_rows(zero),
+                        severity="warning", fix=f"give them a {col.name} above 0, or leave them out with where")
             if col.max_value is not None:
                 high = (numeric > col.max_value).fillna(False).to_numpy()
                 if high.any():
@@ -173,6 +212,11 @@ def validate_layer(
     # ids
     if spec.id_column:
         idc = spec.id_column
+        alt = [c for c in gdf.columns if str(c).strip().lower() == "id" and c != gdf.geometry.name]
+        if idc not in gdf.columns and len(alt) == 1:
+            gdf = gdf.rename(columns={alt[0]: idc})
+            add(f"column '{alt[0]}' used as {idc} (the layer has no {idc} column)", severity="info",
+                fix=f"to number the features instead, drop '{alt[0]}' from the file")
         if idc not in gdf.columns:
             gdf[idc] = [f"{name}-{i + 1}" for i in range(len(gdf))]
         else:
@@ -188,6 +232,25 @@ def validate_layer(
                     fix=f"{idc} must be unique")
             gdf[idc] = ids.astype(str).where(~ids.isna(), None) if ids.dtype == object else ids
     return gdf, problems
+
+
+def _name_notes(gdf: gpd.GeoDataFrame, spec: LayerSpec, guess: dict[str, str], add) -> None:
+    """Districts and tambons without ids or names: a warning with the ``columns`` mapping that would fix it."""
+    optional = {c.name for c in spec.columns if not c.required} | ({spec.id_column} if spec.id_column else set())
+    useful = {k: v for k, v in guess.items() if k in optional}
+    cols = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    if spec.name in ("districts", "tambons"):
+        wanted = [spec.id_column, "name_en", "name_th"]
+        if not any(c in gdf.columns for c in wanted) and not any(str(c).lower() == "id" for c in cols):
+            fix = (f"map the file's columns in the entry: {_mapping_text(useful)}" if useful else
+                   f"map the file's columns in the entry, e.g. columns = {{ {spec.id_column} = \"...\", "
+                   f"name_en = \"...\", name_th = \"...\" }}; columns present: {', '.join(cols) or 'none'}")
+            add(f"has no {spec.id_column}, name_en or name_th column: maps and reports will show numbered ids "
+                f"({spec.name}-1, {spec.name}-2, ...) and no names", severity="warning", fix=fix)
+            return
+    if useful:
+        add(f"the file's column(s) {', '.join(repr(v) for v in useful.values())} look like safegeo's "
+            f"{', '.join(useful)}", severity="info", fix=f"to use them, map them in the entry: {_mapping_text(useful)}")
 
 
 def _polygonal(g):
@@ -284,6 +347,11 @@ def check_extent(
     *gdf* must be in EPSG:4326 (or convertible).  *extent_lonlat* is
     (minlon, minlat, maxlon, maxlat) of the study area.
     """
+    return _file_rows(_check_extent(gdf, extent_lonlat, layer=layer, source=source, margin_deg=margin_deg), gdf)
+
+
+def _check_extent(gdf: gpd.GeoDataFrame, extent_lonlat: tuple[float, float, float, float] | None, *, layer: str,
+                  source: str, margin_deg: float) -> list[Problem]:
     problems: list[Problem] = []
     if gdf.crs is None or len(gdf) == 0:
         return problems
@@ -315,10 +383,104 @@ def check_extent(
         if (sw_in & outside).sum() * 2 >= outside.sum():
             fix = "with lon and lat swapped they would fall inside: swap the x/y (lon/lat) columns"
         else:
-            fix = "check the CRS of this layer and the coordinates of these rows"
+            fix = ("check the CRS of this layer and the coordinates of these rows; if the file covers more than the "
+                   "study area, add clip = true (or a where filter) to its entry")
         problems.append(Problem(
             layer,
             f"{outside.sum()} feature(s) lie far outside the study area "
             f"(lon {minx:.2f}–{maxx:.2f}, lat {miny:.2f}–{maxy:.2f})",
             "error", source, None, _rows(outside), fix))
+    return problems
+
+
+def _fmt_box(b: tuple[float, float, float, float]) -> str:
+    return f"lon {b[0]:.2f}–{b[2]:.2f}, lat {b[1]:.2f}–{b[3]:.2f}"
+
+
+def _meets(a, b, margin: float) -> bool:
+    return a[0] - margin <= b[2] and b[0] - margin <= a[2] and a[1] - margin <= b[3] and b[1] - margin <= a[3]
+
+
+def check_overlap(
+    extents: Mapping[str, tuple[float, float, float, float]],
+    *,
+    sources: Mapping[str, str] | None = None,
+    margin_deg: float = 0.25,
+) -> list[Problem]:
+    """Layers that lie elsewhere: their lon/lat extent does not meet the study area's.
+
+    The study area is the districts' extent when there are districts, else
+    the largest group of layers whose extents meet (when two groups are as
+    large, every layer is named).  Hazards (``hazards[...]``) are only compared with the study area;
+    they and the roads must overlap it, other layers must come within
+    *margin_deg* of it.  The working CRS must not be picked from a layer that
+    lies on another continent, so callers leave flagged layers out of it.
+
+    Parameters
+    ----------
+    extents
+        Layer name -> (min lon, min lat, max lon, max lat), in file order.
+
+    Returns
+    -------
+    list of Problem
+        One error per layer that lies elsewhere, naming both extents.
+
+    Examples
+    --------
+    >>> p = check_overlap({"districts": (101.4, 5.7, 102.1, 6.6), "roads": (-3.8, 40.3, -3.6, 40.5)})
+    >>> p[0].layer, "lon -3.80–-3.60" in p[0].message
+    ('roads', True)
+    """
+    sources = sources or {}
+    names = [n for n in extents if not n.startswith("hazards")]
+    if not names:
+        return []
+
+    def margin(n: str) -> float:
+        return 0.0 if n == "roads" or n.startswith("hazards") else margin_deg
+
+    if "districts" in extents:
+        group = ["districts"]
+        what = "the districts' extent"
+    else:
+        # connected groups of layers whose extents meet
+        group_of = {n: i for i, n in enumerate(names)}
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                if _meets(extents[a], extents[b], max(margin(a), margin(b))) and group_of[a] != group_of[b]:
+                    old, new = group_of[b], group_of[a]
+                    group_of = {k: (new if g == old else g) for k, g in group_of.items()}
+        groups: dict[int, list[str]] = {}
+        for n in names:
+            groups.setdefault(group_of[n], []).append(n)
+        sizes = sorted((len(g) for g in groups.values()), reverse=True)
+        if len(sizes) > 1 and sizes[0] == sizes[1]:
+            # no majority (two layers far apart): which one is wrong cannot be told, so each is named
+            problems = []
+            for n in names:
+                others = [m for m in names if group_of[m] != group_of[n]]
+                arr = np.array([extents[m] for m in others], dtype=float)
+                ref = (arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max())
+                problems.append(Problem(
+                    n, f"lies apart from {', '.join(others)}: its extent ({_fmt_box(extents[n])}) does not come near "
+                       f"theirs ({_fmt_box(ref)})", "error", sources.get(n, n),
+                    fix="one of them is the wrong file (or has the wrong CRS): every layer must cover the same study "
+                        "area"))
+            return problems
+        group = max(groups.values(), key=lambda g: len(g))
+        what = f"the extent of the other layers ({', '.join(group)})"
+    arr = np.array([extents[n] for n in group], dtype=float)
+    ref = (arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max())
+    problems = []
+    for n, box in extents.items():
+        if n in group or _meets(box, ref, margin(n)):
+            continue
+        swapped = (box[1], box[0], box[3], box[2])
+        fix = ("with lon and lat swapped it would fall inside: swap the x/y (lon/lat) columns"
+               if _meets(swapped, ref, margin(n)) else
+               "check that the entry names the right file (and CRS): every layer must cover the same study area")
+        verb = "does not overlap" if margin(n) == 0 else "does not come near"
+        problems.append(Problem(n, f"lies elsewhere: its extent ({_fmt_box(box)}) {verb} {what} ({_fmt_box(ref)})",
+                                "error", sources.get(n, n), fix=fix))
     return problems

@@ -8,6 +8,7 @@ in the destination folder and move it in place.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import logging
 import os
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from pyproj import CRS
 
@@ -44,6 +46,48 @@ def is_raster_path(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in RASTER_SUFFIXES
 
 
+#: ``GeoDataFrame.attrs`` key of the 1-based file row of each feature (a :class:`FileRows`), set when a
+#: filter dropped rows, so that messages name the rows of the file, not of the filtered frame.
+ROWS_ATTR = "safegeo_rows"
+
+
+class FileRows:
+    """The 1-based file row of each feature of a filtered frame, kept in ``GeoDataFrame.attrs``.
+
+    pandas deep-copies ``attrs`` on every operation and compares them on
+    ``concat``: this holder is shared instead of copied and compares by
+    identity, so a large filtered layer costs nothing to carry.
+    """
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: Any) -> None:
+        self.rows = np.asarray(rows, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __copy__(self) -> FileRows:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> FileRows:
+        return self
+
+    def __repr__(self) -> str:
+        return f"FileRows({len(self.rows)} rows)"
+
+
+def file_rows(gdf: pd.DataFrame) -> np.ndarray:
+    """The 1-based file row of each feature: from ``attrs[ROWS_ATTR]`` when it fits, else 1..n."""
+    held = gdf.attrs.get(ROWS_ATTR)
+    if isinstance(held, FileRows) and len(held) == len(gdf):
+        return held.rows
+    return np.arange(1, len(gdf) + 1, dtype=np.int64)
+
+#: Suffixes whose text encoding the reader can be told (``encoding=``): Shapefile ``.dbf`` and CSV.
+ENCODING_SUFFIXES = {".shp", ".dbf"} | CSV_SUFFIXES
+
+
 def read_vector(
     path: str | os.PathLike,
     *,
@@ -51,6 +95,8 @@ def read_vector(
     x: str | None = None,
     y: str | None = None,
     crs: Any = None,
+    where: str | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read one vector layer from a file.
 
@@ -69,17 +115,32 @@ def read_vector(
         CRS of the CSV coordinates (default EPSG:4326), or the CRS to assume
         for a vector file that has none.  A vector file that declares a CRS
         different from this one raises :class:`CRSError`.
+    where
+        An SQL attribute filter, e.g. ``"prov_code = '96' AND bed > 0"``.
+        Files GDAL reads get it as an OGR SQL ``WHERE`` clause (pyogrio
+        ``where=``); for CSV and GeoParquet the same expression is evaluated by
+        SQLite over the attribute table (pandas-style ``==``, ``and``/``or``
+        work too).
+    encoding
+        Text encoding of a Shapefile's ``.dbf`` or of a CSV file, e.g.
+        ``"cp874"`` (TIS-620, the Thai legacy code page).
 
     Returns
     -------
     geopandas.GeoDataFrame
         With a default RangeIndex; row numbers in error messages are
-        1-based data rows of this frame.
+        1-based data rows of this frame.  When *where* dropped rows,
+        ``gdf.attrs[ROWS_ATTR]`` holds the file row of each feature (:func:`file_rows`).
 
     Raises
     ------
     LayerReadError
-        The file is missing, unreadable, or the layer name is wrong.
+        The file is missing or unreadable, the layer name is wrong, the
+        filter is not valid, or CSV coordinates are missing or not finite.
+
+    Examples
+    --------
+    >>> read_vector("hc12_phc.geojson", where="ADM1_PCODE = 'TH96'")  # doctest: +SKIP
     """
     p = Path(path)
     if not p.exists():
@@ -91,8 +152,19 @@ def read_vector(
             raise LayerReadError(f"{p}: crs {crs!r} is not a CRS pyproj knows",
                                  hint='use an EPSG code such as "EPSG:4326" (lon/lat) or "EPSG:32647" (UTM 47N)') from exc
     suffix = p.suffix.lower()
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise LayerReadError(f"{p}: encoding {encoding!r} is not a text encoding Python knows",
+                                 hint='e.g. encoding = "cp874" (TIS-620, Thai) or "utf-8"') from None
+        if suffix not in ENCODING_SUFFIXES:
+            raise LayerReadError(f"{p}: encoding applies to Shapefiles and CSV files only; a {suffix} file says its "
+                                 "own encoding", hint="remove encoding from this entry")
+    if where is not None and not str(where).strip():
+        raise LayerReadError(f"{p}: where is empty", hint="remove it, or give a filter such as where = \"prov_code = '96'\"")
     if suffix in CSV_SUFFIXES:
-        return _read_csv(p, x=x, y=y, crs=crs)
+        return _read_csv(p, x=x, y=y, crs=crs, encoding=encoding, where=where)
     try:
         if suffix in PARQUET_SUFFIXES:
             gdf = gpd.read_parquet(p)
@@ -110,7 +182,7 @@ def read_vector(
             elif layer not in set(pyogrio.list_layers(p)[:, 0]):
                 names = ", ".join(str(n) for n in pyogrio.list_layers(p)[:, 0])
                 raise LayerReadError(f"{p}: no layer '{layer}' (layers: {names})", hint="fix the layer name in study.toml")
-            gdf = pyogrio.read_dataframe(p, layer=layer)
+            gdf = _read_ogr(p, layer=layer, where=where, encoding=encoding)
     except LayerReadError:
         raise
     except Exception as exc:  # pyogrio / arrow raise many types
@@ -124,7 +196,148 @@ def read_vector(
             raise LayerReadError(
                 f"{p}: the file says its CRS is {_crs_name(gdf.crs)}, but study.toml gives crs = \"{_crs_name(crs)}\"",
                 hint="remove crs from this entry (the file's own CRS is used), or fix the file's CRS if it is wrong")
-    return gdf.reset_index(drop=True)
+    if where is not None and suffix in PARQUET_SUFFIXES:
+        rows = np.flatnonzero(where_mask(gdf, where, source=str(p))) + 1
+        gdf = gdf.iloc[rows - 1]
+        rows_attr = FileRows(rows)
+    else:
+        rows_attr = gdf.attrs.get(ROWS_ATTR)
+    gdf = gdf.reset_index(drop=True)
+    if rows_attr is not None:
+        gdf.attrs[ROWS_ATTR] = rows_attr
+    return gdf
+
+
+def _read_ogr(p: Path, *, layer: str | None, where: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    """pyogrio read; with *where*, the file row of each feature kept goes to ``attrs[ROWS_ATTR]``."""
+    import pyogrio
+    from pyogrio.raw import read as raw_read
+
+    opts: dict[str, Any] = {"encoding": encoding} if encoding else {}
+    if where is None:
+        return pyogrio.read_dataframe(p, layer=layer, **opts)
+    try:
+        gdf = pyogrio.read_dataframe(p, layer=layer, where=where, fid_as_index=True, **opts)
+    except Exception as exc:
+        try:
+            fields = ", ".join(str(f) for f in pyogrio.read_info(p, layer=layer)["fields"])
+        except Exception:  # the file itself is broken: the plain read says so
+            fields = "?"
+        raise LayerReadError(f"{p}: where {where!r} is not a filter GDAL can evaluate ({exc})",
+                             hint=f"write it as SQL, e.g. where = \"prov_code = '96' AND bed > 0\" (text in single "
+                                  f"quotes); columns: {fields}") from exc
+    # the position of each kept feature among all features: its row number in the file
+    _, all_fids, _, _ = raw_read(p, layer=layer, columns=[], read_geometry=False, return_fids=True)
+    pos = pd.Index(all_fids).get_indexer(gdf.index)
+    gdf.attrs[ROWS_ATTR] = FileRows(pos + 1)
+    return gdf
+
+
+def where_mask(frame: pd.DataFrame, where: str, *, source: str) -> np.ndarray:
+    """Rows of *frame* that satisfy the SQL filter *where*, evaluated by SQLite over its attribute columns.
+
+    The same expression works for files GDAL reads (OGR SQL): ``=``, ``<>``,
+    ``AND``/``OR``/``NOT``, ``IN (...)``, ``LIKE``, ``IS NULL``, ``BETWEEN``;
+    pandas-style ``==`` and lower-case ``and``/``or`` work too.
+
+    Raises
+    ------
+    LayerReadError
+        The expression is not valid SQL or names a column the file does not have.
+    """
+    import sqlite3
+
+    geom = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    cols = [c for c in frame.columns if c != geom]
+    lower: dict[str, str] = {}
+    for c in cols:
+        if str(c).lower() in lower:
+            raise LayerReadError(f"{source}: columns '{lower[str(c).lower()]}' and '{c}' differ only in case, so an "
+                                 "SQL filter cannot tell them apart", hint="rename or delete one of them in the file")
+        lower[str(c).lower()] = str(c)
+    table = pd.DataFrame({str(c): _sql_value(frame[c]) for c in cols})
+    table["_safegeo_row"] = np.arange(len(frame))
+    con = sqlite3.connect(":memory:")
+    try:
+        table.to_sql("layer", con, index=False)
+        rows = [r[0] for r in con.execute(f"SELECT _safegeo_row FROM layer WHERE {where}").fetchall()]
+    except (sqlite3.Error, sqlite3.Warning) as exc:
+        raise LayerReadError(f"{source}: where {where!r} is not a valid filter ({exc})",
+                             hint=f"write it as SQL, e.g. where = \"prov_code = '96' AND bed > 0\" (text in single "
+                                  f"quotes, column names as they are in the file); columns: {', '.join(map(str, cols))}"
+                             ) from None
+    finally:
+        con.close()
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[np.asarray(rows, dtype=np.int64)] = True
+    return mask
+
+
+def _sql_value(series: pd.Series) -> pd.Series:
+    """A column as SQLite can store it: numbers and text as they are, anything else as text."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype("Int64")
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series.astype(str).where(series.notna(), None)
+    ok = (int, float, str, np.integer, np.floating)
+    return series.astype(object).map(lambda v: v if v is None or isinstance(v, ok) else str(v))
+
+
+def shapefile_text_encoding(path: str | os.PathLike, *, max_records: int = 20_000) -> str | None:
+    """How the text of a Shapefile that does not name its encoding decodes, read from the raw ``.dbf``.
+
+    GDAL reads a ``.dbf`` with no ``.cpg`` beside it (and no code page in its
+    header) as Latin-1, which turns Thai text into mojibake.  Returns None
+    when the file names its encoding or its text is plain ASCII, ``"utf-8"``
+    when the text is valid UTF-8, ``"cp874"`` when it reads as Thai in
+    TIS-620 (Windows-874), else ``"unknown"``.
+    """
+    shp = Path(path)
+    dbf = next((q for q in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if q.exists()), None)
+    if dbf is None or any(shp.with_suffix(s).exists() for s in (".cpg", ".CPG")):
+        return None
+    with open(dbf, "rb") as fh:
+        head = fh.read(32)
+        if len(head) < 32:
+            return None
+        n_rec = int.from_bytes(head[4:8], "little")
+        head_len = int.from_bytes(head[8:10], "little")
+        rec_len = int.from_bytes(head[10:12], "little")
+        if head[29] != 0 or rec_len <= 0:  # a language-driver code page: GDAL uses it
+            return None
+        desc = fh.read(max(head_len - 32, 0))
+        fields, offset = [], 1  # each record starts with the deletion flag
+        for i in range(0, len(desc) - 31, 32):
+            if desc[i] == 0x0D:
+                break
+            length = desc[i + 16]
+            if desc[i + 11:i + 12] == b"C":
+                fields.append((offset, length))
+            offset += length
+        if not fields:
+            return None
+        n = min(n_rec, max_records)
+        fh.seek(head_len)
+        raw = np.frombuffer(fh.read(n * rec_len), dtype=np.uint8)
+    n = len(raw) // rec_len
+    records = raw[: n * rec_len].reshape(n, rec_len)
+    text = np.concatenate([records[:, o:o + w].ravel() for o, w in fields]) if n else raw[:0]
+    if not (text >= 0x80).any():
+        return None
+    # every value on its own: a multi-byte character never spans two fields
+    values = [bytes(records[r, o:o + w]).rstrip(b" \x00") for o, w in fields for r in range(n)]
+    try:
+        for v in values:
+            v.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    decoded = "".join(v.decode("cp874", errors="replace") for v in values)
+    high = [c for c in decoded if ord(c) >= 0x80]
+    thai = sum("\u0e01" <= c <= "\u0e5b" for c in high)
+    return "cp874" if high and thai >= 0.9 * len(high) else "unknown"
 
 
 def _crs_name(crs: CRS) -> str:
@@ -139,14 +352,20 @@ def _same_crs(a: CRS, b: CRS) -> bool:
     return ea is not None and ea == eb
 
 
-def _read_csv(p: Path, *, x: str | None, y: str | None, crs: Any) -> gpd.GeoDataFrame:
+def _read_csv(p: Path, *, x: str | None, y: str | None, crs: Any, encoding: str | None = None,
+              where: str | None = None) -> gpd.GeoDataFrame:
     sep = "\t" if p.suffix.lower() == ".tsv" else ","
     try:
-        df = pd.read_csv(p, sep=sep, encoding="utf-8-sig")
+        df = pd.read_csv(p, sep=sep, encoding=encoding or "utf-8-sig")
     except UnicodeDecodeError as exc:
+        if encoding:
+            raise LayerReadError(f"{p}: not {encoding} text ({exc.reason} at byte {exc.start})",
+                                 hint="check the encoding in study.toml (cp874 for Thai Windows files, utf-8 otherwise)"
+                                 ) from exc
         raise LayerReadError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})",
                              hint='save it as UTF-8: in Excel, "Save As" > "CSV UTF-8 (Comma delimited)" '
-                                  "(plain CSV from Thai Excel is Windows-874)") from exc
+                                  '(plain CSV from Thai Excel is Windows-874), or add encoding = "cp874" to the entry'
+                             ) from exc
     except Exception as exc:
         raise LayerReadError(f"{p}: cannot read CSV ({exc})", hint="save it as UTF-8 CSV with a header row") from exc
     lower = {c.lower(): c for c in df.columns}
@@ -160,17 +379,31 @@ def _read_csv(p: Path, *, x: str | None, y: str | None, crs: Any) -> gpd.GeoData
             f"{p}: cannot find the coordinate columns ({', '.join(missing)}); columns are {', '.join(map(str, df.columns))}",
             hint='name them in study.toml, e.g. { path = "' + p.name + '", x = "lon", y = "lat", crs = "EPSG:4326" }',
         )
+    rows = np.arange(1, len(df) + 1)
+    if where is not None:
+        keep = where_mask(df, where, source=str(p))
+        df, rows = df[keep].reset_index(drop=True), rows[keep]
     xs = pd.to_numeric(df[x], errors="coerce")
     ys = pd.to_numeric(df[y], errors="coerce")
     bad = (xs.isna() | ys.isna()).to_numpy().nonzero()[0]
     if len(bad):
-        rows = ", ".join(str(r + 1) for r in bad[:10])
+        shown = ", ".join(str(r) for r in rows[bad][:10])
         raise LayerReadError(
-            f"{p}: {len(bad)} row(s) have missing or non-numeric coordinates in '{x}'/'{y}' (rows {rows})",
+            f"{p}: {len(bad)} row(s) have missing or non-numeric coordinates in '{x}'/'{y}' (rows {shown})",
             hint="fill in or remove those rows",
         )
+    infinite = (~np.isfinite(xs.to_numpy(float)) | ~np.isfinite(ys.to_numpy(float))).nonzero()[0]
+    if len(infinite):
+        shown = ", ".join(str(r) for r in rows[infinite][:10])
+        raise LayerReadError(
+            f"{p}: {len(infinite)} row(s) have infinite coordinates in '{x}'/'{y}' (rows {shown})",
+            hint="give those rows real coordinates (lon/lat in degrees) or remove them",
+        )
     geometry = gpd.points_from_xy(xs, ys)
-    return gpd.GeoDataFrame(df.drop(columns=[x, y]), geometry=geometry, crs=crs or "EPSG:4326")
+    gdf = gpd.GeoDataFrame(df.drop(columns=[x, y]), geometry=geometry, crs=crs or "EPSG:4326")
+    if where is not None:
+        gdf.attrs[ROWS_ATTR] = FileRows(rows)
+    return gdf
 
 
 def require_crs(gdf: gpd.GeoDataFrame, what: str) -> None:

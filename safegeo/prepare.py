@@ -23,6 +23,9 @@ def prepare_study(
 ) -> list[Path]:
     """Write ``study.gpkg`` (all layers in the working CRS) and ``network_<mode>.gpkg`` per mode.
 
+    A study whose only layer is an OSM roads file has no ``study.gpkg``: its
+    roads are the networks.
+
     Parameters
     ----------
     progress
@@ -53,7 +56,11 @@ def prepare_study(
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         layers = {name: gdf for name, gdf in sa.layers.items() if len(gdf)}
-        written = [write_gpkg(out / "study.gpkg", layers)]
+        written = []
+        if layers:
+            written.append(write_gpkg(out / "study.gpkg", layers))
+        else:  # roads only, from an OSM file: the networks below are all there is (a GeoPackage needs a layer)
+            log.info("no vector layers besides the OSM roads: study.gpkg not written")
         step("study.gpkg")
         report = {"study": sa.name, "crs": sa.crs.to_string(), "layers": {k: len(v) for k, v in layers.items()},
                   "networks": {}}

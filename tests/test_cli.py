@@ -182,3 +182,56 @@ def test_top_level_api_resolves_every_name():
         assert getattr(safegeo, name) is getattr(__import__(safegeo._LAZY[name], fromlist=[name]), name)
     with pytest.raises(AttributeError, match="no attribute 'evacuation_plan'"):
         safegeo.evacuation_plan  # noqa: B018
+
+
+# --- failures from the user trial: each a clear exit, never an internal error -------------------------
+def test_prepare_a_study_with_only_osm_roads(runner, tmp_path):
+    from test_validate import NARA, osm_grid
+
+    osm_grid(tmp_path / "roads.osm", *NARA)
+    (tmp_path / "study.toml").write_text('[layers]\nroads = "roads.osm"\n')
+    r = runner.invoke(cli, ["prepare", str(tmp_path / "study.toml"), "--out", str(tmp_path / "p")])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.split() == [str(tmp_path / "p" / n) for n in ("network_drive.gpkg", "network_walk.gpkg",
+                                                                   "prepare_report.json")]
+    report = json.loads((tmp_path / "p" / "prepare_report.json").read_text())
+    assert report["layers"] == {} and report["networks"]["drive"]["nodes"] == 5
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--nodes", "150"], "150 is too few: the generator needs at least 200 road nodes"),
+    (["--seed", "-3", "--nodes", "300"], "-3 is not in the range x>=0"),
+])
+def test_generate_bad_numbers_are_usage_errors(runner, tmp_path, args, message):
+    r = runner.invoke(cli, ["generate", *args, "--out", str(tmp_path / "g")])
+    assert r.exit_code == 2 and message in r.output and "internal error" not in r.output
+    assert not (tmp_path / "g" / "study.toml").exists()
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("villages.csv", "population,lon,lat\n5,inf,6.4\n6,101.8,6.4\n7,101.8,-inf\n",
+     "villages.csv: 2 row(s) have infinite coordinates in 'lon'/'lat' (rows 1, 3)"),
+    ("villages.geojson", '{"type": "FeatureCollection", "features": ['
+     '{"type": "Feature", "properties": {"population": 5}, "geometry": {"type": "Point", "coordinates": [101.8, 6.4]}},'
+     '{"type": "Feature", "properties": {"population": 6}, "geometry": {"type": "Point", "coordinates": [Infinity, 6.4]}}'
+     ']}', "villages.geojson: 1 feature(s) have infinite or NaN coordinates (rows 2)"),
+    ("villages.csv", "Population,population,lon,lat\n5,5,101.8,6.4\n",
+     "columns 'Population' and 'population' differ only in case"),
+])
+def test_bad_coordinates_and_case_duplicate_columns_exit_1(runner, tmp_path, name, content, message):
+    (tmp_path / name).write_text(content)
+    toml = write_study(tmp_path, {"roads": grid_roads()})
+    with open(toml, "a") as fh:
+        fh.write(f'villages = "{name}"\n')
+    for args in (["validate", str(toml)], ["prepare", str(toml), "--out", str(tmp_path / "p")]):
+        r = runner.invoke(cli, args)
+        assert r.exit_code == 1, r.output
+        assert message in r.output and "internal error" not in r.output
+
+
+def test_decreasing_response_bands_are_a_study_file_error(runner, tiny_study):
+    tiny_study.write_text(tiny_study.read_text() + "[vehicles]\nbands_minutes = [10, 5]\n")
+    r = runner.invoke(cli, ["validate", str(tiny_study)])
+    assert r.exit_code == 1
+    assert "[vehicles] bands_minutes must increase from one value to the next, not [10, 5]" in r.output
+    assert "bands_minutes = [5, 10]" in r.output

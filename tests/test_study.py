@@ -407,6 +407,7 @@ def test_hazard_entry_mistakes(tiny_study, entry, message):
     ("[evacuation.severity_speed_factor]\nhigh = -1\n", r"severity_speed_factor\] high must be a number >= 0"),
     ("[coverage.weights]\nhazzard = 2\n", r"unknown key\(s\) hazzard in \[coverage\] weights"),
     ("[vehicles]\nbands_minutes = [5, 0]\n", r"bands_minutes must be a list of numbers > 0"),
+    ("[vehicles]\nbands_minutes = [5, 15, 15]\n", r"bands_minutes must increase from one value to the next"),
 ])
 def test_parameter_values_checked(tiny_study, section, message):
     tiny_study.write_text(tiny_study.read_text() + section)

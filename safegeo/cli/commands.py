@@ -42,10 +42,20 @@ def demo(ctx: click.Context, out: Path, lang: str) -> None:
     click.echo(f"Main map: {result.main_map.resolve()}")
 
 
+def _check_nodes(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    from safegeo.generate import MIN_N_NODES
+
+    if value < MIN_N_NODES:
+        raise click.BadParameter(f"{value} is too few: the generator needs at least {MIN_N_NODES} road nodes "
+                                 f"(valid range: {MIN_N_NODES} or more)", ctx=ctx, param=param)
+    return value
+
+
 @click.command()
-@click.option("--nodes", type=click.IntRange(min=100), default=6000, show_default=True,
-              help="About how many road nodes to generate.")
-@click.option("--seed", type=int, default=20261125, show_default=True, help="Random seed.")
+@click.option("--nodes", type=int, default=6000, show_default=True, callback=_check_nodes,
+              help="About how many road nodes to generate (too few is refused with the minimum).")
+@click.option("--seed", type=click.IntRange(min=0), default=20261125, show_default=True,
+              help="Random seed (a whole number >= 0); the same seed gives the same layers.")
 @out_dir_opt
 @overwrite_opt
 def generate(nodes: int, seed: int, out: Path, overwrite: bool) -> None:

@@ -29,12 +29,13 @@ True
 from safegeo._errors import OutputExistsError
 from safegeo.generate.area import generate_demo, generate_study_area
 from safegeo.generate.geography import CRS, DEMO_N_NODES, DEMO_SEED, OUTPUT_FILES
-from safegeo.generate.graph import SyntheticGraph, synthetic_road_graph
+from safegeo.generate.graph import MIN_N_NODES, SyntheticGraph, synthetic_road_graph
 
 __all__ = [
     "CRS",
     "DEMO_N_NODES",
     "DEMO_SEED",
+    "MIN_N_NODES",
     "OUTPUT_FILES",
     "OutputExistsError",
     "SyntheticGraph",

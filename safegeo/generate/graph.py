@@ -117,11 +117,15 @@ class _LatticeGraph:
     town_spacing_m: float
 
 
+#: The smallest road network the generator can build: fewer nodes cannot hold the thirteen towns.
+MIN_N_NODES = 200
+
+
 def _check_n_nodes(n_nodes: int) -> int:
     if isinstance(n_nodes, bool) or not isinstance(n_nodes, (int, np.integer)):
         raise TypeError(f"n_nodes must be an int, got {type(n_nodes).__name__}")
-    if n_nodes < 200:
-        raise ValueError(f"n_nodes must be >= 200 (got {n_nodes}); smaller networks cannot hold the towns")
+    if n_nodes < MIN_N_NODES:
+        raise ValueError(f"n_nodes must be >= {MIN_N_NODES} (got {n_nodes}); smaller networks cannot hold the towns")
     return int(n_nodes)
 
 

@@ -80,6 +80,11 @@ def roads_fingerprint(study_dir: Path, entry: Any) -> str | None:
     None when the roads are downloaded (osmnx caches those itself) or the
     file cannot be read.
     """
+    if isinstance(entry, list):  # several files make the layer
+        parts = [roads_fingerprint(study_dir, e) for e in entry]
+        if not parts or any(p is None for p in parts):
+            return None
+        return hashlib.blake2b("".join(parts).encode(), digest_size=20).hexdigest()
     if isinstance(entry, str):
         entry = {"path": entry}
     if not isinstance(entry, Mapping) or "path" not in entry:

@@ -176,9 +176,9 @@ class StudyArea:
         problems = crs_problem + [p for r in reports for p in r.problems]
         if any(p.severity == "error" for p in problems):
             raise ValidationError(problems, hint="run `safegeo validate STUDY.toml` for the full report")
-        if log_warnings:
+        if log_warnings:  # notes ("info": an id column used, a mapping that would help) at INFO
             for p in problems:
-                log.warning("%s", p.format())
+                log.log(logging.WARNING if p.severity == "warning" else logging.INFO, "%s", p.format())
         assert working is not None
 
         projected = {k: v.to_crs(working) for k, v in clean.items()}
