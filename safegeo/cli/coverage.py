@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from safegeo.cli._run import command_stages
 from safegeo.cli.options import lang_opt, out_dir_opt, public_opt, study_arg
 
 _ASSETS = ("lights", "cameras", "sos")
@@ -75,14 +76,20 @@ def coverage(study: Path, assets: list[str] | None, propose: int, asset_type: st
 
     if asset_type and not propose:
         raise click.UsageError("--asset-type only applies with --propose N")
-    st = load_study(study)
-    obstacles = read_vector(buildings, layer=buildings_layer) if buildings else None
-    result = analyze_coverage(st, assets=assets, obstacles=obstacles, propose=propose, asset_type=asset_type,
-                              method=method, spacing_m=spacing_m, light_radius_m=light_radius_m, camera_range_m=camera_range_m,
-                              camera_fov_deg=camera_fov_deg, sos_max_walk_m=max_walk_m, min_gap_m=min_gap_m)
-    for line in result.report_lines():
-        click.echo(line, err=True)
-    for p in write_coverage(result, out, lang=lang, public=public, tiles=not no_tiles):
+    with command_stages("coverage", ["load study", "coverage", "write"]) as stage:
+        with stage("load study"):
+            st = load_study(study)
+            obstacles = read_vector(buildings, layer=buildings_layer) if buildings else None
+        with stage("coverage"):
+            result = analyze_coverage(st, assets=assets, obstacles=obstacles, propose=propose, asset_type=asset_type,
+                                      method=method, spacing_m=spacing_m, light_radius_m=light_radius_m,
+                                      camera_range_m=camera_range_m, camera_fov_deg=camera_fov_deg,
+                                      sos_max_walk_m=max_walk_m, min_gap_m=min_gap_m)
+        for line in result.report_lines():
+            click.echo(line, err=True)
+        with stage("write"):
+            written = write_coverage(result, out, lang=lang, public=public, tiles=not no_tiles)
+    for p in written:
         click.echo(str(p))
 
 

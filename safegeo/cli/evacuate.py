@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from safegeo.cli._run import command_stages
 from safegeo.cli.options import lang_opt, out_dir_opt, public_opt, study_arg
 
 
@@ -62,19 +63,27 @@ def evacuate(study: Path, hazard: str | None, no_hazard: bool, weight: str, mode
         if not Path(origins).exists():
             raise click.BadParameter(f"{origins}: no such file (or use 'villages' or 'nodes')", param_hint="--origins")
         origins = read_vector(origins)
-    st = load_study(study)
-    result = run(st, hazards="none" if no_hazard else hazard, weight=weight, mode=mode, capacity=capacity,
-                 origins=origins, population_column=None if population_column.lower() == "none" else population_column,
-                 max_minutes=max_minutes, k_nearest=k_nearest, at_risk_within_m=at_risk_within_m,
-                 hazard_exit_kph=hazard_exit_kph)
-    for line in result.report_lines():
-        click.echo(line, err=True)
-    if result.problem:  # an empty plan the data explains: say why, keep the previous outputs
-        from safegeo._errors import EvacuationError
+    with command_stages("evacuate", ["load study", "network", "attach", "hazards", "nearest shelter",
+                                     "assignment and routes", "critical roads", "write"]) as stage:
+        with stage("load study"):
+            st = load_study(study)
+        with stage("network"):
+            st.network(mode)
+        result = run(st, hazards="none" if no_hazard else hazard, weight=weight, mode=mode, capacity=capacity,
+                     origins=origins,
+                     population_column=None if population_column.lower() == "none" else population_column,
+                     max_minutes=max_minutes, k_nearest=k_nearest, at_risk_within_m=at_risk_within_m,
+                     hazard_exit_kph=hazard_exit_kph, progress=stage.progress)
+        for line in result.report_lines():
+            click.echo(line, err=True)
+        if result.problem:  # an empty plan the data explains: say why, keep the previous outputs
+            from safegeo._errors import EvacuationError
 
-        raise EvacuationError(f"no evacuation plan: {result.problem}",
-                              hint="check the hazard, the shelters and --max-snap-m / [network] max_snap_m")
-    for p in result.write(out, lang=lang, public=public, tiles=not no_tiles, title=f"{st.name}: evacuation"):
+            raise EvacuationError(f"no evacuation plan: {result.problem}",
+                                  hint="check the hazard, the shelters and --max-snap-m / [network] max_snap_m")
+        with stage("write"):
+            written = result.write(out, lang=lang, public=public, tiles=not no_tiles, title=f"{st.name}: evacuation")
+    for p in written:
         click.echo(str(p))
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from safegeo.cli._run import command_stages
 from safegeo.cli.options import (
     check_new_file,
     lang_opt,
@@ -393,18 +394,30 @@ def response(study: Path, db: str | None, out: Path, vtypes: tuple[str, ...], ha
         safegeo response study.toml --db fleet.db --out out/response
     """
     from safegeo.study import load_study
-    from safegeo.vehicles.response import response_for_study, write_response
+    from safegeo.vehicles.response import response_for_study
 
-    s = load_study(study)
-    fleet = _fleet(db, s)
-    result = response_for_study(s, fleet, vehicle_types=vtypes or None, hazard=hazard)
+    with command_stages("response", ["load study", "network", "response", "write"]) as stage:
+        with stage("load study"):
+            s = load_study(study)
+            fleet = _fleet(db, s)
+        with stage("network"):
+            s.network("drive")
+        with stage("response"):
+            result = response_for_study(s, fleet, vehicle_types=vtypes or None, hazard=hazard)
+        _response_outputs(result, s, out, lang=lang, public=public, stage=stage)
+
+
+def _response_outputs(result, s, out: Path, *, lang: str, public: bool, stage) -> None:
     if not result.vehicles["on_network"].to_numpy(bool)[result.vehicles["status"].to_numpy() == "available"].any():
         from safegeo._errors import VehicleDataError
 
         raise VehicleDataError("no available vehicle can be routed: every vehicle is unavailable or its base is "
                                f"more than {s.settings('network')['max_snap_m']:g} m from a road",
                                hint="update the fleet's status (safegeo vehicles update ID --status available)")
-    paths = write_response(result, out, network=s.network("drive"), study=s, lang=lang, public=public)
+    from safegeo.vehicles.response import write_response
+
+    with stage("write"):
+        paths = write_response(result, out, study=s, lang=lang, public=public)
     tot = result.summary[result.summary["level"] == "study"]
     for row in tot.itertuples():
         share = "n/a" if row.share_population_within_target != row.share_population_within_target else \

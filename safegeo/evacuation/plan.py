@@ -14,6 +14,7 @@ import shapely
 from pyproj import CRS
 
 from safegeo._errors import EvacuationError
+from safegeo._progress import Progress
 from safegeo.areas import AreaIndex
 from safegeo.evacuation.assign import assign_with_capacity, greedy_nearest_fill
 from safegeo.evacuation.critical import _critical_roads, _edges_frame, _undirected
@@ -53,6 +54,7 @@ def evacuate(
     at_risk_within_m: float | None = None,
     hazard_exit_kph: float | None = None,
     routes: bool = True,
+    progress: Progress | None = None,
 ) -> EvacuationResult:
     """Plan the evacuation of a study area for a hazard scenario.
 
@@ -141,7 +143,7 @@ def evacuate(
         origin_id_column=id_col, weight=weight, capacity=capacity, max_minutes=ev["max_minutes"],
         k_nearest=ev["k_nearest"], max_snap_m=net_p["max_snap_m"], at_risk_within_m=ev["at_risk_within_m"],
         hazard_exit_kph=ev["hazard_exit_kph"], routes=routes, areas=study.areas,
-        districts=study.layers.get("districts"), synthetic=study.synthetic,
+        districts=study.layers.get("districts"), synthetic=study.synthetic, progress=progress,
     )
 
 
@@ -166,6 +168,7 @@ def evacuate_network(
     tambons: gpd.GeoDataFrame | None = None,
     n_loaded_roads: int = 20,
     synthetic: bool = False,
+    progress: Progress | None = None,
 ) -> EvacuationResult:
     """Evacuation on a road network (the core; :func:`evacuate` prepares its inputs from a study).
 
@@ -198,6 +201,9 @@ def evacuate_network(
         Area polygons (optional; *districts* also frames the map).
     n_loaded_roads
         How many of the most-loaded segments join the bridges in ``critical_roads``.
+    progress
+        Called with each stage's name as it starts (the CLI's progress bar); stage
+        times are logged at INFO level and kept in :attr:`EvacuationResult.seconds`.
 
     Returns
     -------
@@ -205,6 +211,8 @@ def evacuate_network(
     """
     t0 = time.perf_counter()
     seconds: dict[str, float] = {}
+    step = progress or (lambda stage: None)
+    step("attach")
     if weight not in ("time", "length"):
         raise EvacuationError(f"unknown weight {weight!r}", hint="use 'time' or 'length'")
     ev = resolve(None, "evacuation", max_minutes=max_minutes, k_nearest=k_nearest, hazard_exit_kph=hazard_exit_kph,
@@ -237,6 +245,7 @@ def evacuate_network(
                                       max_snap_m=max_snap_m)
     osnap, ssnap = attached.take(np.arange(n_o)), attached.take(np.arange(n_o, n_o + len(sh)))
     seconds["attach"] = time.perf_counter() - t0
+    step("hazards")
 
     # hazard-aware costs (on the pieces of road each point stands on too)
     he = scenario.edges(network)
@@ -255,7 +264,8 @@ def evacuate_network(
     exit_len = np.where(exit_edge, network.length_m, 0.0)
     cost = time_cost if weight == "time" else len_cost
     he_out = he if weight == "time" else HazardEdges(len_cost, he.closed, he.speed_factor, he.reason, "length")
-    seconds["hazards"] = time.perf_counter() - t0
+    seconds["hazards"] = time.perf_counter() - t0 - seconds["attach"]
+    step("nearest shelter")
 
     onode = osnap.node
 
@@ -330,6 +340,7 @@ def evacuate_network(
         near_time = near_dist = near_exit = np.zeros(0)
         near_sh = np.zeros(0, np.int64)
     seconds["nearest_values"] = time.perf_counter() - t
+    step("assignment and routes")
 
     # greedy fill of the nearest assignment (baseline)
     greedy_served = greedy_nearest_fill(near_sh, near_time, pop[ro], sh["capacity"].to_numpy(float),
@@ -410,6 +421,7 @@ def evacuate_network(
                               "distance_m": np.nan, "status": "unreachable", "reason": reason_u[un],
                               "is_nearest": False}))
     seconds["assign_routes"] = time.perf_counter() - t
+    step("critical roads")
 
     a = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) else rows[-1]
     n_assigned_rows = len(rows[0]) if len(ro) else 0
@@ -486,6 +498,8 @@ def evacuate_network(
                 "max_minutes": max_minutes, "k_nearest": k_nearest, "max_snap_m": max_snap_m,
                 "at_risk_within_m": at_risk_within_m,
                 "_closed_edges": _undirected(closed_gdf)}
+    for stage, sec in seconds.items():
+        log.info("evacuate: %-24s %7.2f s", stage, sec)
     log.info("evacuation: %d origins, %d eligible shelters, %.2f s", n_o, len(elig_idx), seconds["total"])
     result = EvacuationResult(assignments, routes_gdf, unreachable, critical, edge_load_gdf, sh_out, summary,
                               comparison, he_out, hazard_areas, settings, districts, synthetic, seconds)

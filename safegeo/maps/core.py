@@ -489,7 +489,7 @@ class SafegeoMap:
         out.parent.mkdir(parents=True, exist_ok=True)
         text = self.to_html()
         _atomic_write_text(out, text)
-        log.info("wrote %s (%.1f MB, %d layers)", out, out.stat().st_size / 1e6, len(self._layers))
+        log.debug("wrote %s (%.1f MB, %d layers)", out, out.stat().st_size / 1e6, len(self._layers))
         return out
 
     def _repr_html_(self) -> str:  # Jupyter
