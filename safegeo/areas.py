@@ -140,7 +140,13 @@ class AreaIndex:
         if lines.any() or polys.any():
             arr = arr.copy()
             if lines.any():
-                arr[lines] = shapely.line_interpolate_point(arr[lines], 0.5, normalized=True)
+                from safegeo.network.snap import line_points
+
+                single = lines & (types == 1)
+                arr[single] = shapely.points(line_points(arr[single], fraction=0.5))
+                multi = lines & (types == 5)
+                if multi.any():
+                    arr[multi] = shapely.line_interpolate_point(arr[multi], 0.5, normalized=True)
             if polys.any():
                 arr[polys] = shapely.point_on_surface(arr[polys])
         return arr

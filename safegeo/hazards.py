@@ -44,6 +44,7 @@ from pyproj import CRS, Transformer
 
 from safegeo._errors import HazardError, LayerReadError
 from safegeo.network import RoadNetwork
+from safegeo.network.snap import line_points
 from safegeo.settings import DEFAULT_DEPTH_THRESHOLD_M, DEFAULT_SEVERITY_SPEED_FACTOR, resolve
 
 log = logging.getLogger(__name__)
@@ -253,7 +254,7 @@ def _edge_samples(geoms: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndar
     """
     dense = shapely.segmentize(geoms, step_m)
     xy, edge = shapely.get_coordinates(dense, return_index=True)
-    mids = shapely.get_coordinates(shapely.line_interpolate_point(geoms, 0.5, normalized=True))
+    mids = line_points(geoms, fraction=0.5)
     return np.r_[edge, np.arange(len(geoms))], np.vstack([xy, mids])
 
 
@@ -293,27 +294,55 @@ def sample_raster(path: str, xy: np.ndarray, xy_crs: CRS) -> np.ndarray:
     return out
 
 
-def _edges_on_raster(geoms: np.ndarray, hz: HazardSource, crs: CRS) -> np.ndarray:
-    """Edges whose extent meets the raster's extent (the others cannot be flooded by it)."""
+def _edges_on_raster(geoms: np.ndarray, hz: HazardSource, crs: CRS, *, threshold_m: float | None = None,
+                     tree: shapely.STRtree | None = None, max_blocks: int = 250_000) -> np.ndarray:
+    """Edges that can be closed by the raster: those meeting a block of cells with water deeper than *threshold_m*.
+
+    The raster is read once in strips and summarised on blocks of cells (a
+    block is wet when any of its cells is); only roads crossing a wet block
+    are sampled, which on a province with a local flood is a small share.
+    Without a threshold, every edge meeting the raster's extent.
+    """
     import rasterio
+    from pyproj import Transformer
     from rasterio.warp import transform_bounds
 
     try:
-        with rasterio.open(hz.raster_path) as ds:
-            b = ds.bounds
-            rcrs = ds.crs
+        ds = rasterio.open(hz.raster_path)
     except Exception as exc:
         raise LayerReadError(f"{hz.raster_path}: cannot open raster ({exc})", hint="is it a GeoTIFF?") from exc
-    if rcrs is not None and CRS.from_user_input(rcrs) != crs:
-        b = transform_bounds(rcrs, crs, *b)
-    return shapely.STRtree(geoms).query(shapely.box(*b), predicate="intersects")
+    tree = tree if tree is not None else shapely.STRtree(geoms)
+    with ds:
+        rcrs = ds.crs
+        same = rcrs is None or CRS.from_user_input(rcrs) == crs
+        if threshold_m is None:
+            b = ds.bounds if same else transform_bounds(rcrs, crs, *ds.bounds)
+            return tree.query(shapely.box(*b), predicate="intersects")
+        f = max(1, math.ceil(math.sqrt(ds.width * ds.height / max_blocks)))
+        wet = _coarse_wet(ds, threshold_m, f)
+        rows, cols = np.nonzero(wet)
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.int64)
+        t = ds.transform
+        x0, y0 = t * (cols * f, rows * f)
+        x1, y1 = t * (np.minimum((cols + 1) * f, ds.width), np.minimum((rows + 1) * f, ds.height))
+        if not same:
+            tr = Transformer.from_crs(CRS.from_user_input(rcrs), crs, always_xy=True)
+            xs = np.stack([x0, x1, x0, x1])
+            ys = np.stack([y0, y0, y1, y1])
+            xx, yy = tr.transform(xs, ys)
+            x0, x1, y0, y1 = xx.min(axis=0), xx.max(axis=0), yy.min(axis=0), yy.max(axis=0)
+        boxes = shapely.box(np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1))
+    _, edges = tree.query(boxes, predicate="intersects")
+    return np.unique(edges)
 
 
 def _apply_raster(network: RoadNetwork, geoms: np.ndarray, hz: HazardSource, threshold_m: float, step_m: float,
                   factor: np.ndarray, reason: np.ndarray) -> tuple:
     """Close edges with a sample deeper than the threshold; returns the wet samples (see :attr:`HazardEdges.wet`)."""
     none = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0), float(threshold_m), step_m / 2.0)
-    cand = _edges_on_raster(geoms, hz, network.crs)
+    tree = network._tree if network._tree is not None and len(network._tree.geometries) == len(geoms) else None
+    cand = _edges_on_raster(geoms, hz, network.crs, threshold_m=threshold_m, tree=tree)
     if len(cand) == 0:
         return none
     sub, xy = _edge_samples(geoms[cand], step_m)

@@ -27,6 +27,15 @@ from safegeo.output import TMP_PREFIX
 
 log = logging.getLogger(__name__)
 
+try:  # pyogrio reads and writes through Arrow (columnar, no per-feature Python) when pyarrow is there
+    import pyarrow  # noqa: F401
+
+    _ARROW = True
+except ImportError:  # pragma: no cover
+    _ARROW = False
+
+
+
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".kml", ".sqlite", ".zip"}
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -215,7 +224,10 @@ def _read_ogr(p: Path, *, layer: str | None, where: str | None, encoding: str | 
 
     opts: dict[str, Any] = {"encoding": encoding} if encoding else {}
     if where is None:
-        return pyogrio.read_dataframe(p, layer=layer, **opts)
+        # columnar through Arrow when we can (3x faster on large layers); GDAL's own recoding otherwise
+        # (not for Shapefiles: their text encoding is handled by GDAL's classic reader, see _check_dbf_text)
+        arrow = _ARROW and not encoding and p.suffix.lower() not in (".shp", ".dbf", ".zip")
+        return pyogrio.read_dataframe(p, layer=layer, use_arrow=arrow, **opts)
     try:
         gdf = pyogrio.read_dataframe(p, layer=layer, where=where, fid_as_index=True, **opts)
     except Exception as exc:
@@ -441,14 +453,6 @@ def write_text_atomic(dest: str | os.PathLike, text: str, *, encoding: str = "ut
     with atomic_path(dest) as tmp:
         tmp.write_text(text, encoding=encoding)
     return Path(dest)
-
-
-try:  # pyogrio writes through Arrow (columnar, no per-feature Python) when pyarrow is there
-    import pyarrow  # noqa: F401
-
-    _ARROW = True
-except ImportError:  # pragma: no cover
-    _ARROW = False
 
 
 def _arrow_safe(frame: pd.DataFrame) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from safegeo.coverage.intervals import (
     complement_intervals,
     merge_intervals,
 )
+from safegeo.network.snap import line_points
 
 if TYPE_CHECKING:
     from safegeo.study import StudyArea
@@ -59,7 +60,7 @@ def road_segments(study: StudyArea) -> gpd.GeoDataFrame:
     seg = seg[shapely.length(seg.geometry.values) > 0].reset_index(drop=True)
     seg.insert(0, "segment_id", np.arange(len(seg), dtype=np.int64))
     seg["length_m"] = shapely.length(seg.geometry.values)
-    mid = shapely.line_interpolate_point(seg.geometry.values, 0.5, normalized=True)
+    mid = shapely.points(line_points(seg.geometry.values, fraction=0.5))
     _add_area_columns(seg, mid, study)
     return seg
 
@@ -82,6 +83,13 @@ def _hazard_geoms(study: StudyArea, hazard: str | None = None) -> np.ndarray:
     # single parts: a polygonised raster is one huge multipolygon, which an STRtree cannot narrow down
     parts = shapely.get_parts(geoms[~shapely.is_missing(geoms)])
     return parts[~shapely.is_empty(parts)]
+
+
+def _mask(n: int, rows: np.ndarray) -> np.ndarray:
+    """Boolean mask of length *n*, true at *rows* (repeats allowed; no sort)."""
+    out = np.zeros(n, bool)
+    out[rows] = True
+    return out
 
 
 def gap_priority(gaps: gpd.GeoDataFrame, study: StudyArea, *, weights: dict | None = None,
@@ -113,16 +121,19 @@ def gap_priority(gaps: gpd.GeoDataFrame, study: StudyArea, *, weights: dict | No
         hz = _hazard_geoms(study, hazard)
         if len(hz):  # few, detailed footprints: each is prepared once and queried against the gaps' tree
             _, gi = shapely.STRtree(geoms).query(hz, predicate="intersects")
-            flags.loc[np.unique(gi), "in_hazard"] = True
+            flags["in_hazard"] = _mask(n, gi)
         if study.has("districts") and "is_border" in study.layers["districts"].columns and "district_id" in gaps.columns:
             d = study.layers["districts"]
             border_ids = set(d.loc[d["is_border"].astype(bool), "district_id"].tolist())
             flags["in_border_district"] = gaps["district_id"].isin(border_ids).to_numpy()
+        gap_tree = None
         for layer, col, dist in (("pois", "near_poi", poi_d), ("incidents", "near_incident", inc_d)):
             if study.has(layer):
                 pts = study.layers[layer].geometry.values
-                gi, _ = shapely.STRtree(pts).query(geoms, predicate="dwithin", distance=dist)
-                flags.loc[np.unique(gi), col] = True
+                # few points, many gaps: ask the gaps' tree about each point (the relation is symmetric)
+                gap_tree = gap_tree if gap_tree is not None else shapely.STRtree(geoms)
+                _, gi = gap_tree.query(pts, predicate="dwithin", distance=dist)
+                flags[col] = _mask(n, gi)
     weight = np.ones(n)
     for col, key in (("in_hazard", "hazard"), ("in_border_district", "border"), ("near_poi", "poi"),
                      ("near_incident", "incident")):

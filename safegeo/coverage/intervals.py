@@ -112,7 +112,9 @@ def complement_intervals(merged: Intervals, seg_len: np.ndarray, *, min_len_m: f
         prev_end[first] = 0.0
         parts.append(Intervals(seg, prev_end, s))
         parts.append(Intervals(seg[last], e[last], seg_len[seg[last]]))
-    none = np.setdiff1d(np.arange(n), merged.seg)
+    has = np.zeros(n, bool)
+    has[merged.seg] = True
+    none = np.flatnonzero(~has)
     parts.append(Intervals(none, np.zeros(len(none)), seg_len[none]))
     out = Intervals.concat(parts)
     keep = out.end - out.start > max(min_len_m, _EPS_M)

@@ -36,7 +36,7 @@ from pyproj import CRS
 
 from safegeo.network.core import RoadNetwork
 
-__all__ = ["Attachment", "attach_points", "line_substrings", "point_xy"]
+__all__ = ["Attachment", "attach_points", "line_points", "line_substrings", "point_xy"]
 
 
 @dataclass
@@ -101,6 +101,47 @@ def point_xy(points: gpd.GeoDataFrame | gpd.GeoSeries | np.ndarray, crs: CRS) ->
     return np.asarray(points, dtype=float).reshape(-1, 2)
 
 
+def _vertex_positions(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates, owner geometry, and distance from the owner's first vertex of every vertex."""
+    coords, gi = shapely.get_coordinates(geoms, return_index=True)
+    step = np.zeros(len(coords))
+    if len(coords) > 1:
+        step[1:] = np.hypot(np.diff(coords[:, 0]), np.diff(coords[:, 1]))
+    first = np.r_[True, gi[1:] != gi[:-1]] if len(gi) else np.zeros(0, bool)
+    step[first] = 0.0
+    cum = np.cumsum(step)
+    starts = np.flatnonzero(first)
+    cum -= np.repeat(cum[starts], np.diff(np.r_[starts, len(cum)]))
+    return coords, gi, cum, starts
+
+
+def line_points(geoms: np.ndarray, *, at_m: np.ndarray | None = None, fraction: float | np.ndarray | None = None
+                ) -> np.ndarray:
+    """(n, 2) coordinates of the point at *at_m* metres (or *fraction* of the length) along each LineString.
+
+    A vectorised ``shapely.line_interpolate_point`` (one pass over the vertices,
+    no per-geometry GEOS call): positions are clipped to the line.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    if n == 0:
+        return np.zeros((0, 2))
+    coords, gi, cum, starts = _vertex_positions(geoms)
+    counts = np.diff(np.r_[starts, len(cum)])
+    total = cum[starts + counts - 1]
+    pos = np.asarray(at_m, dtype=float) if at_m is not None else np.asarray(fraction, dtype=float) * total
+    pos = np.clip(np.broadcast_to(pos, (n,)), 0.0, total)
+    # the vertex segment holding each position: last vertex at or before it (not the line's last vertex);
+    # one increasing key over all vertices: each line's positions after the previous lines' (1 m apart)
+    offset = np.r_[0.0, np.cumsum(total + 1.0)[:-1]]
+    k = np.searchsorted(cum + offset[gi], offset + pos, side="right") - 1
+    k = np.clip(k, starts, starts + np.maximum(counts - 2, 0))
+    nxt = np.minimum(k + 1, starts + counts - 1)
+    seg = cum[nxt] - cum[k]
+    t = np.where(seg > 0, (pos - cum[k]) / np.where(seg > 0, seg, 1.0), 0.0)
+    return coords[k] + (coords[nxt] - coords[k]) * t[:, None]
+
+
 def line_substrings(geoms: np.ndarray, start_m: np.ndarray, end_m: np.ndarray) -> np.ndarray:
     """The part of each LineString between *start_m* and *end_m* (metres from its first vertex), vectorised."""
     geoms = np.asarray(geoms, dtype=object)
@@ -109,16 +150,10 @@ def line_substrings(geoms: np.ndarray, start_m: np.ndarray, end_m: np.ndarray) -
         return np.zeros(0, dtype=object)
     start_m = np.asarray(start_m, dtype=float)
     end_m = np.asarray(end_m, dtype=float)
-    coords, gi = shapely.get_coordinates(geoms, return_index=True)
-    step = np.zeros(len(coords))
-    step[1:] = np.hypot(np.diff(coords[:, 0]), np.diff(coords[:, 1]))
-    first = np.r_[True, gi[1:] != gi[:-1]]
-    step[first] = 0.0
-    cum = np.cumsum(step)
-    cum -= np.repeat(cum[first], np.diff(np.r_[np.flatnonzero(first), len(cum)]))
+    coords, gi, cum, _ = _vertex_positions(geoms)
     inner = (cum > start_m[gi] + 1e-9) & (cum < end_m[gi] - 1e-9)
-    a = shapely.get_coordinates(shapely.line_interpolate_point(geoms, start_m))
-    b = shapely.get_coordinates(shapely.line_interpolate_point(geoms, end_m))
+    a = line_points(geoms, at_m=start_m)
+    b = line_points(geoms, at_m=end_m)
     piece = np.concatenate([np.arange(n), gi[inner], np.arange(n)])
     part = np.concatenate([np.zeros(n), np.ones(int(inner.sum())), np.full(n, 2.0)])
     pos = np.concatenate([np.zeros(n), cum[inner], np.zeros(n)])
