@@ -20,6 +20,7 @@ _GEOM_TYPES = {
     "point": {"Point"},
     "line": {"LineString", "MultiLineString"},
     "polygon": {"Polygon", "MultiPolygon"},
+    "any": {"Point", "MultiPoint", "Polygon", "MultiPolygon"},
 }
 
 
@@ -78,7 +79,7 @@ def _validate_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, source: str, stri
     gdf = gdf.copy()
     geom = gdf.geometry.values
     missing_geom = np.asarray(shapely.is_missing(geom) | shapely.is_empty(geom))
-    if missing_geom.any():
+    if missing_geom.any() and spec.geometry != "any":  # "any": a table joined by a code column needs none
         add(f"{missing_geom.sum()} feature(s) have no geometry", rows=_rows(missing_geom),
             fix="give them a geometry or delete them")
     coords, owner = shapely.get_coordinates(geom, return_index=True)

@@ -106,6 +106,7 @@ def read_vector(
     crs: Any = None,
     where: str | None = None,
     encoding: str | None = None,
+    table_ok: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read one vector layer from a file.
 
@@ -173,7 +174,7 @@ def read_vector(
     if where is not None and not str(where).strip():
         raise LayerReadError(f"{p}: where is empty", hint="remove it, or give a filter such as where = \"prov_code = '96'\"")
     if suffix in CSV_SUFFIXES:
-        return _read_csv(p, x=x, y=y, crs=crs, encoding=encoding, where=where)
+        return _read_csv(p, x=x, y=y, crs=crs, encoding=encoding, where=where, table_ok=table_ok)
     try:
         if suffix in PARQUET_SUFFIXES:
             gdf = gpd.read_parquet(p)
@@ -197,7 +198,10 @@ def read_vector(
     except Exception as exc:  # pyogrio / arrow raise many types
         raise LayerReadError(f"{p}: cannot read ({exc.__class__.__name__}: {exc})", hint="is it a valid GIS file?") from exc
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise LayerReadError(f"{p}: has no geometry column", hint="for a CSV give x/y columns; otherwise export with geometry")
+        if not table_ok:
+            raise LayerReadError(f"{p}: has no geometry column",
+                                 hint="for a CSV give x/y columns; otherwise export with geometry")
+        gdf = _as_table(pd.DataFrame(gdf))
     if crs is not None:
         if gdf.crs is None:
             gdf = gdf.set_crs(crs)
@@ -364,8 +368,14 @@ def _same_crs(a: CRS, b: CRS) -> bool:
     return ea is not None and ea == eb
 
 
+def _as_table(df: pd.DataFrame) -> gpd.GeoDataFrame:
+    """A plain table as a GeoDataFrame with no geometry (layers joined to the areas by a code column)."""
+    return gpd.GeoDataFrame(df.reset_index(drop=True), geometry=gpd.GeoSeries([None] * len(df), crs="EPSG:4326"),
+                            crs="EPSG:4326")
+
+
 def _read_csv(p: Path, *, x: str | None, y: str | None, crs: Any, encoding: str | None = None,
-              where: str | None = None) -> gpd.GeoDataFrame:
+              where: str | None = None, table_ok: bool = False) -> gpd.GeoDataFrame:
     sep = "\t" if p.suffix.lower() == ".tsv" else ","
     try:
         df = pd.read_csv(p, sep=sep, encoding=encoding or "utf-8-sig")
@@ -386,6 +396,15 @@ def _read_csv(p: Path, *, x: str | None, y: str | None, crs: Any, encoding: str 
     if y is None:
         y = next((lower[c] for c in _Y_CANDIDATES if c in lower), None)
     missing = [name for name, col in (("x", x), ("y", y)) if col is None or col not in df.columns]
+    if missing and table_ok and x is None and y is None:  # a table (events by tambon code): no coordinates
+        rows = np.arange(1, len(df) + 1)
+        if where is not None:
+            keep = where_mask(df, where, source=str(p))
+            df, rows = df[keep].reset_index(drop=True), rows[keep]
+        out = _as_table(df)
+        if where is not None:
+            out.attrs[ROWS_ATTR] = FileRows(rows)
+        return out
     if missing:
         raise LayerReadError(
             f"{p}: cannot find the coordinate columns ({', '.join(missing)}); columns are {', '.join(map(str, df.columns))}",

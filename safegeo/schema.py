@@ -65,7 +65,7 @@ class Column:
 @dataclass(frozen=True)
 class LayerSpec:
     name: str
-    geometry: str  # "point", "line", "polygon"
+    geometry: str  # "point", "line", "polygon", or "any" (points, polygons or none: a table)
     id_column: str | None
     columns: tuple[Column, ...] = field(default_factory=tuple)
     multiple: bool = False  # several sources allowed (hazards)
@@ -197,10 +197,40 @@ LAYER_SPECS: dict[str, LayerSpec] = {
         ),
         LayerSpec("incidents", "point", "incident_id", (), description="reported incidents"),
         LayerSpec("rivers", "line", None, (), description="rivers (context only)"),
+        LayerSpec(
+            "events",
+            "any",
+            "event_id",
+            (
+                Column("kind", "str", required=True,
+                       description="flood, landslide, storm, drought, fire, haze, epidemic, unrest, ..."),
+                Column("date", "str", description="the day of the event (YYYY-MM-DD), or start/end"),
+                Column("start", "str"),
+                Column("end", "str"),
+                Column("severity", "str", choices=SEVERITIES),
+                Column("affected", "float", min_value=0, description="people affected"),
+                Column("tambon_id", "str", description="the tambon declared a disaster area (DDPM records)"),
+                Column("district_id", "str"),
+            ),
+            description="past disasters: points, polygons, or a table keyed by tambon code",
+        ),
+        LayerSpec(
+            "contacts",
+            "any",
+            "contact_id",
+            (
+                Column("village_id", "str"),
+                Column("tambon_id", "str"),
+                Column("role", "str", description="village head, kamnan, volunteer, ..."),
+            ),
+            description="who to call in each village or tambon (private: never in public outputs)",
+        ),
     )
 }
 
 POINT_LAYERS = tuple(n for n, s in LAYER_SPECS.items() if s.geometry == "point")
+#: Layers that may be plain tables (no geometry), joined to the areas by a code column.
+TABLE_LAYERS = tuple(n for n, s in LAYER_SPECS.items() if s.geometry == "any")
 
 
 #: Column names real files use for safegeo's columns (lower case), per layer: COD-AB (``adm2_pcode``,

@@ -72,6 +72,14 @@ DEFAULT_PARAMS: dict[str, Any] = {
         "weights": {"hazard": 2.0, "border": 1.5, "poi": 1.5, "incident": 2.0, "poi_distance_m": 200.0,
                     "incident_distance_m": 200.0},
     },
+    # repeat-disaster areas: a tambon hit in at least min_years_affected of the last window_years years
+    "events": {"window_years": 5, "min_years_affected": 3, "as_of": ""},
+    "exposure": {
+        # depth classes of raster hazards (m): below the first, between each pair, above the last
+        "depth_classes_m": [0.3, 1.0, 2.0],
+        # a POI / shelter / village standing within this distance of a hazard footprint counts as inside it
+        "inside_within_m": 0.0,
+    },
     "vehicles": {"bands_minutes": [5, 10, 15, 30], "isochrone_cell_m": 200.0,
                  "target_minutes": {"ambulance": 15, "fire_engine": 15, "rescue_truck": 20, "rescue_boat": 30,
                                     "water_tanker": 30, "pickup_4x4": 20, "other": 30}},
@@ -88,13 +96,14 @@ MOVED_KEYS: dict[tuple[str, str], str] = {
 _POSITIVE = {("network", "max_snap_m"), ("network", "walk_speed_kph"), ("network", "default_speed_kph"),
              ("network", "speeds_kph"), ("evacuation", "max_minutes"), ("evacuation", "k_nearest"),
              ("vehicles", "bands_minutes"), ("vehicles", "isochrone_cell_m"), ("vehicles", "target_minutes"),
-             ("coverage", "camera_fov_deg")}
+             ("coverage", "camera_fov_deg"), ("events", "window_years"), ("events", "min_years_affected"),
+             ("exposure", "depth_classes_m")}
 #: Settings that are whole numbers.
-_INTEGER = {("evacuation", "k_nearest")}
+_INTEGER = {("evacuation", "k_nearest"), ("events", "window_years"), ("events", "min_years_affected")}
 #: Settings with an upper bound.
 _MAXIMUM = {("coverage", "camera_fov_deg"): 360.0, ("hazards", "severity_speed_factor"): 1.0}
 #: Lists whose values must increase.
-_INCREASING = {("vehicles", "bands_minutes")}
+_INCREASING = {("vehicles", "bands_minutes"), ("exposure", "depth_classes_m")}
 #: Text settings with a fixed set of values.
 _CHOICES = {("network", "mode"): ("drive", "walk"), ("map", "lang"): ("en", "th")}
 #: Tables whose keys are open (any OSM road class): every other table's keys are checked for typos.

@@ -32,6 +32,7 @@ from safegeo.study.model import (
 __all__ = [
     "HazardSource",
     "LayerReport",
+    "PopulationSource",
     "StudyArea",
     "StudyFiles",
     "ValidationReport",

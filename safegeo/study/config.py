@@ -40,9 +40,9 @@ from safegeo._errors import (
 )
 from safegeo._validate import check_overlap
 from safegeo.io import ROWS_ATTR, FileRows, file_rows, is_osm_path, is_raster_path, read_vector, shapefile_text_encoding
-from safegeo.schema import LAYER_SPECS
+from safegeo.schema import LAYER_SPECS, TABLE_LAYERS
 from safegeo.settings import DEFAULT_PARAMS, check_param_values, move_old_keys
-from safegeo.study.model import HazardSource, LayerReport
+from safegeo.study.model import HazardSource, LayerReport, PopulationSource
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -68,6 +68,10 @@ def _read_toml(path: Path) -> dict:
 ENTRY_KEYS = ("path", "layer", "x", "y", "crs", "columns", "where", "clip", "encoding", "defaults")
 ONLINE_KEYS = ("place", "bbox", "polygon")
 HAZARD_KEYS = ("kind", "name", "depth_threshold_m")
+#: Keys of a ``population`` raster entry.
+POPULATION_KEYS = ("path", "group", "kind", "name")
+#: What a population raster holds.
+POPULATION_KINDS = ("count", "density")
 #: Keys that say how to read a vector file: not for OSM files, online roads or rasters.
 READING_KEYS = ("layer", "x", "y", "columns", "where", "clip", "encoding", "defaults")
 
@@ -167,6 +171,8 @@ class StudyFiles:
     notes: dict[str, list[Problem]] = field(default_factory=dict)
     #: layer -> (min lon, min lat, max lon, max lat) of what was read (OSM header box, raster bounds)
     extents: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
+    #: population rasters (``[layers] population``)
+    population: list[PopulationSource] = field(default_factory=list)
 
     @property
     def study_cfg(self) -> dict:
@@ -222,11 +228,12 @@ def read_study_layers(path: str | Path) -> StudyFiles:
     layers_cfg = cfg.get("layers")
     if not isinstance(layers_cfg, dict) or not layers_cfg:
         raise StudyFileError(f"{path}: no [layers] section", hint='add [layers] with at least roads = "..."')
-    unknown = set(layers_cfg) - set(LAYER_SPECS)
+    unknown = set(layers_cfg) - set(LAYER_SPECS) - {"population"}
     if unknown:
         raise StudyFileError(f"{path}: unknown layer(s) {', '.join(sorted(unknown))} in [layers]",
-                             hint=f"known layers: {', '.join(LAYER_SPECS)}")
+                             hint=f"known layers: {', '.join([*LAYER_SPECS, 'population'])}")
     sources: dict[str, str] = {}
+    population: list[PopulationSource] = []
     failed: dict[str, LayerReport] = {}
     notes: dict[str, list[Problem]] = {}
     raster_reports: list[LayerReport] = []
@@ -256,6 +263,24 @@ def read_study_layers(path: str | Path) -> StudyFiles:
         if not items:
             raise StudyFileError(f"{path}: [layers] {lname} is an empty list", hint=f'e.g. {lname} = "{lname}.gpkg"')
         numbered = isinstance(raw, list) and (len(items) > 1 or lname == "hazards")
+        if lname == "population":
+            for i, item in enumerate(items):
+                pop = _population_entry(path, base, item, i + 1, [p.name for p in population])
+                src = str(pop.raster_path.relative_to(base)) if pop.raster_path.is_relative_to(base) else str(
+                    pop.raster_path)
+                label = f"population[{pop.name}]"
+                if not pop.raster_path.exists():
+                    fail(label, src, "file not found", "check the path (relative to the study file)", features=None)
+                    continue
+                problem, box = _check_raster(pop.raster_path)
+                if problem:
+                    fail(label, src, problem[0], problem[1], features=None)
+                    continue
+                if box is not None:
+                    extents[label] = box
+                population.append(pop)
+                raster_reports.append(LayerReport(label, src, None))
+            continue
         if lname == "hazards":
             for i, item in enumerate(items):
                 entry = _entry(path, "hazards", item, number=i + 1)
@@ -375,8 +400,40 @@ def read_study_layers(path: str | Path) -> StudyFiles:
     for lname, rep in failed.items():
         rep.problems[:0] = [p for p in notes.pop(lname, []) if p not in rep.problems]
     notes = {k: v for k, v in notes.items() if v}
+    population = [p for p in population if f"population[{p.name}]" not in failed]
+    raster_reports = [r for r in raster_reports if r.name not in failed]
     return StudyFiles(cfg, frames, hazards, sources, list(failed.values()), roads_source, raster_reports, notes,
-                      {k: v for k, v in extents.items() if k not in failed})
+                      {k: v for k, v in extents.items() if k not in failed}, population)
+
+
+def _population_entry(path: Path, base: Path, raw: Any, number: int, taken: list[str]) -> PopulationSource:
+    """One ``population`` raster entry: ``{ path = "u5.tif", group = "under5", kind = "count" }``."""
+    where = f"[layers] population entry {number}"
+    if isinstance(raw, str):
+        raw = {"path": raw}
+    if not isinstance(raw, dict) or "path" not in raw:
+        raise StudyFileError(f"{path}: {where} needs a path",
+                             hint='e.g. population = [{ path = "pop.tif", group = "total" }]')
+    typos = sorted(set(raw) - set(POPULATION_KEYS))
+    if typos:
+        raise StudyFileError(f"{path}: unknown key(s) {', '.join(typos)} in {where}",
+                             hint=f"known keys: {', '.join(POPULATION_KEYS)}")
+    for key in POPULATION_KEYS:
+        if key in raw and not isinstance(raw[key], str):
+            raise StudyFileError(f"{path}: {where}: {key} must be text in quotes, not {raw[key]!r}",
+                                 hint=f'e.g. {key} = "{raw[key]}"')
+    kind = str(raw.get("kind", "count")).strip().lower()
+    if kind not in POPULATION_KINDS:
+        raise StudyFileError(f"{path}: {where}: kind must be \"count\" (people per cell) or \"density\" "
+                             f"(people per km²), not {raw['kind']!r}", hint='e.g. kind = "count" for WorldPop ppp rasters')
+    file = base / str(raw["path"])
+    if not is_raster_path(file):
+        raise StudyFileError(f"{path}: {where}: {raw['path']} is not a raster (GeoTIFF)",
+                             hint="population comes from rasters here; villages carry their own population column")
+    name = str(raw.get("name") or Path(raw["path"]).stem)
+    if name in taken:
+        name = f"{name}_{number}"
+    return PopulationSource(name, str(raw.get("group", "total")).strip() or "total", file, kind)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -405,6 +462,7 @@ def _read_entry(file: Path, lname: str, entry: dict, src: str, notes: list[Probl
             note("the Shapefile has no .cpg file and its text is not UTF-8: names would be garbled (mojibake)",
                  "warning", fix='name the encoding in the entry, e.g. encoding = "cp874" (Thai) or "cp1252"')
     gdf = read_vector(file, layer=entry.get("layer"), x=entry.get("x"), y=entry.get("y"), crs=entry.get("crs"),
+                      table_ok=lname in TABLE_LAYERS,
                       where=entry.get("where"), encoding=encoding)
     total = len(gdf)
     if ROWS_ATTR in gdf.attrs:

@@ -68,6 +68,7 @@ def load_study(path: str | Path, *, strict: bool = False) -> StudyArea:
         raise ValidationError([p for r in files.failed for p in r.problems],
                               hint="run `safegeo validate STUDY.toml` for the full report")
     study.path = path
+    study.population = list(files.population)
     study.roads_fingerprint = roads_fingerprint(path.parent, files.cfg.get("layers", {}).get("roads"))
     study.reports = _with_notes(study.reports + files.raster_reports, files, log_them=True)
     drop_reading_attrs(list(study.layers.values()) + [h.polygons for h in study.hazards if h.polygons is not None])

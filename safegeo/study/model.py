@@ -36,6 +36,28 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
+class PopulationSource:
+    """A population raster named under ``[layers] population``: people per cell (or per km²) of one group.
+
+    Attributes
+    ----------
+    name
+        Entry name (``name``, else the file name).
+    group
+        Who it counts: ``total``, ``under5``, ``elderly``, ``disabled``, ... .
+    raster_path
+        The raster (any CRS; Meta / WorldPop style).
+    kind
+        ``"count"`` (people per cell, summed) or ``"density"`` (people per km², area-weighted).
+    """
+
+    name: str
+    group: str
+    raster_path: Path
+    kind: str = "count"
+
+
+@dataclass
 class LayerReport:
     """What the loader found for one layer (for ``safegeo validate``)."""
 
@@ -85,6 +107,7 @@ class StudyArea:
     crs: CRS
     layers: dict[str, gpd.GeoDataFrame]
     hazards: list[HazardSource] = field(default_factory=list)
+    population: list[PopulationSource] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULT_PARAMS))
     synthetic: bool = False
     path: Path | None = None
