@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -168,6 +170,9 @@ def evacuate_network(
     tambons: gpd.GeoDataFrame | None = None,
     n_loaded_roads: int = 20,
     synthetic: bool = False,
+    closed_edges: np.ndarray | None = None,
+    critical: bool = True,
+    reuse: dict | None = None,
     progress: Progress | None = None,
 ) -> EvacuationResult:
     """Evacuation on a road network (the core; :func:`evacuate` prepares its inputs from a study).
@@ -201,6 +206,16 @@ def evacuate_network(
         Area polygons (optional; *districts* also frames the map).
     n_loaded_roads
         How many of the most-loaded segments join the bridges in ``critical_roads``.
+    closed_edges
+        Edge rows of *network* closed as well (a bridge that failed, a road
+        closed in a scenario), on top of the hazard.
+    critical
+        Find the critical roads (bridges of the open network); off for speed
+        when only the assignments are wanted.
+    reuse
+        A dict kept by the caller between runs on the same network and points
+        (scenario ensembles): the network with the points attached is built
+        once and found there again.
     progress
         Called with each stage's name as it starts (the CLI's progress bar); stage
         times are logged at INFO level and kept in :attr:`EvacuationResult.seconds`.
@@ -241,14 +256,30 @@ def evacuate_network(
     max_s = max_minutes * 60.0
 
     # origins and shelters join the roads where they stand: the network gets a node at each of them
-    network, attached = attach_points(network, np.vstack([point_xy(org, crs), point_xy(sh, crs)]),
-                                      max_snap_m=max_snap_m)
+    xy = np.vstack([point_xy(org, crs), point_xy(sh, crs)])
+    key = ("attach", id(network), float(max_snap_m), hashlib.blake2b(xy.tobytes(), digest_size=16).hexdigest())
+    hit = reuse.get(key) if reuse is not None else None
+    if hit is not None and hit[0]() is network:
+        network, attached = hit[1], hit[2]
+    else:
+        base_ref = weakref.ref(network)
+        network, attached = attach_points(network, xy, max_snap_m=max_snap_m)
+        if reuse is not None:  # many runs on the same points (scenario ensembles): attach once
+            reuse[key] = (base_ref, network, attached)
     osnap, ssnap = attached.take(np.arange(n_o)), attached.take(np.arange(n_o, n_o + len(sh)))
     seconds["attach"] = time.perf_counter() - t0
     step("hazards")
 
     # hazard-aware costs (on the pieces of road each point stands on too)
     he = scenario.edges(network)
+    if closed_edges is not None and len(closed_edges):
+        parent = network.parent_edge if network.parent_edge is not None else np.arange(network.n_edges)
+        extra = np.isin(parent, np.asarray(closed_edges, dtype=np.int64)) & ~he.closed
+        if extra.any():
+            reason = he.reason.copy()
+            reason[extra] = "closed in the scenario"
+            he = HazardEdges(np.where(extra, np.inf, he.cost), he.closed | extra,
+                             np.where(extra, 0.0, he.speed_factor), reason, he.weight)
     time_cost = he.cost
     len_cost = np.where(he.closed, np.inf, network.length_m)
     # people inside a closed area (every road out of their junction closed) may still leave it along the
@@ -485,8 +516,10 @@ def evacuate_network(
     edges_used = np.flatnonzero(base_load > 0)
     edge_load_gdf = _edges_frame(base_network, edges_used, {"load_people": base_load[edges_used]})
     edge_load_gdf = edge_load_gdf.sort_values("load_people", ascending=False, kind="stable").reset_index(drop=True)
-    critical = _critical_roads(network, he.closed, reached, onode, pop, snode[elig_idx], edge_load, n_loaded_roads,
-                               base=base_network)
+    critical = (_critical_roads(network, he.closed, reached, onode, pop, snode[elig_idx], edge_load, n_loaded_roads,
+                                base=base_network) if critical else _edges_frame(
+        base_network, np.zeros(0, np.int64), {"isolated_population": np.zeros(0), "evacuee_load": np.zeros(0),
+                                              "is_bridge": np.zeros(0, bool)}))
     seconds["critical"] = time.perf_counter() - t
 
     # comparison and summary
