@@ -32,7 +32,7 @@ Examples
 >>> res = solve_transport(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), np.array([1.0, 5.0, 2.0, 3.0]),
 ...                       np.array([10, 10]), np.array([15, 100]))
 >>> res.served, res.total_cost
-(20.0, 45.0)
+(20.0, 35.0)
 """
 
 from __future__ import annotations
