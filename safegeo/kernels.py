@@ -87,61 +87,63 @@ def _jit(fn):
 # ----------------------------------------------------------------------------------------------
 
 
-def _heap_push(h_cost, h_key, size, d, key):  # pragma: no cover - compiled
-    """Push (d, key) on a 4-ary min-heap ordered by (cost, key); grows the arrays when full.
+def _heap_push(heap, size, cost_bits, key):  # pragma: no cover - compiled
+    """Push (cost, key) on a 4-ary min-heap of int64 pairs ordered lexicographically; grows when full.
 
-    ``key = source << 32 | node``: ties in cost go to the lower source index.
+    ``cost_bits`` is the float64 cost viewed as int64 (for costs >= 0 the order is the same);
+    ``key = source << 32 | node``, so ties in cost go to the lower source index.  Four
+    children of 16 bytes share one cache line.
     """
-    if size == h_cost.shape[0]:
-        c2 = np.empty(2 * size)
-        k2 = np.empty(2 * size, np.int64)
+    if size == heap.shape[0]:
+        h2 = np.empty((2 * size, 2), np.int64)
         for i in range(size):  # (a loop: slice assignment costs seconds of compile time)
-            c2[i] = h_cost[i]
-            k2[i] = h_key[i]
-        h_cost, h_key = c2, k2
+            h2[i, 0] = heap[i, 0]
+            h2[i, 1] = heap[i, 1]
+        heap = h2
     j = size
     while j > 0:
         p = (j - 1) >> 2
-        if d < h_cost[p] or (d == h_cost[p] and key < h_key[p]):
-            h_cost[j] = h_cost[p]
-            h_key[j] = h_key[p]
+        pc = heap[p, 0]
+        if cost_bits < pc or (cost_bits == pc and key < heap[p, 1]):
+            heap[j, 0] = pc
+            heap[j, 1] = heap[p, 1]
             j = p
         else:
             break
-    h_cost[j] = d
-    h_key[j] = key
-    return h_cost, h_key
+    heap[j, 0] = cost_bits
+    heap[j, 1] = key
+    return heap
 
 
-def _heap_pop(h_cost, h_key, size):  # pragma: no cover - compiled
+def _heap_pop(heap, size):  # pragma: no cover - compiled
     """Remove the top of the heap (the caller has read it); returns the new size."""
     size -= 1
     if size == 0:
         return size
-    lc = h_cost[size]
-    lk = h_key[size]
+    lc = heap[size, 0]
+    lk = heap[size, 1]
     j = 0
     while True:
         c = 4 * j + 1
         if c >= size:
             break
         best = c
-        bc = h_cost[c]
-        bk = h_key[c]
+        bc = heap[c, 0]
+        bk = heap[c, 1]
         for q in range(c + 1, min(c + 4, size)):
-            qc = h_cost[q]
-            if qc < bc or (qc == bc and h_key[q] < bk):
+            qc = heap[q, 0]
+            if qc < bc or (qc == bc and heap[q, 1] < bk):
                 best = q
                 bc = qc
-                bk = h_key[q]
+                bk = heap[q, 1]
         if bc < lc or (bc == lc and bk < lk):
-            h_cost[j] = bc
-            h_key[j] = bk
+            heap[j, 0] = bc
+            heap[j, 1] = bk
             j = best
         else:
             break
-    h_cost[j] = lc
-    h_key[j] = lk
+    heap[j, 0] = lc
+    heap[j, 1] = lk
     return size
 
 
@@ -156,8 +158,9 @@ def _k_nearest_kernel(indptr, indices, data, aux_w, use_aux, src_nodes, k, limit
     n_occ = np.zeros(n, np.int32)  # slots [n_set, n_occ) hold tentative labels
     worst_cost = np.full(n, np.inf)  # largest cost held by a node whose k slots are all used (else inf)
     cap = max(1024, 2 * src_nodes.shape[0] + n)
-    h_cost = np.empty(cap)
-    h_key = np.empty(cap, np.int64)
+    heap = np.empty((cap + (-cap) % 4, 2), np.int64)
+    costs_as_bits = np.empty(1)  # float64 <-> int64 views of one value
+    bits = costs_as_bits.view(np.int64)
     size = 0
     n_push = 0
     n_settle = 0
@@ -173,14 +176,15 @@ def _k_nearest_kernel(indptr, indices, data, aux_w, use_aux, src_nodes, k, limit
         lab_cost[v, slot] = 0.0
         if use_aux:
             lab_aux[v, slot] = 0.0
-        h_cost, h_key = _heap_push(h_cost, h_key, size, np.float64(0.0), (np.int64(s) << 32) | v)
+        heap = _heap_push(heap, size, np.int64(0), (np.int64(s) << 32) | v)
         size += 1
         n_push += 1
     while size > 0:
-        d = h_cost[0]
-        s = np.int32(h_key[0] >> 32)
-        v = np.int32(h_key[0] & 0xFFFFFFFF)
-        size = _heap_pop(h_cost, h_key, size)
+        bits[0] = heap[0, 0]
+        d = costs_as_bits[0]
+        s = np.int32(heap[0, 1] >> 32)
+        v = np.int32(heap[0, 1] & 0xFFFFFFFF)
+        size = _heap_pop(heap, size)
         lo = n_set[v]
         if lo == k:
             continue
@@ -247,7 +251,8 @@ def _k_nearest_kernel(indptr, indices, data, aux_w, use_aux, src_nodes, k, limit
                     if lab_cost[w, j] > wc:
                         wc = lab_cost[w, j]
                 worst_cost[w] = wc
-            h_cost, h_key = _heap_push(h_cost, h_key, size, nd, (np.int64(s) << 32) | w)
+            costs_as_bits[0] = nd
+            heap = _heap_push(heap, size, bits[0], (np.int64(s) << 32) | w)
             size += 1
             n_push += 1
     # tentative labels never settled (their node filled up first) are not results
@@ -472,7 +477,7 @@ def k_nearest_sources(csr: CsrGraph, sources: np.ndarray, *, k: int, limit: floa
     if sources.min() < 0 or sources.max() >= n:
         bad = np.flatnonzero((sources < 0) | (sources >= n))
         raise NetworkError(f"{len(bad)} facility nodes are outside the graph (0..{n - 1}), e.g. position {bad[0]}")
-    data = np.asarray(m.data, dtype=np.float64)
+    data = np.asarray(m.data, dtype=np.float64) + 0.0  # (-0.0 becomes 0.0: costs are compared as int64 bits)
     if len(data) and not (data.min() >= 0):  # also catches NaN
         raise NetworkError("edge weights must be >= 0 and not NaN for the k-nearest search")
     limit = float(limit)
