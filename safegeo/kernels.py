@@ -508,7 +508,28 @@ def path_sums(paths: Paths, edge_values: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 
 
-def _bridges_kernel(n, indptr, adj, eid, n_edges):  # pragma: no cover - compiled
+def _bridges_kernel(n, a, b):  # pragma: no cover - compiled
+    # undirected CSR by counting sort: edge e is stored at both ends, with its id
+    m = a.shape[0]
+    indptr = np.zeros(n + 1, np.int64)
+    for e in range(m):
+        indptr[a[e] + 1] += 1
+        indptr[b[e] + 1] += 1
+    for i in range(n):
+        indptr[i + 1] += indptr[i]
+    fill = np.empty(n, np.int64)
+    for i in range(n):
+        fill[i] = indptr[i]
+    adj = np.empty(2 * m, np.int64)
+    eid = np.empty(2 * m, np.int64)
+    for e in range(m):
+        adj[fill[a[e]]] = b[e]
+        eid[fill[a[e]]] = e
+        fill[a[e]] += 1
+        adj[fill[b[e]]] = a[e]
+        eid[fill[b[e]]] = e
+        fill[b[e]] += 1
+    n_edges = m
     disc = np.full(n, -1, np.int64)
     low = np.zeros(n, np.int64)
     parent_edge = np.full(n, -1, np.int64)
@@ -613,24 +634,24 @@ def bridges_and_articulation_points(n_nodes: int, u: np.ndarray, v: np.ndarray, 
     a = np.minimum(u[rows], v[rows])
     b = np.maximum(u[rows], v[rows])
     if road is not None:
-        # one undirected edge per (pair, road): the lowest row of each group represents it
+        # one undirected edge per (pair, road): the lowest row of each group stands for it
+        r = np.asarray(road).ravel()[rows]
+        r = r.astype(np.int64) if np.issubdtype(r.dtype, np.integer) else np.unique(r, return_inverse=True)[1].ravel()
+        if len(r):
+            r = r - r.min()
+        span = int(r.max()) + 1 if len(r) else 1
         pair = a * np.int64(n) + b
-        rk = np.unique(np.asarray(road).ravel()[rows], return_inverse=True)[1].ravel()
-        order = np.lexsort((rk, pair))
-        ps, rs = pair[order], rk[order]
-        first = np.ones(len(order), bool)
-        first[1:] = (ps[1:] != ps[:-1]) | (rs[1:] != rs[:-1])
-        rep = order[first]  # rows positions sorted by (pair, road); order is stable so the lowest row comes first
+        if float(n) * n * span < 2.0**62:
+            # a stable sort keeps the lowest row of each group first
+            rep = np.unique(pair * span + r, return_index=True)[1]
+        else:
+            order = np.lexsort((r, pair))
+            ps, rs = pair[order], r[order]
+            first = np.ones(len(order), bool)
+            first[1:] = (ps[1:] != ps[:-1]) | (rs[1:] != rs[:-1])
+            rep = order[first]
         rows, a, b = rows[rep], a[rep], b[rep]
-    m = len(rows)
-    # undirected CSR: each edge stored both ways, with its id
-    tail = np.concatenate([a, b])
-    head = np.concatenate([b, a])
-    eid = np.concatenate([np.arange(m), np.arange(m)])
-    order = np.argsort(tail, kind="stable")
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
-    is_bridge, is_cut = _bridges_jit(n, indptr, head[order], eid[order], m)
+    is_bridge, is_cut = _bridges_jit(n, a, b)
     return np.sort(rows[is_bridge]), np.flatnonzero(is_cut)
 
 
@@ -654,11 +675,5 @@ def road_bridges(network: RoadNetwork, open_edges: np.ndarray | None = None) -> 
     rows = np.flatnonzero(keep)
     road = np.round(network.length_m[rows] * 10).astype(np.int64)
     br, _ = bridges_and_articulation_points(network.n_nodes, network.u[rows], network.v[rows], road=road)
-    if len(br) == 0:
-        return np.zeros(0, dtype=np.int64)
-    # the lowest row of the junction pair (all its rows are this one road)
-    n = np.int64(network.n_nodes)
-    pair = np.minimum(network.u[rows], network.v[rows]) * n + np.maximum(network.u[rows], network.v[rows])
-    order = np.argsort(pair, kind="stable")
-    pos = np.searchsorted(pair[order], pair[br])
-    return np.sort(rows[order[pos]])
+    # a bridge's junction pair carries this one road only, so its lowest row is the pair's lowest row
+    return rows[br]

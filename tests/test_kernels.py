@@ -242,6 +242,9 @@ def test_bridges_by_hand():
     br, cut = bridges_and_articulation_points(6, u, v, road=road)
     assert br.tolist() == [3, 6]  # 2-3 and 4-5 (its lowest row)
     assert cut.tolist() == [2, 3, 4]
+    # any road labels do: far-apart integers (a second grouping path) or strings
+    for other in (road * 2**58, np.array(list("abcdefgg")), road + 0.5):
+        assert bridges_and_articulation_points(6, u, v, road=other)[0].tolist() == [3, 6]
     # without road ids, every row is its own road: 4-5 has two, so it is no bridge
     br, _ = bridges_and_articulation_points(6, u, v)
     assert br.tolist() == [3]
