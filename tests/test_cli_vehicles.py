@@ -116,7 +116,7 @@ def test_user_mistakes_exit_cleanly(db: str, tmp_path: Path) -> None:
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"\x00garbage" * 500)
     damaged = run("vehicles", "--db", str(junk), "list", ok=False)
-    assert damaged.exit_code == 1 and "damaged or is not a database" in damaged.output
+    assert damaged.exit_code == 1 and "not an SQLite database" in damaged.output
     assert damaged.exception is None or isinstance(damaged.exception, SystemExit)
 
 

@@ -190,8 +190,10 @@ def test_missing_registry_is_not_created_when_reading(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "fleet.db"
     bad.write_bytes(b"this is not sqlite at all\n" * 200)
-    with pytest.raises(RegistryError, match="damaged or is not a database"):
+    with pytest.raises(RegistryError, match="not an SQLite database.*left unchanged"):
         Registry(bad)
+    assert bad.read_bytes() == b"this is not sqlite at all\n" * 200
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.db"]
 
 
 def test_a_damaged_database_gives_a_clear_error(tmp_path: Path) -> None:
@@ -216,8 +218,11 @@ def test_another_sqlite_database_is_not_taken_for_a_registry(tmp_path: Path) -> 
     con.execute("CREATE TABLE customers (id INTEGER)")
     con.commit()
     con.close()
-    with pytest.raises(RegistryError, match="not a safegeo vehicle registry"):
+    before = db.read_bytes()
+    with pytest.raises(RegistryError, match="an SQLite database of something else, not a vehicle registry "
+                                            r"\(tables customers\)"):
         Registry(db)
+    assert db.read_bytes() == before
 
 
 # -- imports ------------------------------------------------------------------------------------------------
@@ -371,9 +376,10 @@ def test_public_history_leaves_out_contacts(reg: Registry) -> None:
     public = reg.history(public=True)
     text = public.to_csv()
     assert "081-111-1111" not in text and "089-000-0000" not in text
-    # what changed and who changed it stay visible; only the values are withheld
+    # what changed stays visible; the values are withheld, and so is who changed it (a person's name)
     contact = public[public["field"] == "contact"].iloc[0]
-    assert pd.isna(contact["old_value"]) and pd.isna(contact["new_value"]) and contact["changed_by"] == "somchai"
+    assert pd.isna(contact["old_value"]) and pd.isna(contact["new_value"])
+    assert "changed_by" not in public.columns and "somchai" not in text
     assert public[public["field"] == "status"]["new_value"].tolist() == ["dispatched"]
     added = json.loads(public.iloc[0]["new_value"])
     assert "contact" not in added and added["agency"] == "Narathiwat Hospital"

@@ -79,7 +79,9 @@ def _echo_frame(df: Any, fmt: str) -> None:
     if fmt == "json":
         click.echo(df.to_json(orient="records", force_ascii=False, indent=2))
     elif fmt == "csv":
-        click.echo(df.to_csv(index=False), nl=False)
+        from safegeo.io import csv_text
+
+        click.echo(csv_text(df), nl=False)
     elif df.empty:
         click.echo("(none)")
     else:

@@ -168,7 +168,10 @@ def write_coverage(result: CoverageResult, out_dir: str | Path, *, lang: str = "
     """Write ``coverage.html``, ``coverage.gpkg`` and ``coverage_summary.csv`` into *out_dir*, atomically.
 
     The GeoPackage has layers ``segments``, ``gaps``, ``districts``,
-    ``proposals`` (and ``tambons``, ``camera_sectors`` when present).
+    ``proposals`` (and ``tambons``, ``camera_sectors`` when present).  With
+    *public*, every file goes through the public filter
+    (:func:`safegeo.privacy.public_frame`): a camera's ``owner`` or ``phone``
+    carried into ``camera_sectors`` is left out, for example.
 
     Returns
     -------
@@ -176,6 +179,7 @@ def write_coverage(result: CoverageResult, out_dir: str | Path, *, lang: str = "
         The map first, then the GeoPackage and the CSV.
     """
     from safegeo.io import write_csv, write_gpkg
+    from safegeo.privacy import public_frame
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -186,8 +190,12 @@ def write_coverage(result: CoverageResult, out_dir: str | Path, *, lang: str = "
         layers["tambons"] = result.tambons
     if len(result.sectors):
         layers["camera_sectors"] = result.sectors
+    summary = result.summary()
+    if public:
+        layers = {k: public_frame(v, what=f"coverage layer {k}") for k, v in layers.items()}
+        summary = public_frame(summary, what="coverage summary")
     gpkg = write_gpkg(out / "coverage.gpkg", layers)
-    csv = write_csv(out / "coverage_summary.csv", result.summary())
+    csv = write_csv(out / "coverage_summary.csv", summary)
     return [html, gpkg, csv]
 
 

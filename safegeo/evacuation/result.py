@@ -208,23 +208,29 @@ class EvacuationResult:
               title: str | None = None) -> list[Path]:
         """Write ``evacuation.html``, ``evacuation.gpkg`` and ``summary.csv`` into *out_dir* (atomically).
 
+        With *public*, every file goes through the public filter
+        (:func:`safegeo.privacy.public_frame`): contact, personal and
+        free-text columns carried over from the input layers are left out and
+        phone numbers, e-mail addresses and LINE ids in other text are removed.
+
         Returns
         -------
         list of Path
             The map first, then the GeoPackage and the CSV.
         """
         from safegeo.io import write_csv, write_gpkg
+        from safegeo.privacy import public_frame
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         html = self.map(lang=lang, public=public, tiles=tiles, title=title).save(out / "evacuation.html")
         layers = self.layers()
+        summary = self.summary
         if public:
-            from safegeo.schema import drop_sensitive
-
-            layers = {k: drop_sensitive(v) for k, v in layers.items()}
+            layers = {k: public_frame(v, what=f"evacuation layer {k}") for k, v in layers.items()}
+            summary = public_frame(summary, what="evacuation summary")
         gpkg = write_gpkg(out / "evacuation.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
-        csv = write_csv(out / "summary.csv", self.summary)
+        csv = write_csv(out / "summary.csv", summary)
         return [html, gpkg, csv]
 
 
