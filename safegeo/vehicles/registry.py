@@ -102,7 +102,7 @@ from safegeo._errors import (
     VehicleDataError,
     VehicleNotFoundError,
 )
-from safegeo.privacy import is_withheld, public_frame, public_record, scrub_text
+from safegeo.privacy import is_withheld, public_frame, public_record
 from safegeo.schema import (
     VEHICLE_STATUSES,
     VEHICLE_TYPES,
@@ -690,9 +690,7 @@ class Registry:
             for col in ("old_value", "new_value"):
                 snap = (df["field"].isna() & df[col].notna()).to_numpy()
                 df.loc[snap, col] = [_public_snapshot(v) for v in df.loc[snap, col]]
-                rest = (df["field"].notna() & df[col].notna()).to_numpy() & ~secret
-                df.loc[rest, col] = [scrub_text(v) for v in df.loc[rest, col]]
-            df = public_frame(df, what="vehicle history")
+            df = public_frame(df, what="vehicle history")  # scrubs the other values, drops changed_by
         return df.rename(columns={"id": "change"}).reset_index(drop=True)
 
     # -- import / export -------------------------------------------------------------------------
