@@ -276,8 +276,13 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_text(frame: pd.DataFrame) -> str:
-    """*frame* as formula-safe CSV text (:func:`csv_safe`), without index or byte-order mark (for stdout)."""
-    return csv_safe(frame).to_csv(index=False)
+    """*frame* as formula-safe CSV text (:func:`csv_safe`) for stdout: no index, no byte-order mark.
+
+    Lines end with CRLF, as RFC 4180 says: with a bare newline, the csv
+    module would leave a value holding a carriage return unquoted, and every
+    reader would split the row there.
+    """
+    return csv_safe(frame).to_csv(index=False, lineterminator="\r\n")
 
 
 def write_csv(dest: str | os.PathLike, frame: pd.DataFrame) -> Path:
@@ -285,8 +290,9 @@ def write_csv(dest: str | os.PathLike, frame: pd.DataFrame) -> Path:
 
     UTF-8 with a byte-order mark (``utf-8-sig``), so Excel shows Thai text
     instead of mojibake; text cells that look like formulas are neutralised
-    (:func:`csv_safe`); no index.  Every CSV file safegeo writes goes through
-    here.  ``pandas.read_csv(path)`` reads it back (pandas skips the mark).
+    (:func:`csv_safe`); CRLF line ends (RFC 4180, see :func:`csv_text`); no
+    index.  Every CSV file safegeo writes goes through here.
+    ``pandas.read_csv(path)`` reads it back (pandas skips the mark).
 
     Returns
     -------
@@ -298,5 +304,5 @@ def write_csv(dest: str | os.PathLike, frame: pd.DataFrame) -> Path:
     >>> write_csv("summary.csv", pd.DataFrame({"district": ["ตากใบ"], "people": [1200]}))  # doctest: +SKIP
     """
     with atomic_path(dest, suffix=".csv") as tmp:
-        csv_safe(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+        csv_safe(frame).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return Path(dest)

@@ -226,8 +226,12 @@ class Registry:
         # nobody can write a file in this state, so SQLite may skip locking and the -wal/-shm files entirely;
         # a non-empty -wal still holds committed changes, which only a WAL-aware (mode=ro) reader sees
         wal = Path(f"{path}-wal")
-        self._immutable = blocked is not None and not (wal.exists() and wal.stat().st_size > 0)
-        _check_registry_file(path, _sqlite_uri(path, immutable=self._immutable), busy_timeout_s)
+        pending_wal = wal.exists() and wal.stat().st_size > 0
+        self._immutable = blocked is not None and not pending_wal
+        # the check reads a WAL-mode file without a pending -wal as immutable too: a mode=ro reader would leave
+        # empty -wal/-shm files beside someone else's database, and its main file is complete
+        check_immutable = self._immutable or (not pending_wal and _header_says_wal(path))
+        _check_registry_file(path, _sqlite_uri(path, immutable=check_immutable), busy_timeout_s)
 
     def __repr__(self) -> str:
         return f"Registry({self.where!r}, schema v{self.schema_version})"
@@ -933,6 +937,16 @@ def _write_blocker(path: Path) -> str | None:
     if not _writable(path.parent if str(path.parent) else Path(".")):
         return f"its folder {path.parent} is not writable"
     return None
+
+
+def _header_says_wal(path: Path) -> bool:
+    """True when the SQLite header of *path* says WAL journal (file format versions 2 at offsets 18 and 19)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(20)
+    except OSError:
+        return False
+    return head.startswith(_SQLITE_MAGIC) and head[18:20] == b"\x02\x02"
 
 
 def _sqlite_uri(path: Path, *, immutable: bool) -> str:
