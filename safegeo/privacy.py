@@ -73,6 +73,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -246,7 +247,13 @@ CONTENT_PATTERNS = (
     ("line_id", LINE_PATTERN),
     ("phone", PHONE_PATTERN),
 )
-_MAY_HOLD = re.compile(r"\d|@|line|ไลน์", re.IGNORECASE)
+# cheap first test: every form above has an "@", a LINE label, or at least 8 digits (one pass, no backtracking
+# between digits); most names and labels fail it and skip the four patterns
+_EIGHT_DIGITS = re.compile(r"\D*(?:\d\D*){8}")
+
+
+def _may_hold(text: str) -> bool:
+    return "@" in text or "ไลน์" in text or "line" in text.lower() or _EIGHT_DIGITS.match(text) is not None
 
 
 def _phone(m: re.Match[str]) -> str:
@@ -259,6 +266,13 @@ def _national_id(m: re.Match[str]) -> str:
     d = [int(c) for c in re.sub(r"\D", "", m.group(0))]
     check = (11 - sum(x * (13 - i) for i, x in enumerate(d[:12])) % 11) % 10
     return REMOVED if d[0] != 0 and check == d[12] else m.group(0)
+
+
+def _scrub(text: str) -> str:
+    text = NATIONAL_ID_PATTERN.sub(_national_id, text)
+    text = EMAIL_PATTERN.sub(REMOVED, text)
+    text = LINE_PATTERN.sub(lambda m: m.group("label") + REMOVED, text)
+    return PHONE_PATTERN.sub(_phone, text)
 
 
 def scrub_text(text: str) -> str:
@@ -276,12 +290,9 @@ def scrub_text(text: str) -> str:
     >>> scrub_text("bands 05 10 15 20 30 min, 2024-06-01")
     'bands 05 10 15 20 30 min, 2024-06-01'
     """
-    if not isinstance(text, str) or not _MAY_HOLD.search(text):
+    if not isinstance(text, str) or not _may_hold(text):
         return text
-    text = NATIONAL_ID_PATTERN.sub(_national_id, text)
-    text = EMAIL_PATTERN.sub(REMOVED, text)
-    text = LINE_PATTERN.sub(lambda m: m.group("label") + REMOVED, text)
-    return PHONE_PATTERN.sub(_phone, text)
+    return _scrub(text)
 
 
 def _scrub_series(s: pd.Series) -> pd.Series:
@@ -290,19 +301,21 @@ def _scrub_series(s: pd.Series) -> pd.Series:
         s = s.astype(object)
     elif not (pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)):
         return s
-    changed: dict[str, str] = {}
+    values = s.to_numpy(dtype=object)
     try:
-        values = pd.unique(s.dropna())
+        distinct = pd.unique(values)
     except TypeError:  # unhashable cells (lists): scrub one by one
         return s.map(scrub_text)
-    for v in values:
-        if isinstance(v, str):
-            new = scrub_text(v)
+    changed: dict[str, str] = {}
+    for v in distinct:
+        if isinstance(v, str) and _may_hold(v):
+            new = _scrub(v)
             if new != v:
                 changed[v] = new
     if not changed:
         return s
-    return s.map(lambda v: changed.get(v, v) if isinstance(v, str) else v)
+    out = np.array([changed.get(v, v) if isinstance(v, str) else v for v in values], dtype=object)
+    return pd.Series(out, index=s.index, name=s.name).astype(s.dtype)
 
 
 def public_frame(frame: F, *, what: str | None = None) -> F:

@@ -184,9 +184,11 @@ def test_dispatch_json_table_and_map(db: str, tiny_study: Path, tmp_path: Path) 
     need = json.loads(run("dispatch", str(tiny_study), "--db", db, "--at", at, "--need", "high_clearance",
                           "--json").stdout)
     assert [r["vehicle_id"] for r in need] == ["FAR"]
+    run("vehicles", "--db", db, "update", "NEAR", "--agency", "Rescue 1669, LINE: @near_rescue")
+    assert "near_rescue" in run("dispatch", str(tiny_study), "--db", db, "--at", at, "--n", "1").output
     res = run("dispatch", str(tiny_study), "--db", db, "--at", at, "--n", "1", "--out", str(tmp_path / "d.html"),
               "--public")
-    assert "NEAR" in res.output and "FAR" not in res.output.split("map:")[0]
+    assert "NEAR" in res.output and "FAR" not in res.output.split("map:")[0] and "near_rescue" not in res.output
     html = (tmp_path / "d.html").read_text(encoding="utf-8")
     assert "081-999-0000" not in html
     run("dispatch", str(tiny_study), "--db", db, "--at", at, "--out", str(tmp_path / "maps"))

@@ -100,6 +100,10 @@ def _echo_frame(df: Any, fmt: str) -> None:
 def vehicles(ctx: click.Context, db: str, by: str | None) -> None:
     """The emergency-vehicle registry (an SQLite file by default, any SQLAlchemy URL).
 
+    A registry whose file or folder is not writable is opened read-only: list,
+    show, history, export and backup work, changes are refused.  A --db that
+    names a GeoPackage or another database is refused and left unchanged.
+
     Examples:
 
         safegeo vehicles --db fleet.db add KT-1234 --type ambulance --at 101.82,6.42 --agency "Narathiwat Hospital"
@@ -358,6 +362,10 @@ def dispatch(study: Path, db: str | None, at: tuple[float, float], vtype: str | 
         click.echo(json.dumps(result.to_records(public=public), ensure_ascii=False, indent=2))
     else:
         table = result.table.drop(columns=["base_lon", "base_lat", "status"], errors="ignore")
+        if public:
+            from safegeo.privacy import public_frame
+
+            table = public_frame(table, what="dispatch")
         if len(table):
             table = table.assign(eta_min=table["eta_min"].round(1), eta_s=table["eta_s"].round(0),
                                  distance_m=table["distance_m"].round(0), base_snap_m=table["base_snap_m"].round(0))
