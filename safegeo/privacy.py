@@ -340,7 +340,7 @@ def public_frame(frame: F, *, what: str | None = None) -> F:
     >>> list(public_frame(df).columns)
     ['name_en', 'capacity']
     """
-    geom = getattr(frame, "_geometry_column_name", None)
+    geom = getattr(frame, "active_geometry_name", None)  # GeoDataFrame (geopandas >= 1.0); None for a DataFrame
     drop = [c for c in frame.columns if c != geom and is_withheld(c)]
     out = frame.drop(columns=drop) if drop else frame.copy()
     if drop:

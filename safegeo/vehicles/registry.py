@@ -934,7 +934,7 @@ def _write_blocker(path: Path) -> str | None:
     """Why SQLite could not change *path* (None when it can): the file or its folder is not writable."""
     if path.exists() and not _writable(path):
         return "the file is not writable"
-    if not _writable(path.parent if str(path.parent) else Path(".")):
+    if not _writable(path.parent):
         return f"its folder {path.parent} is not writable"
     return None
 
