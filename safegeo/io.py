@@ -520,7 +520,69 @@ def write_gpkg(
     return Path(dest)
 
 
-def write_csv(dest: str | os.PathLike, frame: pd.DataFrame, **kwargs: Any) -> Path:
+#: First characters that make a spreadsheet read a text cell as a formula (OWASP "CSV injection"):
+#: ``=``, ``+``, ``-``, ``@``, tab, carriage return, and their full-width forms.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def _defuse(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of *frame* whose text cells (and column names) cannot run as spreadsheet formulas.
+
+    A string starting with one of :data:`FORMULA_PREFIXES` gets a leading
+    ``'``, which Excel and LibreOffice read as "this is text"; numbers stay
+    numbers (a float -3.5 is not text).  The geometry column, if any, is
+    dropped: CSV holds attributes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> csv_safe(pd.DataFrame({"a": ["=1+1", "ok", "-2"], "b": [-3.5, 1.0, 2.0]})).to_dict("list")
+    {'a': ["'=1+1", 'ok', "'-2"], 'b': [-3.5, 1.0, 2.0]}
+    """
+    df = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if isinstance(frame, gpd.GeoDataFrame) else frame.copy()
+    for col in df.columns:
+        s = df[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype(object)
+        elif not (pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        df[col] = s.map(_defuse)
+    df.columns = [_defuse(c) for c in df.columns]
+    return df
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """*frame* as formula-safe CSV text (:func:`csv_safe`) for stdout: no index, no byte-order mark.
+
+    Lines end with CRLF, as RFC 4180 says: with a bare newline, the csv
+    module would leave a value holding a carriage return unquoted, and every
+    reader would split the row there.
+    """
+    return csv_safe(frame).to_csv(index=False, lineterminator="\r\n")
+
+
+def write_csv(dest: str | os.PathLike, frame: pd.DataFrame) -> Path:
+    """Write *frame* to a CSV file that Excel opens safely, atomically.
+
+    UTF-8 with a byte-order mark (``utf-8-sig``), so Excel shows Thai text
+    instead of mojibake; text cells that look like formulas are neutralised
+    (:func:`csv_safe`); CRLF line ends (RFC 4180, see :func:`csv_text`); no
+    index.  Every CSV file safegeo writes goes through here.
+    ``pandas.read_csv(path)`` reads it back (pandas skips the mark).
+
+    Returns
+    -------
+    Path
+        *dest*.
+
+    Examples
+    --------
+    >>> write_csv("summary.csv", pd.DataFrame({"district": ["ตากใบ"], "people": [1200]}))  # doctest: +SKIP
+    """
     with atomic_path(dest, suffix=".csv") as tmp:
-        frame.to_csv(tmp, index=False, **kwargs)
+        csv_safe(frame).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return Path(dest)

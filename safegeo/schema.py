@@ -2,8 +2,8 @@
 
 This is the single description of the layer model, shared by the loader and
 validator (:mod:`safegeo.study`), the demo generator (:mod:`safegeo.generate`)
-and the maps (:mod:`safegeo.maps`, which drops :data:`SENSITIVE_COLUMNS` from
-public maps).
+and the maps (:mod:`safegeo.maps`).  Which columns a public output leaves out
+is decided by :mod:`safegeo.privacy`.
 """
 
 from __future__ import annotations
@@ -30,23 +30,6 @@ VEHICLE_TYPES = (
 )
 VEHICLE_STATUSES = ("available", "dispatched", "maintenance", "out_of_service")
 VEHICLE_CAPABILITIES = ("high_clearance", "4x4", "boat")
-
-#: Columns that carry personal or operational contact data.  ``--public`` maps and
-#: exports never contain them.
-SENSITIVE_COLUMNS = frozenset(
-    {"contact", "contact_name", "phone", "mobile", "email", "person", "owner", "driver", "line_id"}
-)
-
-
-def is_sensitive(column: object) -> bool:
-    """True for a column of :data:`SENSITIVE_COLUMNS`, whatever its case (``Contact``, ``PHONE``)."""
-    return str(column).strip().lower() in SENSITIVE_COLUMNS
-
-
-def drop_sensitive(frame):
-    """*frame* (a DataFrame or GeoDataFrame) without its sensitive columns, for public outputs."""
-    sensitive = [c for c in frame.columns if is_sensitive(c)]
-    return frame.drop(columns=sensitive) if sensitive else frame
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -116,7 +118,7 @@ def test_user_mistakes_exit_cleanly(db: str, tmp_path: Path) -> None:
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"\x00garbage" * 500)
     damaged = run("vehicles", "--db", str(junk), "list", ok=False)
-    assert damaged.exit_code == 1 and "damaged or is not a database" in damaged.output
+    assert damaged.exit_code == 1 and "not an SQLite database" in damaged.output
     assert damaged.exception is None or isinstance(damaged.exception, SystemExit)
 
 
@@ -182,9 +184,11 @@ def test_dispatch_json_table_and_map(db: str, tiny_study: Path, tmp_path: Path) 
     need = json.loads(run("dispatch", str(tiny_study), "--db", db, "--at", at, "--need", "high_clearance",
                           "--json").stdout)
     assert [r["vehicle_id"] for r in need] == ["FAR"]
+    run("vehicles", "--db", db, "update", "NEAR", "--agency", "Rescue 1669, LINE: @near_rescue")
+    assert "near_rescue" in run("dispatch", str(tiny_study), "--db", db, "--at", at, "--n", "1").output
     res = run("dispatch", str(tiny_study), "--db", db, "--at", at, "--n", "1", "--out", str(tmp_path / "d.html"),
               "--public")
-    assert "NEAR" in res.output and "FAR" not in res.output.split("map:")[0]
+    assert "NEAR" in res.output and "FAR" not in res.output.split("map:")[0] and "near_rescue" not in res.output
     html = (tmp_path / "d.html").read_text(encoding="utf-8")
     assert "081-999-0000" not in html
     run("dispatch", str(tiny_study), "--db", db, "--at", at, "--out", str(tmp_path / "maps"))
@@ -210,3 +214,89 @@ def test_response_writes_outputs_and_lists_unserved(db: str, tiny_study: Path, t
     assert "081-999-0000" not in (out / "response.html").read_text(encoding="utf-8")
     summary = pd.read_csv(out / "response_summary.csv")
     assert set(summary["vehicle_type"]) == {"ambulance"}
+
+
+# -- read-only copies, foreign files, spreadsheets -------------------------------------------------------------
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_a_read_only_registry_is_listed_and_dispatched_from(tmp_path: Path, tiny_study: Path) -> None:
+    db = tmp_path / "ro" / "fleet.db"
+    db.parent.mkdir()
+    _fleet_db(str(db))
+    before = _digest(db.parent)
+    out = tmp_path / "out"
+    db.chmod(0o444)
+    db.parent.chmod(0o555)
+    try:
+        ro = str(db)
+        assert "NEAR" in run("vehicles", "--db", ro, "list").output
+        assert len(json.loads(run("vehicles", "--db", ro, "list", "--format", "json").stdout)) == 3
+        assert json.loads(run("vehicles", "--db", ro, "show", "FAR", "--json").stdout)["contact"] == "081-999-0000"
+        assert "add" in run("vehicles", "--db", ro, "history", "--format", "csv").output
+        run("vehicles", "--db", ro, "export", str(out / "fleet.csv"), "--public")
+        run("vehicles", "--db", ro, "backup", str(out / "copy.db"))
+        recs = json.loads(run("dispatch", str(tiny_study), "--db", ro, "--at", _lonlat(X0, Y0), "--json").stdout)
+        assert [r["vehicle_id"] for r in recs] == ["NEAR", "FAR"]
+        run("response", str(tiny_study), "--out", str(out / "resp"), env={"SAFEGEO_DB": ro})
+        for args in (["update", "NEAR", "--status", "dispatched"], ["remove", "NEAR"],
+                     ["add", "NEW", "--type", "ambulance", "--at", "101.8,6.4"]):
+            refused = run("vehicles", "--db", ro, *args, ok=False)
+            assert refused.exit_code == 1 and "read-only" in refused.output and "Traceback" not in refused.output
+        assert _digest(db.parent) == before
+    finally:
+        db.parent.chmod(0o755)
+        db.chmod(0o644)
+    assert (out / "resp" / "response.gpkg").is_file() and "NEAR" in (out / "fleet.csv").read_text("utf-8-sig")
+
+
+def test_db_pointing_at_a_geopackage_changes_nothing(tmp_path: Path, tiny_study: Path) -> None:
+    import pyogrio
+
+    gpkg = tmp_path / "vehicles.gpkg"
+    pyogrio.write_dataframe(gpd.GeoDataFrame({"vehicle_id": ["KT-1"], "type": ["ambulance"]},
+                                             geometry=[shapely.Point(101.8, 6.4)], crs="EPSG:4326"),
+                            gpkg, layer="vehicles", driver="GPKG")
+    before = _digest(tmp_path)
+    for args in (["vehicles", "--db", str(gpkg), "list"],
+                 ["vehicles", "--db", str(gpkg), "add", "X", "--type", "ambulance", "--at", "101.8,6.4"],
+                 ["vehicles", "--db", str(gpkg), "import", str(gpkg)],
+                 ["dispatch", str(tiny_study), "--db", str(gpkg), "--at", _lonlat(X0, Y0)]):
+        res = run(*args, ok=False)
+        assert res.exit_code == 1 and "is a GeoPackage, not a vehicle registry" in res.output, args
+    res = run("vehicles", "list", ok=False, env={"SAFEGEO_DB": str(gpkg)})
+    assert res.exit_code == 1 and "GeoPackage" in res.output
+    assert _digest(tmp_path) == before
+
+
+def test_csv_output_is_safe_in_a_spreadsheet(db: str, tmp_path: Path) -> None:
+    evil = "=HYPERLINK(\"http://evil.example\",\"click\")"
+    run("vehicles", "--db", db, "add", "KT-1", "--type", "ambulance", "--at", "101.82,6.42", "--agency", evil,
+        "--notes", "@SUM(1+1)")
+    listed = run("vehicles", "--db", db, "list", "--format", "csv").stdout
+    assert not listed.startswith("\ufeff")
+    row = pd.read_csv(io.StringIO(listed), dtype=str).iloc[0]
+    assert row["agency"] == "'" + evil and row["notes"] == "'@SUM(1+1)"
+    out = tmp_path / "fleet.csv"
+    run("vehicles", "--db", db, "export", str(out))
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(out, dtype=str).iloc[0]
+    assert back["agency"] == "'" + evil and back["lon"] == "101.82"
+    run("vehicles", "--db", db, "update", "KT-1", "--agency", "-2+3")
+    hist = pd.read_csv(io.StringIO(run("vehicles", "--db", db, "history", "--format", "csv").stdout), dtype=str)
+    assert hist.iloc[-1][["field", "old_value", "new_value"]].tolist() == ["agency", "'" + evil, "'-2+3"]
+
+
+def test_public_list_and_show_leave_out_notes_and_scrub_text(db: str) -> None:
+    run("vehicles", "--db", db, "--by", "somchai", "add", "KT-1", "--type", "ambulance", "--at", "101.82,6.42",
+        "--agency", "Tak Bai, LINE: @takbai_rescue", "--notes", "driver Somchai 0812223334",
+        "--contact", "สมชาย 089-111-2222")
+    for args in (["list", "--format", "json"], ["list", "--format", "csv"], ["list"], ["show", "KT-1", "--json"],
+                 ["show", "KT-1"], ["history", "--format", "json"]):
+        full = run("vehicles", "--db", db, *args).stdout
+        public = run("vehicles", "--db", db, *args, "--public").stdout
+        assert "takbai_rescue" in full, args
+        for secret in ("takbai_rescue", "0812223334", "089-111-2222", "สมชาย", "Somchai", "somchai"):
+            assert secret not in public, (args, secret)
+        assert "Tak Bai" in public and "KT-1" in public, args

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
 import json
 import os
 import signal
@@ -190,8 +193,10 @@ def test_missing_registry_is_not_created_when_reading(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "fleet.db"
     bad.write_bytes(b"this is not sqlite at all\n" * 200)
-    with pytest.raises(RegistryError, match="damaged or is not a database"):
+    with pytest.raises(RegistryError, match="not an SQLite database.*left unchanged"):
         Registry(bad)
+    assert bad.read_bytes() == b"this is not sqlite at all\n" * 200
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.db"]
 
 
 def test_a_damaged_database_gives_a_clear_error(tmp_path: Path) -> None:
@@ -216,8 +221,11 @@ def test_another_sqlite_database_is_not_taken_for_a_registry(tmp_path: Path) -> 
     con.execute("CREATE TABLE customers (id INTEGER)")
     con.commit()
     con.close()
-    with pytest.raises(RegistryError, match="not a safegeo vehicle registry"):
+    before = db.read_bytes()
+    with pytest.raises(RegistryError, match="an SQLite database of something else, not a vehicle registry "
+                                            r"\(tables customers\)"):
         Registry(db)
+    assert db.read_bytes() == before
 
 
 # -- imports ------------------------------------------------------------------------------------------------
@@ -371,9 +379,10 @@ def test_public_history_leaves_out_contacts(reg: Registry) -> None:
     public = reg.history(public=True)
     text = public.to_csv()
     assert "081-111-1111" not in text and "089-000-0000" not in text
-    # what changed and who changed it stay visible; only the values are withheld
+    # what changed stays visible; the values are withheld, and so is who changed it (a person's name)
     contact = public[public["field"] == "contact"].iloc[0]
-    assert pd.isna(contact["old_value"]) and pd.isna(contact["new_value"]) and contact["changed_by"] == "somchai"
+    assert pd.isna(contact["old_value"]) and pd.isna(contact["new_value"])
+    assert "changed_by" not in public.columns and "somchai" not in text
     assert public[public["field"] == "status"]["new_value"].tolist() == ["dispatched"]
     added = json.loads(public.iloc[0]["new_value"])
     assert "contact" not in added and added["agency"] == "Narathiwat Hospital"
@@ -486,3 +495,183 @@ def test_an_import_killed_mid_transaction_leaves_the_registry_as_it_was(tmp_path
         pd.testing.assert_frame_equal(reg.history(), before_history)
         reg.add("AFTER", type="ambulance", lon=101.8, lat=6.4)  # and it still takes writes
         assert len(reg.vehicles()) == 3
+
+
+# -- read-only copies and files that are not registries ----------------------------------------------------------
+def _digest(folder: Path) -> dict[str, str]:
+    """Every file in *folder* with the sha256 of its bytes."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@contextlib.contextmanager
+def _frozen(db: Path, *, file: bool = True, folder: bool = True):
+    """chmod 444 the registry file and/or 555 its folder (permission bits are honoured even for root)."""
+    try:
+        if file:
+            db.chmod(0o444)
+        if folder:
+            db.parent.chmod(0o555)
+        yield
+    finally:
+        db.parent.chmod(0o755)
+        db.chmod(0o644)
+
+
+@pytest.mark.parametrize(("file", "folder"), [(True, True), (True, False), (False, True)])
+def test_a_read_only_copy_is_listed_exported_and_backed_up_unchanged(tmp_path: Path, file: bool,
+                                                                      folder: bool) -> None:
+    db = tmp_path / "ro" / "fleet.db"
+    db.parent.mkdir()
+    with Registry(db) as reg:
+        _add_two(reg)
+        reg.update("KT-1", status="dispatched", notes="key with Malee 0937778888", by="somchai")
+        full = reg.vehicles()
+    before = _digest(db.parent)
+    assert list(before) == ["fleet.db"]
+    out = tmp_path / "out"
+    with _frozen(db, file=file, folder=folder), Registry(db, create=False) as ro:
+        assert ro.read_only and "not writable" in (ro.read_only_reason or "")
+        pd.testing.assert_frame_equal(pd.DataFrame(ro.vehicles()), pd.DataFrame(full))
+        assert ro.get("KT-1")["status"] == "dispatched" and len(ro.history()) == 4  # 2 adds, 2 fields changed
+        assert "0937778888" not in ro.history(public=True).to_csv()
+        back = pd.read_csv(ro.export(out / "fleet.csv", public=True))
+        assert list(back["vehicle_id"]) == ["KT-1", "KT-2"] and "notes" not in back.columns
+        assert len(gpd.read_file(ro.export(out / "fleet.gpkg"))) == 2
+        copy = ro.backup(out / "copy.db")
+        with pytest.raises(RegistryError, match="read-only .*nothing was changed"):
+            ro.update("KT-1", status="available")
+        with pytest.raises(RegistryError, match="read-only"):
+            ro.add("KT-3", type="ambulance", lon=101.8, lat=6.4)
+        assert _digest(db.parent) == before  # no byte changed, no -wal / -shm / -journal file appeared
+    with Registry(copy, create=False) as c:
+        assert c.get("KT-1")["status"] == "dispatched" and not c.read_only
+
+
+def test_read_only_on_request_never_switches_the_journal(tmp_path: Path) -> None:
+    db = tmp_path / "fleet.db"
+    with Registry(db) as reg:
+        _add_two(reg)
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA journal_mode = DELETE")  # as a backup copy is
+    con.close()
+    before = _digest(tmp_path)
+    with Registry(db, read_only=True) as ro:
+        assert ro.read_only and ro.read_only_reason == "it was opened read-only"
+        assert list(ro.vehicles()["vehicle_id"]) == ["KT-1", "KT-2"]
+        with ro.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar().lower() == "delete"
+        with pytest.raises(RegistryError, match="read-only"):
+            ro.remove("KT-1")
+    assert _digest(tmp_path) == before
+    assert db.read_bytes()[18:20] == b"\x01\x01"  # the header still says rollback journal ...
+    with Registry(db) as rw:  # ... which opening for writing switches to WAL: the check above can fail
+        assert not rw.read_only
+    assert db.read_bytes()[18:20] == b"\x02\x02"
+    with pytest.raises(RegistryError, match="no vehicle registry there"):
+        Registry(tmp_path / "new.db", read_only=True)
+    assert not (tmp_path / "new.db").exists()
+
+
+def _v1_registry(db: Path) -> None:
+    from safegeo.vehicles.registry import MIGRATIONS
+
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+                             "applied_at TEXT NOT NULL)")
+        MIGRATIONS[0].apply(conn)
+        conn.exec_driver_sql("INSERT INTO schema_version VALUES (1, 'v1', 'then')")
+        conn.exec_driver_sql("INSERT INTO vehicles VALUES ('OLD-1', 'ambulance', NULL, 101.8, 6.4, 'available', "
+                             "NULL, '', NULL, NULL, 'then', NULL)")
+    engine.dispose()
+
+
+def test_a_read_only_older_registry_is_read_without_upgrading(tmp_path: Path, monkeypatch) -> None:
+    import safegeo.vehicles.registry as registry
+
+    db = tmp_path / "old.db"
+    _v1_registry(db)
+    before = _digest(tmp_path)
+    with _frozen(db), Registry(db, create=False) as ro:
+        assert ro.schema_version == 1 and list(ro.vehicles()["vehicle_id"]) == ["OLD-1"]
+    assert _digest(tmp_path) == before
+    # a pending step that changes what is read cannot be skipped: a clear error, and still nothing written
+    steps = tuple(dataclasses.replace(m, read_compatible=False) for m in registry.MIGRATIONS)
+    monkeypatch.setattr(registry, "MIGRATIONS", steps)
+    with _frozen(db), pytest.raises(RegistryError, match="schema v1 is older .* cannot be upgraded"):
+        Registry(db, create=False)
+    assert _digest(tmp_path) == before
+
+
+def _gpkg(path: Path) -> Path:
+    import pyogrio
+
+    gdf = gpd.GeoDataFrame({"vehicle_id": ["KT-1"], "type": ["ambulance"]}, geometry=[shapely.Point(101.8, 6.4)],
+                           crs="EPSG:4326")
+    pyogrio.write_dataframe(gdf, path, layer="vehicles", driver="GPKG")
+    return path
+
+
+def test_a_geopackage_is_refused_and_left_byte_for_byte_unchanged(tmp_path: Path) -> None:
+    gpkg = _gpkg(tmp_path / "vehicles.gpkg")
+    before = _digest(tmp_path)
+    for kwargs in ({}, {"create": False}, {"read_only": True}):
+        with pytest.raises(RegistryError, match=r"vehicles.gpkg is a GeoPackage, not a vehicle registry; the file "
+                                                r"was left unchanged"):
+            Registry(gpkg, **kwargs)
+        assert _digest(tmp_path) == before, kwargs
+    # a GeoPackage without its application id is still recognised by its tables
+    con = sqlite3.connect(gpkg)
+    con.execute("PRAGMA application_id = 0")
+    con.close()
+    before = _digest(tmp_path)
+    with pytest.raises(RegistryError, match=r"is a GeoPackage, not a vehicle registry \(tables gpkg_contents"):
+        Registry(gpkg)
+    assert _digest(tmp_path) == before
+
+
+def test_other_files_are_refused_unchanged_and_an_empty_file_becomes_a_registry(tmp_path: Path) -> None:
+    other = tmp_path / "app.db"
+    con = sqlite3.connect(other)
+    con.execute("PRAGMA journal_mode = WAL")
+    con.execute("CREATE TABLE schema_version (version INTEGER)")  # a migration tool's table of the same name
+    con.execute("CREATE TABLE vehicles (plate TEXT)")
+    con.commit()
+    con.close()
+    (tmp_path / "notes.csv").write_text("vehicle_id,type\nKT-1,ambulance\n", encoding="utf-8")
+    before = _digest(tmp_path)
+    with pytest.raises(RegistryError, match="an SQLite database of something else"):
+        Registry(other)
+    with pytest.raises(RegistryError, match="not an SQLite database"):
+        Registry(tmp_path / "notes.csv")
+    assert _digest(tmp_path) == before
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with Registry(empty) as reg:
+        reg.add("KT-1", type="ambulance", lon=101.8, lat=6.4)
+    with Registry(empty, read_only=True) as ro:
+        assert ro.get("KT-1")["type"] == "ambulance"
+
+
+def test_a_registry_cannot_be_created_in_a_read_only_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(RegistryError, match="cannot create a registry here: its folder .* is not writable"):
+            Registry(folder / "fleet.db")
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o755)
+
+
+def test_public_records_leave_out_notes_and_who_changed_them(reg: Registry) -> None:
+    _add_two(reg)
+    reg.update("KT-2", notes="driver Somchai 0812223334", agency="DDPM, LINE: @ddpm_nara", by="somchai")
+    rec = reg.get("KT-2", public=True)
+    assert "notes" not in rec and "updated_by" not in rec and rec["agency"] == "DDPM, LINE: [removed]"
+    listed = reg.vehicles(public=True)
+    assert {"contact", "notes", "updated_by"}.isdisjoint(listed.columns)
+    text = reg.history(public=True).to_csv()
+    assert "Somchai" not in text and "0812223334" not in text and "ddpm_nara" not in text
+    assert "Somchai" in reg.history().to_csv()

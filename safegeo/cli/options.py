@@ -40,7 +40,8 @@ lang_opt = click.option(
 )
 public_opt = click.option(
     "--public", is_flag=True,
-    help="Publishable map: leave out sensitive fields (contacts, personal names, phone numbers).",
+    help="Publishable output: leave out personal data (contacts, owners, drivers, notes) and remove phone "
+         "numbers, e-mail addresses and LINE ids from other text.",
 )
 strict_opt = click.option("--strict", is_flag=True, help="Treat warnings (e.g. repaired geometries) as errors.")
 overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace existing output files.")

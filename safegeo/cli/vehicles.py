@@ -80,7 +80,9 @@ def _echo_frame(df: Any, fmt: str) -> None:
     if fmt == "json":
         click.echo(df.to_json(orient="records", force_ascii=False, indent=2))
     elif fmt == "csv":
-        click.echo(df.to_csv(index=False), nl=False)
+        from safegeo.io import csv_text
+
+        click.echo(csv_text(df), nl=False)
     elif df.empty:
         click.echo("(none)")
     else:
@@ -98,6 +100,10 @@ def _echo_frame(df: Any, fmt: str) -> None:
 @click.pass_context
 def vehicles(ctx: click.Context, db: str, by: str | None) -> None:
     """The emergency-vehicle registry (an SQLite file by default, any SQLAlchemy URL).
+
+    A registry whose file or folder is not writable is opened read-only: list,
+    show, history, export and backup work, changes are refused.  A --db that
+    names a GeoPackage or another database is refused and left unchanged.
 
     Examples:
 
@@ -357,6 +363,10 @@ def dispatch(study: Path, db: str | None, at: tuple[float, float], vtype: str | 
         click.echo(json.dumps(result.to_records(public=public), ensure_ascii=False, indent=2))
     else:
         table = result.table.drop(columns=["base_lon", "base_lat", "status"], errors="ignore")
+        if public:
+            from safegeo.privacy import public_frame
+
+            table = public_frame(table, what="dispatch")
         if len(table):
             table = table.assign(eta_min=table["eta_min"].round(1), eta_s=table["eta_s"].round(0),
                                  distance_m=table["distance_m"].round(0), base_snap_m=table["base_snap_m"].round(0))

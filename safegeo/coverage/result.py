@@ -197,7 +197,10 @@ def write_coverage(result: CoverageResult, out_dir: str | Path, *, lang: str = "
     """Write ``coverage.html``, ``coverage.gpkg`` and ``coverage_summary.csv`` into *out_dir*, as one set.
 
     The GeoPackage has layers ``segments``, ``gaps``, ``districts``,
-    ``proposals`` (and ``tambons``, ``camera_sectors`` when present).
+    ``proposals`` (and ``tambons``, ``camera_sectors`` when present).  With
+    *public*, every file goes through the public filter
+    (:func:`safegeo.privacy.public_frame`): a camera's ``owner`` or ``phone``
+    carried into ``camera_sectors`` is left out, for example.
 
     Returns
     -------
@@ -206,20 +209,23 @@ def write_coverage(result: CoverageResult, out_dir: str | Path, *, lang: str = "
     """
     from safegeo.io import write_csv, write_gpkg
     from safegeo.output import write_set
-    from safegeo.schema import drop_sensitive
+    from safegeo.privacy import public_frame
+
+    layers: dict[str, Any] = {"segments": result.segments, "gaps": result.gaps, "districts": result.districts,
+                              "proposals": result.proposals}
+    if result.tambons is not None:
+        layers["tambons"] = result.tambons
+    if len(result.sectors):
+        layers["camera_sectors"] = result.sectors
+    summary = result.summary
+    if public:
+        layers = {k: public_frame(v, what=f"coverage layer {k}") for k, v in layers.items()}
+        summary = public_frame(summary, what="coverage summary")
 
     def write(stage: Path) -> list[Path]:
         html = coverage_map(result, lang=lang, public=public, tiles=tiles).save(stage / "coverage.html")
-        layers: dict[str, Any] = {"segments": result.segments, "gaps": result.gaps, "districts": result.districts,
-                                  "proposals": result.proposals}
-        if result.tambons is not None:
-            layers["tambons"] = result.tambons
-        if len(result.sectors):
-            layers["camera_sectors"] = result.sectors
-        if public:
-            layers = {k: drop_sensitive(v) for k, v in layers.items()}
         gpkg = write_gpkg(stage / "coverage.gpkg", layers)
-        csv = write_csv(stage / "coverage_summary.csv", result.summary)
+        csv = write_csv(stage / "coverage_summary.csv", summary)
         return [html, gpkg, csv]
 
     return write_set(out_dir, write)

@@ -105,13 +105,13 @@ class EnsembleResult:
         """``ensemble.gpkg``, ``ensemble.csv`` (per-area summary), ``scenarios.csv`` and ``ensemble.html``, as one set."""
         from safegeo.io import write_csv, write_gpkg
         from safegeo.output import write_set
-        from safegeo.schema import drop_sensitive
+        from safegeo.privacy import public_frame
 
         def write(stage: Path) -> list[Path]:
             html = self.map(lang=lang, public=public, tiles=tiles).save(stage / "ensemble.html")
             layers = self.layers()
             if public:
-                layers = {k: drop_sensitive(v) for k, v in layers.items()}
+                layers = {k: public_frame(v, what=f"ensemble layer {k}") for k, v in layers.items()}
             gpkg = write_gpkg(stage / "ensemble.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
             csv = write_csv(stage / "ensemble.csv", self.summary)
             sc = write_csv(stage / "scenarios.csv", self.scenarios)

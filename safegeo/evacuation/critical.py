@@ -8,11 +8,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from safegeo.kernels import road_bridges
 from safegeo.network import RoadNetwork
 from safegeo.routing import (
     forest_subtree_sums,
     two_edge_components,
-    undirected_bridges,
 )
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def _critical_roads(network: RoadNetwork, closed: np.ndarray, reached: np.ndarra
     """
     n = network.n_nodes
     open_ = ~closed
-    bridges = undirected_bridges(network, open_)
+    bridges = road_bridges(network, open_)
     isolated = np.zeros(len(bridges))
     if len(bridges) and len(shelter_nodes):
         comp = two_edge_components(network, open_, bridges)

@@ -18,17 +18,18 @@ from pyproj import CRS
 from safegeo._errors import EvacuationError
 from safegeo._progress import Progress
 from safegeo.areas import AreaIndex
-from safegeo.evacuation.assign import assign_with_capacity, greedy_nearest_fill
+from safegeo.evacuation.assign import greedy_nearest_fill
 from safegeo.evacuation.critical import _critical_roads, _edges_frame, _undirected
 from safegeo.evacuation.result import EvacuationResult
 from safegeo.evacuation.summary import _comparison, _summary
+from safegeo.evacuation.transport import solve_transport
 from safegeo.hazards import HazardEdges, HazardScenario, HazardSource
+from safegeo.kernels import k_nearest_sources, path_sums
 from safegeo.network import RoadNetwork, attach_points, point_xy
 from safegeo.routing import (
     nearest_sources,
     path_edge_load,
     route_geometries,
-    single_source_paths,
     tree_edge_load,
     tree_path_sums,
     tree_paths,
@@ -382,39 +383,43 @@ def evacuate_network(
     edge_load = np.zeros(network.n_edges)
     route_geom = np.zeros(0, dtype=object)
     if capacity and len(ro):
-        flows, over, cand_cost = assign_with_capacity(
-            csr, rnode, pop[ro], snode[elig_idx], sh["capacity"].to_numpy(float)[elig_idx],
-            k_nearest=k_nearest, max_cost=max_s if weight == "time" else np.inf,
-            edge_time_s=None if weight == "time" else time_cost, max_time_s=max_s)
-        # flows: sparse (origin position in ro, eligible position) -> people
-        fo, fs, fp = flows
+        # each origin's k nearest eligible shelters in one bounded pass (labels keep their paths), then the
+        # exact transportation problem over those candidates (min-cost flow)
+        n_sh = len(elig_idx)
+        lim = max_s if weight == "time" else np.inf
+        knn = k_nearest_sources(csr, snode[elig_idx], k=min(k_nearest, n_sh), limit=lim,
+                                aux_edge_values=None if weight == "time" else time_cost)
+        cpos, cfac, ccost, cslot = knn.candidates(rnode)
+        if weight != "time":  # routing by length with a time limit: the trip must also be short enough
+            ok_t = knn.aux[rnode[cpos], cslot] <= max_s + 1e-9
+            cpos, cfac, ccost, cslot = cpos[ok_t], cfac[ok_t], ccost[ok_t], cslot[ok_t]
+        cand_cost = np.full(len(ro), np.inf)
+        np.minimum.at(cand_cost, cpos, ccost)
+        cap_e = sh["capacity"].to_numpy(float)[elig_idx]
+        tr = solve_transport(cpos, cfac, ccost, pop[ro], cap_e)
+        fo, fs, fp, fslot = tr.origin, tr.shelter, tr.people, cslot[tr.candidate]
+        over = tr.overflow
         near_pos = np.searchsorted(elig_idx, near_sh)
-        # origins with nobody to move get no flow and no overflow from the LP: every origin still gets a
-        # row, at its nearest shelter (0 people) when that is within the limit, else a 0-people overflow row
+        # origins with nobody to move get no flow and no overflow: every origin still gets a row, at its
+        # nearest shelter (0 people) when that is within the limit, else a 0-people overflow row
         has_row = np.zeros(len(ro), bool)
         has_row[fo] = True
         has_row[over > 1e-9] = True
         empty = np.flatnonzero(~has_row)
-        empty_near = empty[near_time[empty] <= max_s + 1e-9]
+        empty_near = empty[(near_time[empty] <= max_s + 1e-9) & (knn.source[rnode[empty], 0] >= 0)]
         fo = np.r_[fo, empty_near].astype(np.int64)
-        fs = np.r_[fs, near_pos[empty_near]].astype(np.int64)
+        fs = np.r_[fs, knn.source[rnode[empty_near], 0]].astype(np.int64)
+        fslot = np.r_[fslot, np.zeros(len(empty_near), np.int64)]
         fp = np.r_[fp, np.zeros(len(empty_near))]
         empty_far = np.setdiff1d(empty, empty_near)
         is_nearest = fs == near_pos[fo]
-        tt = np.full(len(fo), np.nan)
-        dd = np.full(len(fo), np.nan)
-        xx = np.full(len(fo), np.nan)
-        geo = np.full(len(fo), None, dtype=object)
-        for s in np.unique(fs):
-            sel = np.flatnonzero(fs == s)
-            _, paths = single_source_paths(csr, int(snode[elig_idx[s]]), rnode[fo[sel]])
-            pidx = paths.edge_path_index()
-            tt[sel] = np.bincount(pidx, weights=time_cost[paths.edges], minlength=len(sel))
-            dd[sel] = np.bincount(pidx, weights=network.length_m[paths.edges], minlength=len(sel))
-            xx[sel] = np.bincount(pidx, weights=exit_len[paths.edges], minlength=len(sel))
-            edge_load += path_edge_load(paths, fp[sel], network.n_edges)
-            if routes:
-                geo[sel] = route_geometries(network, paths)
+        # every flow's route walked back from the labels: no further search
+        paths = knn.paths(rnode[fo], fslot)
+        tt = path_sums(paths, time_cost)
+        dd = path_sums(paths, network.length_m)
+        xx = path_sums(paths, exit_len)
+        edge_load = path_edge_load(paths, fp, network.n_edges)
+        geo = route_geometries(network, paths) if routes else np.full(len(fo), None, dtype=object)
         rows.append(pd.DataFrame({"_o": ro[fo], "_s": elig_idx[fs], "population": fp, "travel_time_s": tt,
                                   "distance_m": dd, "hazard_exit_m": xx, "status": "assigned", "reason": "",
                                   "is_nearest": is_nearest}))
@@ -424,7 +429,6 @@ def evacuate_network(
         reason_ov = np.where(np.isfinite(cand_cost), f"no shelter capacity within {max_minutes:g} min",
                              f"no shelter within {max_minutes:g} min").astype(object)
         # the LP only looks at each origin's k nearest shelters: say so when one with room left is within reach
-        cap_e = sh["capacity"].to_numpy(float)[elig_idx]
         room = cap_e - np.bincount(fs, weights=fp, minlength=len(elig_idx)) > 1e-9
         if ov.any() and room.any():
             spare = nearest_sources(csr, snode[elig_idx[room]], limit=max_s if weight == "time" else np.inf)

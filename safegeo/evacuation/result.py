@@ -238,6 +238,11 @@ class EvacuationResult:
         The files are written into a staging folder and put in place together
         (:mod:`safegeo.output`): a failed run leaves the previous set as it was.
 
+        With *public*, every file goes through the public filter
+        (:func:`safegeo.privacy.public_frame`): contact, personal and
+        free-text columns carried over from the input layers are left out and
+        phone numbers, e-mail addresses and LINE ids in other text are removed.
+
         Returns
         -------
         list of Path
@@ -245,16 +250,18 @@ class EvacuationResult:
         """
         from safegeo.io import write_csv, write_gpkg
         from safegeo.output import write_set
+        from safegeo.privacy import public_frame
+
+        layers = self.layers()
+        summary = self.summary
+        if public:
+            layers = {k: public_frame(v, what=f"evacuation layer {k}") for k, v in layers.items()}
+            summary = public_frame(summary, what="evacuation summary")
 
         def write(stage: Path) -> list[Path]:
             html = self.map(lang=lang, public=public, tiles=tiles, title=title).save(stage / "evacuation.html")
-            layers = self.layers()
-            if public:
-                from safegeo.schema import drop_sensitive
-
-                layers = {k: drop_sensitive(v) for k, v in layers.items()}
             gpkg = write_gpkg(stage / "evacuation.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
-            csv = write_csv(stage / "summary.csv", self.summary)
+            csv = write_csv(stage / "summary.csv", summary)
             return [html, gpkg, csv]
 
         return write_set(out_dir, write)

@@ -32,6 +32,7 @@ from safegeo.generate.graph import (
     _merge_chains,
 )
 from safegeo.generate.layers import _point_layers
+from safegeo.io import write_csv
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +229,7 @@ def generate_study_area(
         gpkg = tmp / "layers.gpkg"
         for name, gdf in study.layers.items():
             gdf.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
-        study.shelters.drop(columns="geometry").to_csv(tmp / "shelters.csv", index=False)
+        write_csv(tmp / "shelters.csv", study.shelters.drop(columns="geometry"))
         depth = study.flood.depth
         with rasterio.open(
             tmp / "flood_depth.tif",

@@ -17,8 +17,10 @@ on one canvas renderer.  Styling comes from a small palette index per feature,
 so 100 000 points stay fast to build, small to store and quick to open.
 
 Every value shown in the page is inserted as text, never as HTML, so a shelter
-named ``<img src=x onerror=alert(1)>`` is shown literally.  ``public=True`` drops
-:data:`safegeo.schema.SENSITIVE_COLUMNS` before anything is serialised.
+named ``<img src=x onerror=alert(1)>`` is shown literally.  ``public=True`` passes
+every layer through :func:`safegeo.privacy.public_frame` before anything is
+serialised: personal and free-text columns are dropped and phone numbers,
+e-mail addresses and LINE ids in the other text are removed.
 
 Examples
 --------
@@ -102,9 +104,11 @@ class SafegeoMap:
         a 4-tuple must be longitude/latitude (EPSG:4326).  Default: the extent
         of all layers added.
     public : bool
-        Drop :data:`safegeo.schema.SENSITIVE_COLUMNS` (contact, phone, email,
-        person, ...) from every layer before it is serialised.  Tooltip and popup
-        entries naming them are left out.
+        Apply the public filter (:func:`safegeo.privacy.public_frame`) to every
+        layer before it is serialised: contact, personal and free-text columns
+        (phone, e-mail, owner, driver, notes, ...) are dropped and phone numbers,
+        e-mail addresses and LINE ids in other text are removed.  Tooltip and
+        popup entries naming dropped columns are left out.
     synthetic : bool
         Show a "synthetic data" badge under the title.
     tiles : bool

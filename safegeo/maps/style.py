@@ -21,7 +21,7 @@ import shapely
 
 from safegeo._errors import CRSError, Problem, ValidationError
 from safegeo._i18n import t
-from safegeo.schema import drop_sensitive, is_sensitive
+from safegeo.privacy import is_withheld, public_frame
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def _to_wgs84(gdf: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> gpd.GeoDataFr
 
 
 def _prepare(gdf: gpd.GeoDataFrame, *, name: str, kind: Kind, public: bool) -> gpd.GeoDataFrame:
-    """Reproject, drop sensitive columns, skip empty geometries, check geometry types."""
+    """Reproject, apply the public filter (:func:`safegeo.privacy.public_frame`), skip empty geometries, check types."""
     if isinstance(gdf, gpd.GeoSeries):
         gdf = gpd.GeoDataFrame(geometry=gdf)
     what = f"layer {name!r}"
@@ -117,10 +117,7 @@ def _prepare(gdf: gpd.GeoDataFrame, *, name: str, kind: Kind, public: bool) -> g
     if gdf.crs is None:  # checked before any work, with the layer named
         _to_wgs84(gdf, what)
     if public:
-        sensitive = [c for c in gdf.columns if is_sensitive(c)]
-        if sensitive:
-            gdf = drop_sensitive(gdf)
-            log.debug("%s: public map, dropped %s", what, ", ".join(map(str, sensitive)))
+        gdf = public_frame(gdf, what=what)
     geoms = gdf.geometry.to_numpy()
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if not keep.all():
@@ -152,7 +149,7 @@ def _visible_columns(columns: Sequence[str] | None, public: bool) -> list[str]:
         columns = [columns]
     cols = list(dict.fromkeys(columns))
     if public:
-        cols = [c for c in cols if not is_sensitive(c)]
+        cols = [c for c in cols if not is_withheld(c)]
     return cols
 
 
@@ -175,7 +172,7 @@ def _check_columns(
         if col is None or col in frame.columns:
             continue
         if public and col in original.columns:
-            fix = "sensitive columns are dropped from public maps; colour by another column"
+            fix = "personal and free-text columns are left out of public maps; colour by another column"
         else:
             fix = f"available columns: {available or '(none)'}"
         problems.append(Problem(layer=name, column=col, message=f"is missing ({role})", fix=fix))

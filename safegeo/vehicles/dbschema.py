@@ -90,17 +90,25 @@ def _m2_indexes(conn: Connection) -> None:
 
 @dataclass(frozen=True)
 class Migration:
-    """One schema step: applied in order, each once, inside the opening transaction."""
+    """One schema step: applied in order, each once, inside the opening transaction.
+
+    ``read_compatible`` says a registry still missing this step can be read
+    as it is (the step only adds indexes, say), so a read-only copy of an
+    older registry can be listed without upgrading it.
+    """
 
     version: int
     description: str
     apply: Callable[[Connection], None]
+    read_compatible: bool = False
 
 
 #: Ordered schema migrations; the registry's version is the last one applied.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "vehicles and vehicle_history tables", _m1_tables),
-    Migration(2, "indexes on vehicle type/status and history vehicle_id", _m2_indexes),
+    Migration(2, "indexes on vehicle type/status and history vehicle_id", _m2_indexes, read_compatible=True),
 )
+#: Tables every safegeo registry has; an SQLite file with other tables and not these is not a registry.
+REGISTRY_TABLES = frozenset({"schema_version", "vehicles", "vehicle_history"})
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

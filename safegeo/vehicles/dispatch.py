@@ -115,10 +115,17 @@ class DispatchResult:
         return pd.DataFrame(self.proposals[cols]).reset_index(drop=True)
 
     def to_records(self, *, public: bool = False) -> list[dict[str, Any]]:
-        """Proposals as JSON-ready dicts (``vehicle_id``, ``type``, ``eta_s``, ``distance_m``, ...)."""
-        cols = list(RESULT_COLUMNS) + (["contact"] if "contact" in self.proposals.columns and not public else [])
+        """Proposals as JSON-ready dicts (``vehicle_id``, ``type``, ``eta_s``, ``distance_m``, ``contact``, ...).
+
+        *public* applies the public filter (:func:`safegeo.privacy.public_record`): no contact.
+        """
+        from safegeo.privacy import public_record
+
+        cols = list(RESULT_COLUMNS) + ["contact"]
         out = []
         for rec in pd.DataFrame(self.proposals[[c for c in cols if c in self.proposals.columns]]).to_dict("records"):
+            if public:
+                rec = public_record(rec)
             clean = {}
             for k, v in rec.items():
                 if isinstance(v, (np.integer,)):
@@ -654,7 +661,7 @@ def dispatch_map(
     study
         Adds districts and the hazard footprint when the dispatch had one.
     lang, public, title, tiles
-        As for :class:`~safegeo.maps.SafegeoMap`; *public* drops contacts.
+        As for :class:`~safegeo.maps.SafegeoMap`; *public* applies the public filter (no contacts).
     """
     from safegeo.maps import SafegeoMap
 

@@ -18,8 +18,8 @@ import pandas as pd
 import shapely
 
 from safegeo._errors import Problem
+from safegeo.privacy import public_record, scrub_text
 from safegeo.schema import (
-    SENSITIVE_COLUMNS,
     VEHICLE_CAPABILITIES,
     VEHICLE_STATUSES,
     VEHICLE_TYPES,
@@ -193,15 +193,15 @@ def _fmt_value(key: str, value: Any) -> str | None:
     return str(value)
 
 
-def _drop_sensitive_json(text: str) -> str:
-    """A history snapshot (JSON record) without its sensitive fields."""
+def _public_snapshot(text: str) -> str:
+    """A history snapshot (JSON record) through the public filter: no contact or notes, other text scrubbed."""
     try:
         rec = json.loads(text)
     except ValueError:
-        return text
+        return scrub_text(text)
     if not isinstance(rec, dict):
-        return text
-    return json.dumps({k: v for k, v in rec.items() if k not in SENSITIVE_COLUMNS}, ensure_ascii=False)
+        return scrub_text(text)
+    return json.dumps(public_record(rec), ensure_ascii=False)
 
 
 def _rows_problem(source: str, rows: list[int], message: str, fix: str | None = None) -> Problem:

@@ -34,6 +34,29 @@ process killed half-way leaves the database as it was (SQLite rolls the
 unfinished transaction back on the next open).  A damaged or foreign file is
 reported as :class:`~safegeo.RegistryError`, not a traceback.
 
+Foreign files and read-only copies
+----------------------------------
+Before anything connects, an existing SQLite file is checked: a GeoPackage,
+any other SQLite database, or a file that is not SQLite at all is refused and
+left byte for byte as it was (an empty file, or an SQLite file without
+tables, may become a registry).  A registry opens **read-only** when asked
+(``read_only=True``) and on its own when the file or its folder is not
+writable (permission bits are honoured even for root, and read-only media
+are detected): the connection uses SQLite's ``mode=ro`` URI, or
+``immutable=1`` when nobody can be writing the file (no ``-wal`` / ``-shm``
+files are created then), never switches the journal to WAL and never
+migrates.  Listing, showing, history, export, backup, dispatch and response
+all work on such a copy; a change raises :class:`~safegeo.RegistryError`.
+
+Public outputs
+--------------
+``public=True`` (:meth:`Registry.get`, :meth:`Registry.vehicles`,
+:meth:`Registry.history`, :meth:`Registry.export`) applies the one public
+filter, :mod:`safegeo.privacy`: ``contact``, ``notes`` and ``updated_by`` are
+left out, phone numbers and e-mail addresses in the other text are removed,
+and in the history the values of those fields are blanked and the add /
+remove snapshots filtered the same way.
+
 Import rules
 ------------
 :meth:`Registry.import_file` *adds* vehicles: an id already in the registry is
@@ -79,14 +102,14 @@ from safegeo._errors import (
     VehicleDataError,
     VehicleNotFoundError,
 )
+from safegeo.privacy import is_withheld, public_frame, public_record
 from safegeo.schema import (
-    SENSITIVE_COLUMNS,
     VEHICLE_STATUSES,
     VEHICLE_TYPES,
-    drop_sensitive,
 )
 from safegeo.vehicles.dbschema import (
     MIGRATIONS,
+    REGISTRY_TABLES,
     SCHEMA_VERSION,
     history_table,
     metadata,
@@ -100,11 +123,11 @@ from safegeo.vehicles.records import (
     FIELDS,
     ImportResult,
     _check_values,
-    _drop_sensitive_json,
     _fmt_value,
     _is_missing,
     _now,
     _points_to_lonlat,
+    _public_snapshot,
     _rows_problem,
     _text,
     _with_district,
@@ -132,26 +155,39 @@ class Registry:
         Create the file and schema when missing.  With ``False`` a missing
         registry is an error (read-only commands use this so a typo in the
         path does not create an empty registry).
+    read_only
+        Open without changing anything (see the module notes).  A registry
+        whose file or folder is not writable opens read-only anyway;
+        :attr:`read_only` says which way it was opened.
     busy_timeout_s
         How long a writer waits for another process's lock (SQLite).
 
     Raises
     ------
     RegistryError
-        The file is not a database, is damaged, is an SQLite database of
-        something else, was made by a newer safegeo, or cannot be created.
+        The file is not a database, is damaged, is a GeoPackage or an SQLite
+        database of something else (the file is left unchanged), was made by
+        a newer safegeo, or cannot be created.
+
+    Examples
+    --------
+    >>> with Registry("/media/usb/fleet.db", read_only=True) as reg:   # doctest: +SKIP
+    ...     fleet = reg.vehicles(public=True)
     """
 
-    def __init__(self, db: str | os.PathLike = DEFAULT_DB, *, create: bool = True,
+    def __init__(self, db: str | os.PathLike = DEFAULT_DB, *, create: bool = True, read_only: bool = False,
                  busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
         self.url = db_url(db)
         self.is_sqlite = self.url.startswith("sqlite")
         self.path: Path | None = None
+        #: Why changes are refused (None: the registry is writable).
+        self.read_only_reason: str | None = "it was opened read-only" if read_only else None
+        self._immutable = False
         if self.is_sqlite:
             raw = self.url.split(":///", 1)[-1] if ":///" in self.url else ""
             if raw and raw != ":memory:":
                 self.path = Path(raw)
-                if not self.path.exists() and not create:
+                if not self.path.exists() and not (create and not read_only):
                     raise RegistryError(f"{self.path}: no vehicle registry there",
                                         hint="check --db (or SAFEGEO_DB), or create one with `safegeo vehicles "
                                              "add` or `safegeo vehicles import`")
@@ -161,8 +197,41 @@ class Registry:
                 if not self.path.parent.exists():
                     raise RegistryError(f"{self.path}: the folder {self.path.parent} does not exist",
                                         hint="create the folder first or choose another path")
+                self._check_file(busy_timeout_s)
+            elif read_only:
+                raise RegistryError("an in-memory registry cannot be opened read-only",
+                                    hint="give the path of a registry file")
         self.engine = self._make_engine(busy_timeout_s)
-        self._open(create)
+        self._open(create and self.read_only_reason is None)
+
+    @property
+    def read_only(self) -> bool:
+        """True when the registry was opened read-only (asked for, or the file or its folder is not writable)."""
+        return self.read_only_reason is not None
+
+    def _check_file(self, busy_timeout_s: float) -> None:
+        """Refuse a file that is not a registry before anything connects; decide read-only and immutable."""
+        path = self.path
+        assert path is not None
+        blocked = _write_blocker(path)
+        if not path.exists():
+            if blocked:
+                raise RegistryError(f"{path}: cannot create a registry here: {blocked}",
+                                    hint="choose a writable folder, or fix its permissions")
+            return
+        if blocked and self.read_only_reason is None:
+            log.info("registry %s: %s; opening read-only", path, blocked)
+        if blocked:
+            self.read_only_reason = blocked
+        # nobody can write a file in this state, so SQLite may skip locking and the -wal/-shm files entirely;
+        # a non-empty -wal still holds committed changes, which only a WAL-aware (mode=ro) reader sees
+        wal = Path(f"{path}-wal")
+        pending_wal = wal.exists() and wal.stat().st_size > 0
+        self._immutable = blocked is not None and not pending_wal
+        # the check reads a WAL-mode file without a pending -wal as immutable too: a mode=ro reader would leave
+        # empty -wal/-shm files beside someone else's database, and its main file is complete
+        check_immutable = self._immutable or (not pending_wal and _header_says_wal(path))
+        _check_registry_file(path, _sqlite_uri(path, immutable=check_immutable), busy_timeout_s)
 
     def __repr__(self) -> str:
         return f"Registry({self.where!r}, schema v{self.schema_version})"
@@ -178,8 +247,16 @@ class Registry:
     def _make_engine(self, busy_timeout_s: float) -> Engine:
         try:
             if self.is_sqlite:
-                engine = sa.create_engine(self.url, connect_args={"timeout": busy_timeout_s})
+                if self.read_only and self.path is not None:
+                    uri = _sqlite_uri(self.path, immutable=self._immutable)
+                    engine = sa.create_engine(
+                        "sqlite://", poolclass=sa.pool.QueuePool,
+                        creator=lambda: sqlite3.connect(uri, uri=True, timeout=busy_timeout_s,
+                                                        check_same_thread=False))
+                else:
+                    engine = sa.create_engine(self.url, connect_args={"timeout": busy_timeout_s})
                 timeout_ms = int(busy_timeout_s * 1000)
+                read_only = self.read_only
 
                 @event.listens_for(engine, "connect")
                 def _on_connect(dbapi_conn: sqlite3.Connection, record: Any) -> None:
@@ -188,6 +265,9 @@ class Registry:
                     cur = dbapi_conn.cursor()
                     try:
                         cur.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+                        if read_only:  # no journal change, no write of any kind
+                            cur.execute("PRAGMA query_only = ON")
+                            return
                         cur.execute("PRAGMA foreign_keys = ON")
                         mode = cur.execute("PRAGMA journal_mode").fetchone()
                         if mode and str(mode[0]).lower() != "wal":
@@ -226,6 +306,10 @@ class Registry:
                 raise RegistryError(f"{self.where}: the database stayed locked by another process ({orig})",
                                     hint="retry; if it persists, look for a stuck safegeo process") from None
             if "readonly" in text or "read-only" in text or "unable to open" in text:
+                if self.read_only:
+                    raise RegistryError(f"{self.where}: cannot read the registry read-only ({orig})",
+                                        hint="copy the file (with its -wal file, if any) to a writable folder "
+                                             "and open the copy") from None
                 raise RegistryError(f"{self.where}: cannot write the database ({orig})",
                                     hint="check the file and folder permissions") from None
             raise RegistryError(f"{self.where}: database error ({orig})") from None
@@ -235,6 +319,10 @@ class Registry:
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
         """A write transaction (``BEGIN IMMEDIATE`` on SQLite); commits at the end, rolls back on error."""
+        if self.read_only_reason is not None:
+            raise RegistryError(f"{self.where}: the registry is read-only ({self.read_only_reason}); nothing was "
+                                "changed", hint="make changes in a writable copy: check the file and folder "
+                                                "permissions, or open it without read_only")
         with self._guard(), self.engine.connect() as conn:
             conn = conn.execution_options(safegeo_write=True)
             with conn.begin():
@@ -263,7 +351,8 @@ class Registry:
                         f"(it has tables {', '.join(sorted(tables)[:8])} but no schema_version)",
                         hint="point --db at a registry file or a new file name")
                 if not create:
-                    raise RegistryError(f"{self.where}: the database has no vehicle registry yet",
+                    why = f" and it is read-only ({self.read_only_reason})" if self.read_only else ""
+                    raise RegistryError(f"{self.where}: the database has no vehicle registry yet{why}",
                                         hint="create it with `safegeo vehicles add` or `safegeo vehicles import`")
             else:
                 # an up-to-date registry is opened without the write lock: readers (list, dispatch) never
@@ -272,6 +361,16 @@ class Registry:
                 self._check_version(current)
                 if current == SCHEMA_VERSION:
                     return
+                if self.read_only:
+                    pending = [m for m in MIGRATIONS if m.version > current]
+                    if all(m.read_compatible for m in pending):
+                        log.info("registry %s: schema v%d read as it is (read-only; v%d adds only %s)", self.where,
+                                 current, SCHEMA_VERSION, "; ".join(m.description for m in pending))
+                        return
+                    raise RegistryError(
+                        f"{self.where}: registry schema v{current} is older than this safegeo reads (v{SCHEMA_VERSION}) "
+                        f"and it is read-only ({self.read_only_reason}), so it cannot be upgraded",
+                        hint="open a writable copy once (any `safegeo vehicles` command upgrades it)")
             with self._write() as conn:
                 metadata.create_all(conn, tables=[schema_version])
                 current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
@@ -475,7 +574,7 @@ class Registry:
         return dict(row)
 
     def get(self, vehicle_id: str, *, public: bool = False) -> dict[str, Any]:
-        """The record of one vehicle (without ``contact`` when *public*).
+        """The record of one vehicle; *public* applies the public filter (no ``contact``, ``notes``, ``updated_by``).
 
         Raises
         ------
@@ -484,9 +583,7 @@ class Registry:
         """
         with self._read() as conn:
             rec = self._get(conn, _text(vehicle_id) or "")
-        if public:
-            rec = {k: v for k, v in rec.items() if k not in SENSITIVE_COLUMNS}
-        return rec
+        return public_record(rec) if public else rec
 
     # -- queries ---------------------------------------------------------------------------------
     def vehicles(
@@ -513,7 +610,9 @@ class Registry:
         study
             Adds ``district_id`` and ``district`` columns from its districts.
         public
-            Leave out sensitive columns (``contact``).
+            Apply the public filter (:func:`safegeo.privacy.public_frame`):
+            no ``contact``, ``notes`` or ``updated_by``, and no phone number
+            or e-mail address in the other text.
 
         Returns
         -------
@@ -560,16 +659,18 @@ class Registry:
             ids = set(d.loc[hit, "district_id"].astype(str))
             gdf = gdf[gdf["district_id"].isin(ids)]
         if public:
-            gdf = drop_sensitive(gdf)
+            gdf = public_frame(gdf, what="vehicles")
         return gdf.reset_index(drop=True)
 
     def history(self, vehicle_id: str | None = None, *, limit: int | None = None,
                 public: bool = False) -> pd.DataFrame:
         """Changes, oldest first: ``vehicle_id, action, field, old_value, new_value, changed_at, changed_by``.
 
-        With *public*, the values of sensitive fields (``contact``) are left
-        out: blank in their update rows and dropped from the add / remove
-        snapshots.
+        With *public*, the public filter applies (:mod:`safegeo.privacy`):
+        the values of withheld fields (``contact``, ``notes``) are blank in
+        their update rows and dropped from the add / remove snapshots, phone
+        numbers and e-mail addresses in every other value are removed, and
+        ``changed_by`` is left out.
 
         Raises
         ------
@@ -586,13 +687,14 @@ class Registry:
                                        hint="list vehicles with `safegeo vehicles list`")
         if limit is not None:
             df = df.tail(limit)
-        if public and len(df):
+        if public:
             df = df.copy()
-            secret = df["field"].isin(SENSITIVE_COLUMNS).to_numpy()
+            secret = np.array([isinstance(f, str) and is_withheld(f) for f in df["field"]], dtype=bool)
             df.loc[secret, ["old_value", "new_value"]] = None
             for col in ("old_value", "new_value"):
                 snap = (df["field"].isna() & df[col].notna()).to_numpy()
-                df.loc[snap, col] = [_drop_sensitive_json(v) for v in df.loc[snap, col]]
+                df.loc[snap, col] = [_public_snapshot(v) for v in df.loc[snap, col]]
+            df = public_frame(df, what="vehicle history")  # scrubs the other values, drops changed_by
         return df.rename(columns={"id": "change"}).reset_index(drop=True)
 
     # -- import / export -------------------------------------------------------------------------
@@ -742,8 +844,11 @@ class Registry:
                study: StudyArea | None = None) -> Path:
         """Write the fleet to GeoPackage, GeoJSON or CSV (by suffix), atomically.
 
-        CSV gets ``lon``/``lat`` columns; the others are EPSG:4326 points that
-        open directly in QGIS.  *public* drops ``contact``.
+        CSV (:func:`safegeo.io.write_csv`: UTF-8 with a byte-order mark for
+        Excel, formula-looking text neutralised) gets ``lon``/``lat`` columns;
+        the others are EPSG:4326 points that open directly in QGIS.  *public*
+        applies the public filter (see :meth:`vehicles`).  Works on a
+        read-only registry.
 
         Raises
         ------
@@ -808,3 +913,82 @@ def _write_rows(reg: Registry, conn: Connection, new_rows: list[tuple[str, dict]
             result.updated.append(old["vehicle_id"])
 
 
+# ---------------------------------------------------------------------------------------------
+# files: foreign files, read-only copies
+# ---------------------------------------------------------------------------------------------
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+#: SQLite application_id values of GeoPackage files ("GPKG", and "GP10" / "GP11" of GeoPackage 1.0 / 1.1).
+_GPKG_APPLICATION_IDS = frozenset({0x47504B47, 0x47503130, 0x47503131})
+
+
+def _writable(path: Path) -> bool:
+    """Writable by us, and not marked read-only by its permission bits (honoured for root too)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return os.access(path, os.W_OK) and bool(mode & 0o222)
+
+
+def _write_blocker(path: Path) -> str | None:
+    """Why SQLite could not change *path* (None when it can): the file or its folder is not writable."""
+    if path.exists() and not _writable(path):
+        return "the file is not writable"
+    if not _writable(path.parent):
+        return f"its folder {path.parent} is not writable"
+    return None
+
+
+def _header_says_wal(path: Path) -> bool:
+    """True when the SQLite header of *path* says WAL journal (file format versions 2 at offsets 18 and 19)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(20)
+    except OSError:
+        return False
+    return head.startswith(_SQLITE_MAGIC) and head[18:20] == b"\x02\x02"
+
+
+def _sqlite_uri(path: Path, *, immutable: bool) -> str:
+    """A read-only SQLite URI for *path* (``immutable=1`` when nobody can be writing it)."""
+    return path.resolve().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
+
+
+def _check_registry_file(path: Path, uri: str, busy_timeout_s: float) -> None:
+    """Refuse an existing file that is not a safegeo registry; reads it read-only and never changes it."""
+    fix = "point --db (or SAFEGEO_DB) at a vehicle registry such as fleet.db, or at a new file name"
+    try:
+        with path.open("rb") as f:
+            head = f.read(100)
+    except OSError as exc:
+        raise RegistryError(f"{path}: cannot read the file ({exc.strerror})",
+                            hint="check the file permissions") from None
+    if not head:
+        return  # an empty file becomes a new registry
+    if not head.startswith(_SQLITE_MAGIC):
+        raise RegistryError(f"{path}: not an SQLite database, so not a vehicle registry; the file was left unchanged",
+                            hint=fix)
+    if int.from_bytes(head[68:72], "big") in _GPKG_APPLICATION_IDS:
+        raise RegistryError(f"{path} is a GeoPackage, not a vehicle registry; the file was left unchanged",
+                            hint="to load vehicles from it use `safegeo vehicles import FILE.gpkg` with --db naming "
+                                 "the registry; " + fix)
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout_s)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            raise RegistryError(f"{path}: the database stayed locked by another process ({exc})",
+                                hint="retry; if it persists, look for a stuck safegeo process") from None
+        raise RegistryError(f"{path}: the file is damaged or is not a database ({exc}); it was left unchanged",
+                            hint="restore it from a backup (`safegeo vehicles backup` makes one), or " + fix) from None
+    tables = {t for t in tables if not t.startswith("sqlite_")}
+    if not tables or tables >= REGISTRY_TABLES:
+        return
+    kind = "a GeoPackage" if "gpkg_contents" in tables else "an SQLite database of something else"
+    shown = ", ".join(sorted(tables)[:8]) + (", ..." if len(tables) > 8 else "")
+    raise RegistryError(f"{path} is {kind}, not a vehicle registry (tables {shown}); the file was left unchanged",
+                        hint=fix)

@@ -41,7 +41,8 @@ from safegeo._i18n import t
 from safegeo.areas import AreaIndex
 from safegeo.hazards import HazardScenario
 from safegeo.network import RoadNetwork, attach_points, point_xy
-from safegeo.schema import VEHICLE_TYPES, drop_sensitive
+from safegeo.privacy import public_frame
+from safegeo.schema import VEHICLE_TYPES
 from safegeo.settings import resolve
 
 if TYPE_CHECKING:
@@ -594,7 +595,7 @@ def response_map(
     study
         Adds the districts; its ``synthetic`` flag sets the badge.
     lang, public, title, tiles
-        As for :class:`~safegeo.maps.SafegeoMap`; *public* drops contacts.
+        As for :class:`~safegeo.maps.SafegeoMap`; *public* applies the public filter (no contacts).
     show_type
         The type whose bands are visible when the page opens (default:
         ambulance, else the first type); the others can be switched on.
@@ -658,9 +659,11 @@ def write_response(
     """Write ``response.html``, ``response.gpkg`` and ``response_summary.csv`` into *out_dir*.
 
     The GeoPackage holds ``villages`` (one row per village and type),
-    ``unserved``, ``isochrones``, ``vehicles`` (no ``contact`` when *public*),
-    ``summary`` and, when *network* is given, ``nodes`` with one
-    ``<type>_min`` column per type (NaN: unreachable).
+    ``unserved``, ``isochrones``, ``vehicles``, ``summary`` and, when
+    *network* is given, ``nodes`` with one ``<type>_min`` column per type
+    (NaN: unreachable).  With *public*, every file goes through the public
+    filter (:func:`safegeo.privacy.public_frame`): no contact, driver, owner
+    or notes column, and no phone number or e-mail address in the rest.
 
     Returns
     -------
@@ -672,21 +675,21 @@ def write_response(
     from safegeo.output import write_set
 
     fleet = result.vehicles.drop(columns=["node"], errors="ignore")
-    if public:
-        fleet = drop_sensitive(fleet)
     layers: dict[str, Any] = {
         "villages": result.villages, "unserved": result.unserved, "isochrones": result.isochrones,
         "vehicles": fleet, "summary": result.summary,
     }
     if network is not None or result.network is not None:
         layers["nodes"] = result.node_times_gdf(network)
+    summary = result.summary
     if public:
-        layers = {k: drop_sensitive(v) for k, v in layers.items()}
+        layers = {k: public_frame(v, what=f"response layer {k}") for k, v in layers.items()}
+        summary = public_frame(summary, what="response summary")
 
     def write(stage: Path) -> list[Path]:
         # declared geometry types: an empty layer (no village unserved) is still a point layer in QGIS
         gpkg = write_gpkg(stage / "response.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
-        csv = write_csv(stage / "response_summary.csv", result.summary)
+        csv = write_csv(stage / "response_summary.csv", summary)
         html = response_map(result, study=study, lang=lang, public=public, tiles=tiles).save(stage / "response.html")
         return [Path(html), gpkg, csv]
 
