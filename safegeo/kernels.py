@@ -63,7 +63,9 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "KNearest",
+    "OriginNearest",
     "bridges_and_articulation_points",
+    "k_nearest_from_origins",
     "k_nearest_sources",
     "path_sums",
     "road_bridges",
@@ -678,3 +680,251 @@ def road_bridges(network: RoadNetwork, open_edges: np.ndarray | None = None) -> 
     br, _ = bridges_and_articulation_points(network.n_nodes, network.u[rows], network.v[rows], road=road)
     # a bridge's junction pair carries this one road only, so its lowest row is the pair's lowest row
     return rows[br]
+
+
+# ----------------------------------------------------------------------------------------------
+# k nearest facilities of a few origins: one small search per origin
+# ----------------------------------------------------------------------------------------------
+
+
+def _origin_knn_kernel(indptr, indices, data, aux_w, use_aux, fac_ptr, fac_ids, origins, k, limit,
+                       want_paths, targets):  # pragma: no cover - compiled
+    """Per origin: a Dijkstra on the *forward* graph that stops once its k nearest facilities are settled.
+
+    Facilities sit on nodes (``fac_ptr``/``fac_ids``: a CSR of node -> facility ids).  The search from an
+    origin settles nodes in cost order and collects the facilities on them; it stops when k are
+    collected and the next node is farther than the k-th (so ties at the k-th cost are all seen and
+    the lower facility index wins), or at *limit*.  The working arrays are reset through the list of
+    nodes touched, so each search costs what it explores, not the size of the graph.
+
+    With *want_paths*, the search of origin i stops at node ``targets[i]`` instead and returns the
+    CSR entries of its path (for walking the route of an assigned trip).
+    """
+    n = indptr.shape[0] - 1
+    n_o = origins.shape[0]
+    out_fac = np.full((n_o, k), -1, np.int32)
+    out_cost = np.full((n_o, k), np.inf)
+    out_aux = np.full((n_o, k), np.inf)
+    path_ptr = np.zeros(n_o + 1, np.int64)
+    path_ent = np.empty(1024, np.int64)
+    n_ent = 0
+    dist = np.full(n, np.inf)
+    auxd = np.zeros(n)
+    pred_ent = np.full(n, -1, np.int64)
+    done = np.zeros(n, np.bool_)
+    touched = np.empty(max(1024, n // 16), np.int64)
+    heap = np.empty((1024, 2), np.int64)
+    cand_f = np.empty(64, np.int64)
+    cand_c = np.empty(64, np.float64)
+    cand_a = np.empty(64, np.float64)
+    for i in range(n_o):
+        o = origins[i]
+        n_t = 0
+        size = 0
+        n_c = 0
+        kth = np.inf
+        stop_at = targets[i] if want_paths else -1
+        dist[o] = 0.0
+        auxd[o] = 0.0
+        touched[n_t] = o
+        n_t += 1
+        heap = _heap_push(heap, size, np.float64(0.0).view(np.int64), np.int64(o))
+        size += 1
+        while size > 0:
+            cb = heap[0, 0]
+            x = heap[0, 1]
+            size = _heap_pop(heap, size)
+            d = np.int64(cb).view(np.float64)
+            if done[x] or d > dist[x]:
+                continue
+            if not want_paths and n_c >= k and d > kth:
+                break
+            done[x] = True
+            if want_paths and x == stop_at:
+                break
+            if not want_paths:
+                for q in range(fac_ptr[x], fac_ptr[x + 1]):
+                    if n_c == cand_f.shape[0]:
+                        nf = np.empty(2 * n_c, np.int64)
+                        nc = np.empty(2 * n_c, np.float64)
+                        na = np.empty(2 * n_c, np.float64)
+                        for z in range(n_c):
+                            nf[z] = cand_f[z]
+                            nc[z] = cand_c[z]
+                            na[z] = cand_a[z]
+                        cand_f, cand_c, cand_a = nf, nc, na
+                    cand_f[n_c] = fac_ids[q]
+                    cand_c[n_c] = d
+                    cand_a[n_c] = auxd[x]
+                    n_c += 1
+                    if n_c == k:
+                        kth = d
+            for e in range(indptr[x], indptr[x + 1]):
+                y = indices[e]
+                nd = d + data[e]
+                if nd > limit or done[y]:
+                    continue
+                if nd < dist[y]:
+                    if dist[y] == np.inf:
+                        if n_t == touched.shape[0]:
+                            t2 = np.empty(2 * n_t, np.int64)
+                            for z in range(n_t):
+                                t2[z] = touched[z]
+                            touched = t2
+                        touched[n_t] = y
+                        n_t += 1
+                    dist[y] = nd
+                    pred_ent[y] = e
+                    if use_aux:
+                        auxd[y] = auxd[x] + aux_w[e]
+                    heap = _heap_push(heap, size, np.float64(nd).view(np.int64), np.int64(y))
+                    size += 1
+        if want_paths:
+            t = stop_at
+            if done[t]:
+                start = n_ent
+                while t != o:
+                    e = pred_ent[t]
+                    if n_ent == path_ent.shape[0]:
+                        p2 = np.empty(2 * n_ent, np.int64)
+                        for z in range(n_ent):
+                            p2[z] = path_ent[z]
+                        path_ent = p2
+                    path_ent[n_ent] = e
+                    n_ent += 1
+                    # the tail of entry e: the node whose row holds e
+                    lo = 0
+                    hi = n
+                    while hi - lo > 1:
+                        mid = (lo + hi) >> 1
+                        if indptr[mid] <= e:
+                            lo = mid
+                        else:
+                            hi = mid
+                    t = lo
+                # entries were collected target -> origin: put them in travel order
+                a = start
+                b = n_ent - 1
+                while a < b:
+                    tmp = path_ent[a]
+                    path_ent[a] = path_ent[b]
+                    path_ent[b] = tmp
+                    a += 1
+                    b -= 1
+            path_ptr[i + 1] = n_ent
+        else:
+            # the k nearest, by (cost, facility index)
+            order = np.argsort(cand_f[:n_c], kind="mergesort")
+            order = order[np.argsort(cand_c[:n_c][order], kind="mergesort")]
+            for z in range(min(n_c, k)):
+                j = order[z]
+                out_fac[i, z] = cand_f[j]
+                out_cost[i, z] = cand_c[j]
+                out_aux[i, z] = cand_a[j]
+        for z in range(n_t):
+            y = touched[z]
+            dist[y] = np.inf
+            done[y] = False
+            pred_ent[y] = -1
+            auxd[y] = 0.0
+    return out_fac, out_cost, out_aux, path_ptr, path_ent[:n_ent]
+
+
+_origin_knn = _jit(_origin_knn_kernel)
+
+
+@dataclass
+class OriginNearest:
+    """The *k* nearest facilities of some origins (:func:`k_nearest_from_origins`).
+
+    Arrays are ``(n_origins, k)``, nearest first (ties: lower facility index);
+    empty slots hold ``-1`` / ``inf``.
+    """
+
+    source: np.ndarray
+    cost: np.ndarray
+    aux: np.ndarray | None
+    origins: np.ndarray
+    sources: np.ndarray
+    csr: CsrGraph
+
+    def candidates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Flat (origin position, facility, cost, slot) of every found facility, nearest first."""
+        pos, slot = np.nonzero(self.source >= 0)
+        return pos.astype(np.int64), self.source[pos, slot].astype(np.int64), self.cost[pos, slot], \
+            slot.astype(np.int64)
+
+    def paths(self, positions: np.ndarray, facilities: np.ndarray, *, limit: np.ndarray | float = np.inf) -> Paths:
+        """Node and edge sequence from ``origins[positions[i]]`` to facility ``facilities[i]`` (one search each)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        targets = np.asarray(self.sources, dtype=np.int64)[np.asarray(facilities, dtype=np.int64)]
+        m = self.csr.matrix
+        n = int(m.shape[0])
+        empty = np.zeros(n + 1, np.int64)
+        _, _, _, ptr, ent = _origin_knn(
+            np.asarray(m.indptr, np.int64), np.asarray(m.indices, np.int32), np.asarray(m.data, np.float64) + 0.0,
+            np.zeros(1), False, empty, np.zeros(0, np.int64), self.origins[positions].astype(np.int64), 1,
+            float(np.max(limit)) if np.size(limit) else np.inf, True, targets)
+        edges = self.csr.edge_of[ent]
+        counts = np.diff(ptr)
+        # node sequence: the origin, then the head of each entry
+        heads = np.asarray(m.indices, np.int64)[ent]
+        nodes = np.concatenate([[o, *heads[a:b]] for o, a, b in zip(self.origins[positions], ptr[:-1], ptr[1:],
+                                                                    strict=True)]) if len(positions) else \
+            np.zeros(0, np.int64)
+        node_ptr = np.zeros(len(positions) + 1, np.int64)
+        np.cumsum(counts + 1, out=node_ptr[1:])
+        return Paths(nodes.astype(np.int64), node_ptr, edges.astype(np.int64), ptr.astype(np.int64))
+
+
+def k_nearest_from_origins(csr: CsrGraph, origins: np.ndarray, sources: np.ndarray, *, k: int,
+                           limit: float = np.inf, aux_edge_values: np.ndarray | None = None) -> OriginNearest:
+    """The *k* nearest facilities of each origin, by one small search per origin on the **forward** graph.
+
+    Each search stops as soon as its *k* nearest facilities are settled (ties
+    at the k-th cost included, lower facility index first), so the work is what
+    the origins explore around them, not *k* passes over the whole graph:
+    with a few thousand villages on a province of a million nodes it is much
+    faster than :func:`k_nearest_sources`, and gives the same facilities and
+    costs (a test checks both against brute force).
+
+    Parameters
+    ----------
+    csr
+        The **forward** graph (``network.csr(weight)``): costs run from the origin to the facility.
+    origins
+        Origin nodes.
+    sources
+        Facility node per facility.
+    k, limit, aux_edge_values
+        As for :func:`k_nearest_sources`.
+    """
+    if not isinstance(csr, CsrGraph):
+        raise NetworkError(f"k_nearest_from_origins needs a CsrGraph, got {type(csr).__name__}")
+    k = int(k)
+    if k < 1:
+        raise NetworkError(f"k must be >= 1, got {k}")
+    m = csr.matrix
+    n = int(m.shape[0])
+    sources = np.asarray(sources, dtype=np.int64).ravel()
+    origins = np.asarray(origins, dtype=np.int64).ravel()
+    if len(sources) == 0:
+        raise NetworkError("no facility nodes given", hint="pass at least one facility node")
+    for name, arr in (("facility", sources), ("origin", origins)):
+        if len(arr) and (arr.min() < 0 or arr.max() >= n):
+            raise NetworkError(f"{name} nodes must be in 0..{n - 1}")
+    data = np.asarray(m.data, dtype=np.float64) + 0.0
+    if len(data) and not (data.min() >= 0):
+        raise NetworkError("edge weights must be >= 0 and not NaN for the k-nearest search")
+    order = np.argsort(sources, kind="stable")
+    fac_ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(sources, minlength=n), out=fac_ptr[1:])
+    fac_ids = order.astype(np.int64)  # facilities grouped by node, lower index first
+    if aux_edge_values is not None:
+        aux_w = np.asarray(aux_edge_values, dtype=np.float64)[csr.edge_of]
+    else:
+        aux_w = np.zeros(1)
+    fac, cost, aux, _, _ = _origin_knn(
+        np.asarray(m.indptr, np.int64), np.asarray(m.indices, np.int32), data, aux_w, aux_edge_values is not None,
+        fac_ptr, fac_ids, origins, k, float(limit), False, np.zeros(len(origins), np.int64))
+    return OriginNearest(fac, cost, aux if aux_edge_values is not None else None, origins, sources, csr)

@@ -294,3 +294,28 @@ def test_bridges_reject_bad_input():
         bridges_and_articulation_points(3, np.array([0]), np.array([3]))
     br, cut = bridges_and_articulation_points(3, np.zeros(0, int), np.zeros(0, int))
     assert len(br) == 0 and len(cut) == 0
+
+
+def test_k_nearest_from_origins_matches_the_one_pass_search_and_walks_paths():
+    from safegeo.kernels import k_nearest_from_origins
+
+    from safegeo.network import RoadNetwork
+
+    g = synthetic_road_graph(4000, seed=9)
+    net = RoadNetwork.from_arrays(g.x, g.y, g.u, g.v, crs=g.crs, highway=g.highway, oneway=g.oneway)
+    rng = np.random.default_rng(3)
+    sources = rng.choice(net.n_nodes, 60, replace=True)  # facilities may share a node
+    origins = rng.choice(net.n_nodes, 200, replace=False)
+    for k, limit in ((1, np.inf), (5, 300.0), (20, np.inf)):
+        one = k_nearest_sources(net.csr("time", reverse=True), sources, k=k, limit=limit, aux_edge_values=net.length_m)
+        per = k_nearest_from_origins(net.csr("time"), origins, sources, k=k, limit=limit, aux_edge_values=net.length_m)
+        np.testing.assert_array_equal(per.source, one.source[origins])
+        np.testing.assert_allclose(per.cost, one.cost[origins])
+        np.testing.assert_allclose(per.aux, one.aux[origins])
+    pos, fac, cost, _ = per.candidates()
+    paths = per.paths(pos, fac)
+    np.testing.assert_allclose(path_sums(paths, net.time_s), cost, rtol=1e-12)
+    starts = paths.nodes[paths.node_ptr[:-1]]
+    ends = paths.nodes[paths.node_ptr[1:] - 1]
+    np.testing.assert_array_equal(starts, origins[pos])
+    np.testing.assert_array_equal(ends, sources[fac])
