@@ -299,7 +299,6 @@ def test_bridges_reject_bad_input():
 def test_k_nearest_from_origins_matches_the_one_pass_search_and_walks_paths():
     from safegeo.kernels import k_nearest_from_origins
 
-    from safegeo.network import RoadNetwork
 
     g = synthetic_road_graph(4000, seed=9)
     net = RoadNetwork.from_arrays(g.x, g.y, g.u, g.v, crs=g.crs, highway=g.highway, oneway=g.oneway)
