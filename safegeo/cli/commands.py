@@ -147,7 +147,7 @@ def map_cmd(study: Path, layers: list[str] | None, public: bool, lang: str, out:
     from safegeo.study import load_study
 
     check_new_file(out, overwrite)
-    m = study_map(load_study(study), layers=layers, lang=lang, public=public, tiles=not no_tiles,
+    m = study_map(load_study(study, layers=layers), layers=layers, lang=lang, public=public, tiles=not no_tiles,
                   tiles_visible=show_basemap)
     m.save(out)
     click.echo(str(out))

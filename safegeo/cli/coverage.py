@@ -78,7 +78,8 @@ def coverage(study: Path, assets: list[str] | None, propose: int, asset_type: st
         raise click.UsageError("--asset-type only applies with --propose N")
     with command_stages("coverage", ["load study", "coverage", "write"]) as stage:
         with stage("load study"):
-            st = load_study(study)
+            st = load_study(study, layers=[*(assets or ("lights", "cameras", "sos")), "roads", "pois", "incidents",
+                                           "hazards"])
             obstacles = read_vector(buildings, layer=buildings_layer) if buildings else None
         with stage("coverage"):
             result = analyze_coverage(st, assets=assets, obstacles=obstacles, propose=propose, asset_type=asset_type,

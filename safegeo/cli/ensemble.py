@@ -44,7 +44,7 @@ def ensemble(study: Path, scenarios_file: Path, scheduler: str | None, workers: 
 
     with command_stages("ensemble", ["load study", "network", "scenarios", "run", "aggregate", "write"]) as stage:
         with stage("load study"):
-            st = load_study(study)
+            st = load_study(study, layers=["villages", "shelters", "hazards"])
         with stage("network"):
             st.network("drive")
         with stage("scenarios"):

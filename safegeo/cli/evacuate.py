@@ -66,7 +66,7 @@ def evacuate(study: Path, hazard: str | None, no_hazard: bool, weight: str, mode
     with command_stages("evacuate", ["load study", "network", "attach", "hazards", "nearest shelter",
                                      "assignment and routes", "critical roads", "write"]) as stage:
         with stage("load study"):
-            st = load_study(study)
+            st = load_study(study, layers=["villages", "shelters", "hazards", "population"])
         with stage("network"):
             st.network(mode)
         result = run(st, hazards="none" if no_hazard else hazard, weight=weight, mode=mode, capacity=capacity,

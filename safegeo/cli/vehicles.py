@@ -205,7 +205,7 @@ def list_(ctx: click.Context, vtype: tuple[str, ...], status: tuple[str, ...], a
     if study_path is not None:
         from safegeo.study import load_study
 
-        study = load_study(study_path)
+        study = load_study(study_path, layers=[])  # the districts (always read) are what it needs
     elif district:
         raise click.UsageError("--district needs --study STUDY.toml (the districts come from the study area)")
     with _registry(ctx) as reg:
@@ -254,7 +254,7 @@ def import_(ctx: click.Context, path: Path, layer: str | None, study_path: Path 
     if study_path is not None:
         from safegeo.study import load_study
 
-        study = load_study(study_path)
+        study = load_study(study_path, layers=[])  # the districts (always read) are what it needs
     with _registry(ctx, create=True) as reg:
         result = reg.import_file(path, layer=layer, study=study, update=upsert, by=_by(ctx, by))
     click.echo(result.format())
@@ -356,7 +356,7 @@ def dispatch(study: Path, db: str | None, at: tuple[float, float], vtype: str | 
     from safegeo.study import load_study
     from safegeo.vehicles.dispatch import dispatch_for_study, dispatch_map
 
-    s = load_study(study)
+    s = load_study(study, layers=["vehicles"] if db is None else [])
     fleet = _fleet(db, s)
     result = dispatch_for_study(s, fleet, at, n=n, vehicle_type=vtype, need=need, hazard=hazard)
     if as_json:
@@ -408,7 +408,7 @@ def response(study: Path, db: str | None, out: Path, vtypes: tuple[str, ...], ha
 
     with command_stages("response", ["load study", "network", "response", "write"]) as stage:
         with stage("load study"):
-            s = load_study(study)
+            s = load_study(study, layers=["villages", "hazards"] + (["vehicles"] if db is None else []))
             fleet = _fleet(db, s)
         with stage("network"):
             s.network("drive")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,8 @@ class StudyFiles:
     extents: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
     #: population rasters (``[layers] population``)
     population: list[PopulationSource] = field(default_factory=list)
+    #: layers not read yet (``read_study_layers(only=...)``)
+    deferred: list[str] = field(default_factory=list)
 
     @property
     def study_cfg(self) -> dict:
@@ -193,8 +196,12 @@ class _Part:
     gdf: gpd.GeoDataFrame
 
 
-def read_study_layers(path: str | Path) -> StudyFiles:
+def read_study_layers(path: str | Path, *, only: Collection[str] | None = None) -> StudyFiles:
     """Parse a study file and read its layers without validating them.
+
+    With *only*, just those layers are read (``"hazards"`` and ``"population"``
+    name the raster and hazard entries); the others are listed in
+    :attr:`StudyFiles.deferred` to be read when first used.
 
     Each entry is read with its ``where`` filter and ``encoding``, its
     ``columns`` renamed to safegeo's names and its ``defaults`` filled; then
@@ -258,7 +265,14 @@ def read_study_layers(path: str | Path) -> StudyFiles:
             return
         parts.setdefault(lname, []).append(_Part(lname, entry, src, gdf))
 
+    deferred: list[str] = []
     for lname, raw in layers_cfg.items():
+        osm_roads = lname == "roads" and (isinstance(raw, (str, dict)) and (
+            is_osm_path(raw if isinstance(raw, str) else str(raw.get("path", ""))) or
+            (isinstance(raw, dict) and "path" not in raw)))
+        if only is not None and lname not in only and not osm_roads:
+            deferred.append(lname)  # read when first used (StudyArea.layers loads it)
+            continue
         items = raw if isinstance(raw, list) else [raw]
         if not items:
             raise StudyFileError(f"{path}: [layers] {lname} is an empty list", hint=f'e.g. {lname} = "{lname}.gpkg"')
@@ -403,7 +417,7 @@ def read_study_layers(path: str | Path) -> StudyFiles:
     population = [p for p in population if f"population[{p.name}]" not in failed]
     raster_reports = [r for r in raster_reports if r.name not in failed]
     return StudyFiles(cfg, frames, hazards, sources, list(failed.values()), roads_source, raster_reports, notes,
-                      {k: v for k, v in extents.items() if k not in failed}, population)
+                      {k: v for k, v in extents.items() if k not in failed}, population, deferred)
 
 
 def _population_entry(path: Path, base: Path, raw: Any, number: int, taken: list[str]) -> PopulationSource:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import geopandas as gpd
 
 from safegeo._errors import (
     Problem,
     SafegeoError,
+    StudyFileError,
     ValidationError,
 )
 from safegeo.network.cache import roads_fingerprint
@@ -21,7 +26,7 @@ log = logging.getLogger(__name__)
 MIN_CONNECTED_SHARE = 0.9
 
 
-def load_study(path: str | Path, *, strict: bool = False) -> StudyArea:
+def load_study(path: str | Path, *, strict: bool = False, layers: Collection[str] | None = None) -> StudyArea:
     """Read, validate and project every layer named in a study file.
 
     Parameters
@@ -30,6 +35,12 @@ def load_study(path: str | Path, *, strict: bool = False) -> StudyArea:
         The ``study.toml``.
     strict
         Treat warnings (e.g. repaired invalid geometries) as errors.
+    layers
+        Read these layers now (and the districts, tambons and border, which
+        place everything); the others are read, validated and projected the
+        first time they are used (``study.layers[name]``).  A command reads
+        what it needs: an evacuation of a province never reads its street
+        lights.  Default: every layer now.
 
     Returns
     -------
@@ -48,7 +59,8 @@ def load_study(path: str | Path, *, strict: bool = False) -> StudyArea:
     >>> study.layers["districts"][["name_en", "is_border"]]  # doctest: +SKIP
     """
     path = Path(path)
-    files = read_study_layers(path)
+    only = None if layers is None else set(layers) | {"districts", "tambons", "border"}
+    files = read_study_layers(path, only=only)
     try:
         study = StudyArea.from_layers(
             files.frames,
@@ -72,7 +84,87 @@ def load_study(path: str | Path, *, strict: bool = False) -> StudyArea:
     study.roads_fingerprint = roads_fingerprint(path.parent, files.cfg.get("layers", {}).get("roads"))
     study.reports = _with_notes(study.reports + files.raster_reports, files, log_them=True)
     drop_reading_attrs(list(study.layers.values()) + [h.polygons for h in study.hazards if h.polygons is not None])
+    if files.deferred:
+        study.layers = LazyLayers(study.layers, {name: functools.partial(_load_later, path, name, strict, study)
+                                                 for name in files.deferred})
     return study
+
+
+class LazyLayers(dict):
+    """The study's layers, some read the first time they are used (see ``load_study(layers=...)``)."""
+
+    def __init__(self, loaded: dict, pending: dict) -> None:
+        super().__init__(loaded)
+        self._pending = dict(pending)
+
+    def _load(self, name: str) -> gpd.GeoDataFrame:
+        frame = self._pending[name]()
+        del self._pending[name]
+        super().__setitem__(name, frame)
+        return frame
+
+    def __missing__(self, name: str) -> gpd.GeoDataFrame:
+        if name in self._pending:
+            return self._load(name)
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(name) or name in self._pending
+
+    def get(self, name: str, default=None):
+        return self[name] if name in self else default  # noqa: SIM401 - dict.get would not load a pending layer
+
+    def _load_all(self) -> None:
+        for name in list(self._pending):
+            self._load(name)
+
+    def keys(self):
+        self._load_all()
+        return super().keys()
+
+    def values(self):
+        self._load_all()
+        return super().values()
+
+    def items(self):
+        self._load_all()
+        return super().items()
+
+    def __iter__(self):
+        self._load_all()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        return super().__len__() + len(self._pending)
+
+    def pending(self) -> list[str]:
+        """Layers not read yet."""
+        return list(self._pending)
+
+
+def _load_later(path: Path, name: str, strict: bool, study: StudyArea) -> gpd.GeoDataFrame:
+    """Read, validate and project one deferred layer into *study*'s CRS (clipped to its districts)."""
+    files = read_study_layers(path, only={name, "districts"})
+    if files.failed:
+        raise ValidationError([p for r in files.failed for p in r.problems],
+                              hint="run `safegeo validate STUDY.toml` for the full report")
+    if name not in files.frames:
+        raise StudyFileError(f"{path}: layer '{name}' could not be read")
+    one = StudyArea.from_layers({name: files.frames[name]}, name=study.name, crs=study.crs, params=files.params,
+                                strict=strict, sources=files.sources, log_warnings=True)
+    frame = one.layers[name]
+    districts = dict.get(study.layers, "districts")
+    if districts is not None and len(districts) and name != "roads":
+        from safegeo._validate import check_extent
+
+        box = tuple(float(v) for v in districts.to_crs(4326).total_bounds)
+        far = [p for p in check_extent(frame.to_crs(4326), box, layer=name, source=files.sources.get(name, name))
+               if p.severity == "error"]
+        if far:
+            raise ValidationError(far, hint="run `safegeo validate STUDY.toml` for the full report")
+    study.reports = [*study.reports, *one.reports]
+    drop_reading_attrs([frame])
+    return frame
 
 
 def _with_notes(reports: list[LayerReport], files: StudyFiles, *, log_them: bool = False) -> list[LayerReport]:
