@@ -163,7 +163,16 @@ def line_substrings(geoms: np.ndarray, start_m: np.ndarray, end_m: np.ndarray) -
 
 
 def _twins(net: RoadNetwork) -> np.ndarray:
-    """For every directed edge, the edge row of the same road in the other direction (-1: one-way)."""
+    """For every directed edge, the edge row of the same road in the other direction (-1: one-way); kept on *net*."""
+    cached = net._csr_cache.get("_twins")
+    if cached is not None and len(cached) == net.n_edges:
+        return cached
+    twin = _find_twins(net)
+    net._csr_cache["_twins"] = twin
+    return twin
+
+
+def _find_twins(net: RoadNetwork) -> np.ndarray:
     a = np.minimum(net.u, net.v)
     b = np.maximum(net.u, net.v)
     fwd = net.u <= net.v
@@ -226,8 +235,10 @@ def attach_points(
         network._tree = shapely.STRtree(network.edge_geometries())
     qi = np.flatnonzero(finite)
     pts = shapely.points(xy[qi])
-    (pi, ei), d = network._tree.query_nearest(pts, max_distance=max_snap_m, return_distance=True, all_matches=False)
-    pi = qi[pi]
+    # (GEOS finds the nearest faster without a search radius; the limit is applied after)
+    (pi, ei), d = network._tree.query_nearest(pts, return_distance=True, all_matches=False)
+    near = d <= max_snap_m
+    pi, ei, d = qi[pi[near]], ei[near], d[near]
     lines = network._tree.geometries[ei]
     s = shapely.line_locate_point(lines, shapely.points(xy[pi]))
     proj = shapely.get_coordinates(shapely.line_interpolate_point(lines, s))
