@@ -10,6 +10,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from safegeo._errors import (
+    CapError,
     CoverageError,
     CRSError,
     EvacuationError,
@@ -62,6 +63,7 @@ __all__ = [
     "__version__",
     *_LAZY,
     "CRSError",
+    "CapError",
     "CoverageError",
     "EvacuationError",
     "HazardError",

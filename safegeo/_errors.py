@@ -135,9 +135,14 @@ class OutputExistsError(SafegeoError, FileExistsError):
     """An output already exists and replacing it was not asked for."""
 
 
+class CapError(SafegeoError, ValueError):
+    """A CAP alert cannot be built or read: a value outside CAP's lists, malformed XML, not a CAP document."""
+
+
 #: Every exception class, for ``safegeo.__all__`` and documentation.
 __all__ = [
     "CRSError",
+    "CapError",
     "CoverageError",
     "EvacuationError",
     "HazardError",
