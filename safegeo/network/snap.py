@@ -115,28 +115,31 @@ def _vertex_positions(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return coords, gi, cum, starts
 
 
-def line_points(geoms: np.ndarray, *, at_m: np.ndarray | None = None, fraction: float | np.ndarray | None = None
-                ) -> np.ndarray:
-    """(n, 2) coordinates of the point at *at_m* metres (or *fraction* of the length) along each LineString.
+def line_points(geoms: np.ndarray, *, at_m: np.ndarray | None = None, fraction: float | np.ndarray | None = None,
+                index: np.ndarray | None = None) -> np.ndarray:
+    """(n, 2) coordinates of the point at *at_m* metres (or *fraction* of the length) along LineStrings.
 
     A vectorised ``shapely.line_interpolate_point`` (one pass over the vertices,
-    no per-geometry GEOS call): positions are clipped to the line.
+    no per-geometry GEOS call): positions are clipped to the line.  With
+    *index*, point *i* lies on ``geoms[index[i]]`` (many points per line
+    without repeating the lines); otherwise one point per line.
     """
     geoms = np.asarray(geoms, dtype=object)
-    n = len(geoms)
-    if n == 0:
+    if len(geoms) == 0:
         return np.zeros((0, 2))
+    idx = np.arange(len(geoms)) if index is None else np.asarray(index, dtype=np.int64)
+    n = len(idx)
     coords, gi, cum, starts = _vertex_positions(geoms)
     counts = np.diff(np.r_[starts, len(cum)])
     total = cum[starts + counts - 1]
-    pos = np.asarray(at_m, dtype=float) if at_m is not None else np.asarray(fraction, dtype=float) * total
-    pos = np.clip(np.broadcast_to(pos, (n,)), 0.0, total)
+    pos = np.asarray(at_m, dtype=float) if at_m is not None else np.asarray(fraction, dtype=float) * total[idx]
+    pos = np.clip(np.broadcast_to(pos, (n,)), 0.0, total[idx])
     # the vertex segment holding each position: last vertex at or before it (not the line's last vertex);
     # one increasing key over all vertices: each line's positions after the previous lines' (1 m apart)
     offset = np.r_[0.0, np.cumsum(total + 1.0)[:-1]]
-    k = np.searchsorted(cum + offset[gi], offset + pos, side="right") - 1
-    k = np.clip(k, starts, starts + np.maximum(counts - 2, 0))
-    nxt = np.minimum(k + 1, starts + counts - 1)
+    k = np.searchsorted(cum + offset[gi], offset[idx] + pos, side="right") - 1
+    k = np.clip(k, starts[idx], starts[idx] + np.maximum(counts[idx] - 2, 0))
+    nxt = np.minimum(k + 1, starts[idx] + counts[idx] - 1)
     seg = cum[nxt] - cum[k]
     t = np.where(seg > 0, (pos - cum[k]) / np.where(seg > 0, seg, 1.0), 0.0)
     return coords[k] + (coords[nxt] - coords[k]) * t[:, None]

@@ -41,6 +41,7 @@ from safegeo._i18n import t
 from safegeo.areas import AreaIndex
 from safegeo.hazards import HazardScenario
 from safegeo.network import RoadNetwork, attach_points, point_xy
+from safegeo.network.snap import line_points
 from safegeo.privacy import public_frame
 from safegeo.schema import VEHICLE_TYPES
 from safegeo.settings import resolve
@@ -483,8 +484,7 @@ def isochrone_bands(
     frac = (np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)) / np.repeat(k - 1, k)
     t = t_u[e][owner] + frac * cost[e][owner]
     if network.geometry is not None:
-        pts = shapely.line_interpolate_point(network.edge_geometries(e)[owner], frac, normalized=True)
-        xy = shapely.get_coordinates(pts)
+        xy = line_points(network.edge_geometries(e), fraction=frac, index=owner)
     else:
         uu, vv = network.u[e][owner], network.v[e][owner]
         xy = np.column_stack([network.x[uu] + frac * (network.x[vv] - network.x[uu]),
@@ -500,10 +500,7 @@ def isochrone_bands(
     iy = np.clip(((north - xy[:, 1]) / cell).astype(np.int64), 0, nrow - 1)
     flat = iy * ncol + ix
     grid = np.full(nrow * ncol, np.inf)
-    order = np.lexsort((t, flat))
-    first = np.ones(len(order), bool)
-    first[1:] = flat[order][1:] != flat[order][:-1]
-    grid[flat[order][first]] = t[order][first]
+    np.minimum.at(grid, flat, t)  # the fastest sample wins its cell
     size = 2 * max(1, int(round(reach_m / cell))) + 1
     grid = minimum_filter(grid.reshape(nrow, ncol), size=size, mode="constant", cval=np.inf)
     minutes = grid / 60.0
