@@ -2,7 +2,16 @@
 
 Every analysis renders through :class:`SafegeoMap`: one Folium map with a layer
 per theme, a layer control, legends, a metric scale bar, tooltips and popups,
-English or Thai labels, and an optional "synthetic data" badge.
+English or Thai labels, and an optional "synthetic data" badge.  Charts
+(:mod:`safegeo.maps.charts`) go in a side panel of the same page
+(:meth:`SafegeoMap.add_chart`); printing the page prints the map, then the charts.
+
+The page adapts to small screens: the title box takes the band between the
+corner controls (and popups pan clear of it), and on a phone the layer list and
+the legend fold into buttons.  ``back_href`` adds a link back to an overview
+page; ``bounds`` may name layers, so a map opens on its hazard or result.
+Codes in tooltips, popups and legends (``isolated_by_hazard``, ``high``) are
+shown as labels in the map's language (:func:`safegeo._i18n.t_value`).
 
 The page works with no network at all.  Leaflet (and Leaflet.markercluster when
 a layer asks for clustering) is inlined from the installed ``xstatic`` packages,
