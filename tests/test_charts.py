@@ -239,6 +239,8 @@ def test_bad_input_is_reported():
         histogram([1, 2], weights=[1, -1], title="t")
     with pytest.raises(ValueError, match="lang"):
         bar_chart({"A": 1.0}, title="t", lang="fr")
+    with pytest.raises(ValueError, match="not a hex colour"):  # a colour cannot smuggle markup in
+        bar_chart({"A": 1.0}, title="t", color='red" onload="alert(1)')
 
 
 def test_deterministic_bytes_reprs_and_files(tmp_path):

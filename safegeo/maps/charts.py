@@ -50,6 +50,7 @@ import pandas as pd
 
 from safegeo._errors import Problem, ValidationError
 from safegeo._i18n import LANGUAGES, t, t_value
+from safegeo.maps.style import _atomic_write_text, _colour
 
 # --------------------------------------------------------------------------- #
 # look
@@ -197,8 +198,6 @@ class Chart:
         Path
             The written file.
         """
-        from safegeo.maps.style import _atomic_write_text
-
         out = Path(path)
         suffix = out.suffix.lower()
         if suffix == ".svg":
@@ -311,10 +310,10 @@ def bar_chart(
     """
     labels, vals = _labels_values(values)
     frame = pd.DataFrame({"value": vals}, index=labels)
-    colours = color if isinstance(color, Mapping) else None
+    colours = {str(k): _colour(v) for k, v in color.items()} if isinstance(color, Mapping) else None
     return _bars(
         frame, columns=["value"], mode="single", title=title, value_label=value_label, lang=lang, sort=sort,
-        colors={"value": color} if isinstance(color, str) else {"value": BAR_COLOUR}, row_colors=colours,
+        colors={"value": _colour(color)} if isinstance(color, str) else {"value": BAR_COLOUR}, row_colors=colours,
         max_value=max_value, percent=percent, reference=reference, reference_label=reference_label,
         width=width, note=note, series_labels=None,
     )
@@ -498,7 +497,8 @@ def histogram(
         counts[n_bins - 1] += counts[n_bins]
         counts = counts[:n_bins]
     data = {"edges": [float(e) for e in edges], "counts": [float(c) for c in counts], "open_last": open_last,
-            "x_label": labels[0], "y_label": labels[1], "markers": marks, "color": color, "left_out": left_out}
+            "x_label": labels[0], "y_label": labels[1], "markers": marks, "color": _colour(color),
+            "left_out": left_out}
     return Chart("histogram", _label(title, lang), data, lang=lang, width=width, note=note)
 
 
@@ -573,7 +573,7 @@ def step_chart(
         points = [[float(a), round(float(b), 6)] for a, b in zip(uniq, shares, strict=True)]
         if len(uniq):
             top = max(top, float(uniq[-1]))
-        colour = (colors or {}).get(name) or PALETTE[k % len(PALETTE)]
+        colour = _colour((colors or {}).get(name) or PALETTE[k % len(PALETTE)])
         out.append({"name": str(t_value(str(name), lang)), "key": str(name), "color": colour,
                     "dash": DASHES[k % len(DASHES)], "points": points,
                     "final": round(float(points[-1][1]), 6) if points else 0.0, "n": int(len(x)),
@@ -651,7 +651,7 @@ def indicator_chart(
         if hi is None:
             finite = vals[np.isfinite(vals)]
             hi = 100.0 if pct else (float(finite.max()) if len(finite) and finite.max() > 0 else 1.0)
-        colour = (colors or {}).get(c) or ASSET_COLOURS.get(str(c)) or PALETTE[k % len(PALETTE)]
+        colour = _colour((colors or {}).get(c) or ASSET_COLOURS.get(str(c)) or PALETTE[k % len(PALETTE)])
         inds.append({"key": str(c), "name": _series_label(c, series_labels, lang), "values": _floats(vals),
                      "max": float(hi), "color": colour, "percent": pct})
     data = {"labels": labels, "indicators": inds}
@@ -911,7 +911,7 @@ def _frame_bars(frame: pd.DataFrame, columns: Sequence[str], mode: str, *, title
         table[list(columns)] = table[list(columns)].fillna(0.0).div(total.where(total > 0), axis=0) * 100.0
         max_value, percent = 100.0, True
         value_label = value_label or "percent"
-    cols = {c: (colors or {}).get(c) or PALETTE[k % len(PALETTE)] for k, c in enumerate(columns)}
+    cols = {c: _colour((colors or {}).get(c) or PALETTE[k % len(PALETTE)]) for k, c in enumerate(columns)}
     return _bars(table, columns=list(columns), mode=mode, title=title, value_label=value_label, lang=lang, sort=sort,
                  colors=cols, row_colors=None, max_value=max_value, percent=percent, reference=None,
                  reference_label=None, width=width, note=note, series_labels=series_labels)
