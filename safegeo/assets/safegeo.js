@@ -126,6 +126,15 @@
       opts.interactive = interactive;
       opts.style = function (f) { return styles[f.properties._c || 0]; };
     }
+    if (spec.mark !== null && spec.mark !== undefined) {
+      // a permanent label per feature (an ETA beside a vehicle, a rank on a road), text from the values table
+      opts.onEachFeature = function (f, l) {
+        var v = spec.values[spec.mark][f.properties.i];
+        if (v === null || v === undefined) return;
+        l.bindTooltip(String(v), { permanent: true, direction: spec.kind === "point" ? "right" : "center",
+                                   className: "sg-label", interactive: false });
+      };
+    }
     var gj = L.geoJSON(spec.data, opts);
     var group = spec.cluster && L.markerClusterGroup
       ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false })

@@ -289,6 +289,7 @@ class SafegeoMap:
         popup: Sequence[str] | None = None,
         legend_title: str | None = None,
         show: bool = True,
+        label_column: str | None = None,
     ) -> SafegeoMap:
         """Add a line layer (roads, routes, critical roads, border...).
 
@@ -312,6 +313,8 @@ class SafegeoMap:
             Default ``t(color_column, lang)``.
         show : bool
             Visible when the page opens.
+        label_column : str, optional
+            A column shown as a permanent label on each line (an ETA, a rank).
 
         Returns
         -------
@@ -329,7 +332,7 @@ class SafegeoMap:
         self._add(
             gdf, name=name, kind="line", style=style, default_colour=_colour(color),
             color_column=color_column, categories=categories, cmap=cmap, vmin=vmin, vmax=vmax,
-            tooltip=tooltip, popup=popup, legend_title=legend_title, show=show,
+            tooltip=tooltip, popup=popup, legend_title=legend_title, show=show, label_column=label_column,
         )
         return self
 
@@ -354,6 +357,7 @@ class SafegeoMap:
         cluster: bool = False,
         legend_title: str | None = None,
         show: bool = True,
+        label_column: str | None = None,
     ) -> SafegeoMap:
         """Add a point layer drawn as circle markers (shelters, cameras, vehicles...).
 
@@ -390,6 +394,9 @@ class SafegeoMap:
             Default ``t(color_column, lang)``.
         show : bool
             Visible when the page opens.
+        label_column : str, optional
+            A column shown as a permanent label beside each point (an ETA, a
+            name); meant for a handful of points, not thousands.
 
         Returns
         -------
@@ -416,7 +423,7 @@ class SafegeoMap:
             color_column=color_column, categories=categories, cmap=cmap, vmin=vmin, vmax=vmax,
             tooltip=tooltip, popup=popup, legend_title=legend_title, show=show,
             radius_column=radius_column, radius_range=(lo, hi), cluster=cluster,
-            auto_outline=stroke_color == "auto",
+            auto_outline=stroke_color == "auto", label_column=label_column,
         )
         return self
 
@@ -621,6 +628,7 @@ class SafegeoMap:
         radius_range: tuple[float, float] = (3.0, 12.0),
         cluster: bool = False,
         auto_outline: bool = False,
+        label_column: str | None = None,
     ) -> None:
         if any(spec.name == name for spec in self._layers):
             raise ValueError(f"layer {name!r} was already added to this map; use another name")
@@ -630,8 +638,10 @@ class SafegeoMap:
         frame = _prepare(gdf, name=name, kind=kind, public=self.public)
         tooltip = _visible_columns(tooltip, self.public)
         popup = _visible_columns(popup, self.public)
-        _check_columns(frame, name, tooltip=tooltip, popup=popup, color_column=color_column,
-                       radius_column=radius_column, public=self.public, original=gdf)
+        if label_column is not None:
+            label_column = next(iter(_visible_columns([label_column], self.public)), None)
+        _check_columns(frame, name, tooltip=[*tooltip, *([label_column] if label_column else [])], popup=popup,
+                       color_column=color_column, radius_column=radius_column, public=self.public, original=gdf)
 
         geoms = frame.geometry.to_numpy()
         n = len(geoms)
@@ -660,7 +670,7 @@ class SafegeoMap:
             radii = _scale_radius(frame[radius_column], radius_range)
 
         # values shown in tooltips / popups (columnar, formatted in Python)
-        fields = list(dict.fromkeys([*tooltip, *popup]))
+        fields = list(dict.fromkeys([*tooltip, *popup, *([label_column] if label_column else [])]))
         values = [_format_values(frame[c], self.lang, translate=_is_code_column(c)) for c in fields]
         payload = _layer_payload(
             name=name, label=label, kind=kind, cluster=cluster and kind == "point",
@@ -669,6 +679,7 @@ class SafegeoMap:
             tooltip=[fields.index(c) for c in tooltip],
             popup=[fields.index(c) for c in popup],
             values=values, geoms=geoms, codes=codes, radii=radii,
+            mark=fields.index(label_column) if label_column else None,
         )
         self._layers.append(_LayerSpec(
             name=name, label=label, kind=kind, payload=payload, bounds=bounds, n_features=n,

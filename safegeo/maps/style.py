@@ -352,11 +352,12 @@ def _layer_payload(
     geoms: np.ndarray,
     codes: np.ndarray | None,
     radii: np.ndarray | None,
+    mark: int | None = None,
 ) -> str:
     head = _script_json({
         "name": name, "label": label, "kind": kind, "cluster": cluster,
         "palette": palette, "style": style, "labels": labels,
-        "tooltip": tooltip, "popup": popup, "values": values,
+        "tooltip": tooltip, "popup": popup, "values": values, "mark": mark,
     })
     rounded = shapely.transform(geoms, lambda xy: np.round(xy, PRECISION))
     geometry = shapely.to_geojson(rounded).tolist()
