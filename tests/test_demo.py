@@ -21,7 +21,8 @@ XSS = '<img src=x onerror="alert(1)">'
 
 def test_committed_demo_is_the_generator_output(tmp_path):
     fresh = generate_demo(tmp_path / "demo").parent
-    for name in ("study.toml", "shelters.csv", "flood_depth.tif", "README.md"):
+    for name in ("study.toml", "shelters.csv", "flood_depth.tif", "population.tif", "under5.tif", "events.csv",
+                 "contacts.csv", "README.md"):
         assert (DEMO / name).read_bytes() == (fresh / name).read_bytes(), f"data/demo/{name} is stale"
     layers = list(pyogrio.list_layers(DEMO / "layers.gpkg")[:, 0])
     assert layers == list(pyogrio.list_layers(fresh / "layers.gpkg")[:, 0])
