@@ -322,8 +322,10 @@ def test_exposure_per_area_and_class(tens: Path) -> None:
     assert full.index.names == ["tambon", "severity"]
     # the two "low" polygons overlap by 1 m²: counted once
     assert full.to_dict() == pytest.approx({("A", "high"): 4, ("A", "low"): 10, ("B", "high"): 0, ("B", "low"): 18})
-    worst = exposure_sums(tens, areas, hazard, by="severity", priority=["high", "low"])["total"]
+    worst = exposure_sums(tens, areas, hazard, by="severity", priority=["extreme", "high", "low"])["total"]
     assert worst[("A", "low")] == pytest.approx(9)  # the 1 m² under both counts as high
+    assert worst[("A", "high")] == pytest.approx(4)
+    assert worst[("B", "extreme")] == 0  # a listed class with no polygon still gets its rows
     inside = exposure_sums(tens, areas, hazard)["total"]
     assert inside.to_dict() == pytest.approx({("A", "inside"): 13, ("B", "inside"): 18})
     with pytest.raises(ExposureError, match="priority"):
@@ -343,6 +345,7 @@ def test_exposure_to_a_depth_raster_on_another_grid(tmp_path: Path, tens: Path) 
     areas = gpd.GeoDataFrame({"tambon": ["A", "B"]}, geometry=[shapely.box(0, 0, 5, 10), shapely.box(5, 0, 10, 10)],
                              crs=UTM).set_index("tambon")
     got = exposure_sums(tens, areas.to_crs(4326), classes, by="depth_class")["total"]
+    assert list(got.index.get_level_values("depth_class").unique()) == ["0.3-1 m", ">= 1 m"]  # depth order
     # independent: the depth cells of each class as boxes, intersected with each area and the population raster
     for k, (lo, hi) in enumerate([(0.3, 1.0), (1.0, np.inf)]):
         rows, cols = np.nonzero((depth >= lo) & (depth < hi))
@@ -404,3 +407,20 @@ def test_narathiwat_tambons_under5_exact(shared_data: Path) -> None:
     assert np.median(rel) > 1e-3
     frame = pd.DataFrame({"tambon": tambons["adm3_en"], "exact": got, "centres": centres, "rel": rel})
     assert frame["exact"].sum() == pytest.approx(province, rel=1e-6)
+
+
+def test_integer_rasters_scale_and_internal_masks(tmp_path: Path) -> None:
+    v = np.array([[1, 2, 65535], [3, 4, 5]], dtype=np.uint16)
+    path = write_raster(tmp_path / "u16.tif", v, from_origin(0, 2, 1, 1), nodata=65535, dtype="uint16")
+    assert zonal_sums(path, [shapely.box(0, 0, 3, 2)], crs=UTM) == pytest.approx([15.0])
+    with rasterio.open(path, "r+") as ds:  # stored in tenths of a person, 0.5 added; nodata stays nobody
+        ds.scales, ds.offsets = (0.1,), (0.5,)
+    assert zonal_sums(path, [shapely.box(0, 0, 3, 2)], crs=UTM) == pytest.approx([1.5 + 5 * 0.5])
+    # no nodata value but an internal mask: masked cells hold nobody
+    masked = tmp_path / "masked.tif"
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(
+            masked, "w", driver="GTiff", width=2, height=2, count=1, dtype="float32", crs=UTM,
+            transform=from_origin(0, 2, 1, 1)) as ds:
+        ds.write(np.array([[[1, 2], [3, -7]]], dtype="float32"))
+        ds.write_mask(np.array([[255, 255], [255, 0]], dtype="uint8"))
+    assert zonal_sums(masked, [shapely.box(0, 0, 2, 2)], crs=UTM) == pytest.approx([6.0])
