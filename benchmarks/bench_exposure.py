@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -221,6 +222,9 @@ def main() -> None:
         rows.append(("read only (strips, no sums)", t_read, None))
         t_sg, sg = best_of(lambda: zonal_sums(path, polys), args.repeat)
         rows.append(("safegeo zonal_sums (exact)", t_sg, sg))
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak memory after safegeo: {peak_mb:,.0f} MB (the raster is {args.size**2 * 4 / 2**20:,.0f} MB "
+              f"as float32)")
         if not args.skip_exactextract:
             try:
                 t_ee, ee = best_of(lambda: exactextract_sums(path, polys), args.repeat)
