@@ -317,7 +317,7 @@ def _cut_pieces(geoms: np.ndarray, grid: RasterGrid) -> _Pieces:
     u = inv.a * xy[:, 0] + inv.b * xy[:, 1] + inv.c  # column position
     w = inv.d * xy[:, 0] + inv.e * xy[:, 1] + inv.f  # row position
     same = vert_ring[1:] == vert_ring[:-1]
-    seg_owner = owner[ring_part[vert_ring[:-1][same]]]
+    seg_owner = owner[ring_part[vert_ring[:-1][same]]].astype(np.int32 if n < 2**31 else np.int64)
     u1, u2, w1, w2 = u[:-1][same], u[1:][same], w[:-1][same], w[1:][same]
     # segments are cut independently: in chunks of about _CHUNK pieces, so the temporaries stay in cache
     n_pieces = np.abs(np.floor(u2) - np.floor(u1)) + np.abs(np.floor(w2) - np.floor(w1)) + 1
@@ -347,8 +347,8 @@ def _cut_segments(u1: np.ndarray, u2: np.ndarray, w1: np.ndarray, w2: np.ndarray
     du = ub - ua
     nz = du != 0.0
     seg, du, um, wm = seg1[seg2[nz]], du[nz], 0.5 * (ua[nz] + ub[nz]), 0.5 * (wa[nz] + wb[nz])
-    col = np.clip(np.floor(um), 0, grid.width - 1).astype(np.int64)
-    row = np.clip(np.floor(wm), 0, grid.height - 1).astype(np.int64)
+    col = np.clip(np.floor(um), 0, grid.width - 1).astype(np.int32)  # int32: pieces can number tens of millions
+    row = np.clip(np.floor(wm), 0, grid.height - 1).astype(np.int32)
     return owner[seg], row, col, du, wm - row
 
 
@@ -553,7 +553,7 @@ def _sum_pieces(pieces: _Pieces, ds: Any, band: int, *, kind: str, nodata: float
     order = np.argsort(strip.astype(np.uint16) if n_strips < 65536 else strip, kind="stable")
     bounds = np.searchsorted(strip[order], np.arange(n_strips + 1))
     # one permutation, then each strip's pieces are a contiguous slice
-    flat = (pieces.row[order] - r0) * width + (pieces.col[order] - c0)  # cell index in the window
+    flat = (pieces.row[order].astype(np.int64) - r0) * width + (pieces.col[order] - c0)  # cell index in the window
     du, frac, owner = pieces.du[order], pieces.frac[order], pieces.owner[order]
     above = np.zeros(width)  # column sums of the rows above the current strip
     prefix = np.empty((min(rows, r1 - r0) + 1, width))
