@@ -538,13 +538,13 @@ def _sum_pieces(pieces: _Pieces, ds: Any, band: int, *, kind: str, nodata: float
     With *valid_area*, sum the valid cells' coverage instead (cells of the
     polygon that hold data, in cell units).
     """
+    if not 1 <= band <= ds.count:
+        raise ExposureError(f"{ds.name}: band {band} does not exist (the raster has {ds.count})",
+                            hint="bands are numbered from 1")
     out = np.zeros(pieces.n)
     win = pieces.window
     if win is None:
         return out
-    if not 1 <= band <= ds.count:
-        raise ExposureError(f"{ds.name}: band {band} does not exist (the raster has {ds.count})",
-                            hint="bands are numbered from 1")
     r0, r1, c0, c1 = win
     width = c1 - c0
     rows = _strip_rows(ds, band, width, max_cells)
@@ -685,8 +685,9 @@ def population_sums(
     rasters
         :class:`PopulationRaster` entries (path, group, kind, band), a mapping
         ``{group: path}`` of count rasters, or one path (group ``"total"``).
-        Rasters of the same group add up (tiles); rasters on the same grid
-        share the polygon preparation.
+        Rasters of the same group add up (tiles, which must not overlap, or
+        they count the overlap twice); rasters on the same grid share the
+        polygon preparation.
     polygons
         The areas, with a CRS (any; see :func:`zonal_sums`).
 
