@@ -424,9 +424,9 @@ def exposure(
         assets = (pd.concat(asset_frames, ignore_index=True) if asset_frames else
                   gpd.GeoDataFrame({"layer": [], "asset_id": [], "hazard": [], "class": []}, geometry=[], crs=crs))
         for col, (layer, test) in _ASSET_COUNTS.items():
-            sel = np.ones(len(assets), bool) if not layer else (assets["layer"] == layer).to_numpy()
+            sel = np.ones(len(assets), bool) if not layer else (assets["layer"] == layer).to_numpy().copy()
             if test is not None and len(assets):
-                sel &= test(assets)
+                sel &= np.asarray(test(assets), dtype=bool)
             assets[col] = sel.astype(int) if len(assets) else pd.Series(dtype=int)
     # -- population rasters -----------------------------------------------------------------
     raster_groups = list(dict.fromkeys(p.group for p in study.population))
@@ -571,9 +571,9 @@ def _summary(study: StudyArea, sources: list[HazardSource], class_frames: list[g
             items = [i for i in items if i is not None and len(i)]
             frame = (pd.concat(items, ignore_index=True) if items
                      else pd.DataFrame(columns=["district_id", "tambon_id", *sums]))
-            for c in ("district_id", "tambon_id"):
+            for c in ("district_id", "tambon_id", *sums):
                 if c not in frame.columns:
-                    frame[c] = None
+                    frame[c] = None if c.endswith("_id") else 0.0
             table = areas.summary(frame, sums=sums)
             if rt is not None and not areas.has("tambon") and not areas.has("district"):
                 # no areas: the study row is the rasters' own total (nothing was placed in an area)
@@ -641,6 +641,9 @@ def _flags(study: StudyArea, out: pd.DataFrame, repeat: pd.DataFrame) -> pd.Data
             out.loc[drows, "repeat_tambons"] = out.loc[drows, "area_id"].map(per_d).fillna(0).astype(int).to_numpy()
             out.loc[tam_rows, "repeat_tambons"] = out.loc[tam_rows, "repeat_area"].astype(int)
             out.loc[out["level"] == "study", "repeat_tambons"] = int(tam["repeat_area"].sum())
+            per_e = tam.groupby("district_id")["events"].sum()
+            out.loc[drows, "events"] = out.loc[drows, "area_id"].map(per_e).fillna(0).astype(int).to_numpy()
+            out.loc[out["level"] == "study", "events"] = int(tam["events"].sum())
         out["repeat_area"] = out["repeat_area"].astype(bool)
     return out
 
@@ -684,12 +687,12 @@ def exposure_map(result: ExposureResult, *, lang: str = "en", public: bool = Fal
                 for g in result.groups:
                     if g not in frame.columns or not np.nansum(frame[g].to_numpy(float)) and not first:
                         continue
-                    label = f"{hz} · {t(g, lang)} · {t(klass, lang)}"
+                    label = f"{hz}: {t(g, lang)} ({t(klass, lang)})"
                     extra = [c for c in ("repeat_kinds", "road_km_closed", "shelters_inside") if c in frame.columns]
                     m.add_polygons(frame, name=label, fill_column=g, cmap="YlOrRd", vmin=0, fill_opacity=0.6,
                                    weight=0.6, color="#555555", tooltip=[*names[:1], g],
                                    popup=[*names, "area_id", "class", *result.groups, *extra], show=first,
-                                   legend_title=g)
+                                   legend_title=t(g, lang))
                     first = False
     if len(result.classes):
         for hz in result.hazards:
@@ -708,17 +711,23 @@ def exposure_map(result: ExposureResult, *, lang: str = "en", public: bool = Fal
                                      crs=result.tambons.crs)
             m.add_polygons(frame, name="repeat_disaster_tambons", color="#7a0177", fill_opacity=0.0, weight=3,
                            tooltip=[c for c in ("name_en", "repeat_kinds", "events") if c in frame.columns])
-    if len(result.villages):
-        v = result.villages
-        m.add_points(v, name="exposed_villages", color_column="class", cluster=len(v) > 5000, radius=5,
-                     categories={c: _CLASS_COLOURS[min(i, len(_CLASS_COLOURS) - 1)]
-                                 for i, c in enumerate(dict.fromkeys(v["class"]))},
-                     tooltip=[c for c in ("name_en", "village_id", "hazard", "class", "villages_population",
-                                          "depth_m") if c in v.columns],
-                     popup=[c for c in v.columns if c != "geometry" and c != "villages"])
+    for hz in result.hazards:
+        v = result.villages[result.villages["hazard"] == hz] if len(result.villages) else result.villages
+        if not len(v):
+            continue
+        order = list(dict.fromkeys(result.classes.loc[result.classes["hazard"] == hz, "class"])) or \
+            list(dict.fromkeys(v["class"]))
+        v = v.dropna(axis=1, how="all")
+        m.add_points(v, name="exposed_villages" if hz == result.hazards[0] else f"{t('exposed_villages', lang)}: {hz}",
+                     color_column="class", cluster=len(v) > 5000, radius=5,
+                     categories={c: _CLASS_COLOURS[min(i, len(_CLASS_COLOURS) - 1)] for i, c in enumerate(order)},
+                     tooltip=[c for c in ("name_en", "village_id", "class", "villages_population", "depth_m")
+                              if c in v.columns],
+                     popup=[c for c in v.columns if c not in ("geometry", "villages", "hazard")],
+                     show=hz == result.hazards[0])
     if len(result.assets):
         a = result.assets
-        m.add_points(a, name="assets_inside", color_column="layer",
+        m.add_points(a, name="assets_inside", color_column="layer", legend_title="kind",
                      categories={"shelters": "#d62728", "pois": "#ff7f0e"}, radius=7,
                      tooltip=[c for c in ("name_en", "asset_id", "layer", "hazard", "class") if c in a.columns],
                      popup=[c for c in ("name_en", "name_th", "asset_id", "layer", "kind", "category", "capacity",

@@ -177,8 +177,7 @@ def warning_area(
     if area is not None:
         gdf = _read(area, "--area")
         gdf = _polygons_only(gdf, f"--area {area if not isinstance(area, gpd.GeoDataFrame) else 'frame'}")
-        parts.append(gpd.GeoDataFrame({"source": "area", "desc": _desc_column(gdf)},
-                                      geometry=gdf.geometry.to_crs(crs).values, crs=crs))
+        parts.append(_piece("area", _desc_column(gdf), gdf.geometry.to_crs(crs).values, crs))
         words.append(f"file {Path(area).name}" if not isinstance(area, gpd.GeoDataFrame) else "given polygons")
     if near is not None:
         if radius_m is None or not radius_m > 0:
@@ -191,7 +190,7 @@ def warning_area(
             g = _read(near, "--near")
             pts = g.geometry.to_crs(crs)
             label = f"{radius_m:,.0f} m around {Path(near).name if not isinstance(near, gpd.GeoDataFrame) else 'given'}"
-        parts.append(gpd.GeoDataFrame({"source": "near", "desc": label}, geometry=pts.buffer(radius_m).values, crs=crs))
+        parts.append(_piece("near", label, pts.buffer(radius_m).values, crs))
         words.append(label)
         is_buffer = area is None and cap is None
     elif radius_m is not None:
@@ -207,8 +206,7 @@ def warning_area(
         fr = fr[fr["info"] == 0]  # the same place in every language: take the first info's areas
         geoms = fr.geometry.dropna()
         if len(geoms):
-            parts.append(gpd.GeoDataFrame({"source": "cap", "desc": fr.loc[geoms.index, "area_desc"].to_numpy()},
-                                          geometry=geoms.to_crs(crs).values, crs=crs))
+            parts.append(_piece("cap", fr.loc[geoms.index, "area_desc"].to_numpy(), geoms.to_crs(crs).values, crs))
         else:
             codes = cap_alert.geocodes("ADM3_PCODE")
             tam = study.areas.areas("tambon") if study.areas and study.areas.has("tambon") else None
@@ -219,8 +217,8 @@ def warning_area(
             if not len(hit):
                 raise WarningAreaError(f"CAP alert {cap_alert.identifier}: none of its tambon codes "
                                        f"({', '.join(codes[:5])}) is a tambon of this study")
-            parts.append(gpd.GeoDataFrame({"source": "cap", "desc": hit.get("name_en", hit["tambon_id"]).to_numpy()},
-                                          geometry=hit.geometry.to_crs(crs).values, crs=crs))
+            parts.append(_piece("cap", hit.get("name_en", hit["tambon_id"]).to_numpy(), hit.geometry.to_crs(crs).values,
+                                crs))
         info = cap_alert.infos[0] if cap_alert.infos else None
         kind = _kind_of_event(info.event if info else "", [i.event for i in cap_alert.infos])
         words.append(f"CAP alert {cap_alert.identifier}")
@@ -230,7 +228,7 @@ def warning_area(
         if not len(fp) or shapely.union_all(fp.geometry.values).is_empty:
             raise WarningAreaError(f"hazard {hazard!r} has no footprint (no polygon, no cell deeper than its threshold)",
                                    hint="check the hazard layer, or give the area with --area / --near")
-        parts.append(gpd.GeoDataFrame({"source": "hazard", "desc": hazard}, geometry=fp.geometry.values, crs=crs))
+        parts.append(_piece("hazard", hazard, fp.geometry.values, crs))
         words.append(f"hazard {hazard}")
     if hazard is not None:
         kinds = study.scenario(hazard).kinds
@@ -252,6 +250,13 @@ def warning_area(
                                hint="check the coordinates: longitude first, then latitude (e.g. 101.82,6.43)")
     return WarningArea(polygons=poly.reset_index(drop=True), source="; ".join(words), kind=kind,
                        is_buffer=is_buffer, cap=cap_alert, hazard=hazard)
+
+
+def _piece(source: str, desc: Any, geoms: np.ndarray, crs: Any) -> gpd.GeoDataFrame:
+    n = len(geoms)
+    d = np.asarray(desc, dtype=object) if not isinstance(desc, str) else np.full(n, desc, dtype=object)
+    return gpd.GeoDataFrame({"source": np.full(n, source, dtype=object), "desc": d}, geometry=np.asarray(geoms),
+                            crs=crs)
 
 
 def _read(src: str | Path | gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
@@ -605,14 +610,14 @@ def warn(
             a = pd.DataFrame(a.drop(columns="geometry", errors="ignore"))
             main = (a[a["shelter_id"].notna()].sort_values("population", ascending=False, kind="stable")
                     .drop_duplicates("origin_id").set_index("origin_id"))
-            status = a.sort_values("population", ascending=False, kind="stable").drop_duplicates("origin_id") \
+            vstatus = a.sort_values("population", ascending=False, kind="stable").drop_duplicates("origin_id") \
                 .set_index("origin_id")["status"]
             ids = inside["village_id"].astype(str)
             main.index = main.index.astype(str)
-            status.index = status.index.astype(str)
+            vstatus.index = vstatus.index.astype(str)
             inside["shelter_id"] = ids.map(main["shelter_id"]).to_numpy()
             inside["travel_min"] = np.round(ids.map(main["travel_time_s"]).to_numpy(float) / 60.0, 1)
-            inside["status"] = ids.map(status).fillna("unreachable").to_numpy()
+            inside["status"] = ids.map(vstatus).fillna("unreachable").to_numpy()
             sh = plan.shelters
             used = sh[sh["assigned"] > 0].copy()
             used["expected_people"] = used["assigned"].astype(float).round(0)
@@ -651,6 +656,9 @@ def warn(
             else gpd.GeoDataFrame({"vehicle_type": [], "vehicle_id": [], "eta_min": []}, geometry=[], crs=crs)
         if fleet is None:
             notes.append("no vehicle fleet (registry or vehicles layer): no vehicles to pre-position")
+        elif len(vehicles) and vehicles["inside_area"].any():
+            notes.append(f"{int(vehicles['inside_area'].sum())} of the vehicles to pre-position are based inside the "
+                         "warning area: move them out before the onset")
     # -- messages --------------------------------------------------------------------------
     with stage("messages"):
         th_event, en_event = EVENT_NAMES.get(kind, (kind, kind.replace("_", " ").capitalize()))
@@ -729,13 +737,12 @@ def _cap_kinds() -> set[str]:
     return set(HAZARD_CATEGORIES)
 
 
-def _names(tambons: gpd.GeoDataFrame, col: str, limit: int = 6) -> str:
+def _names(tambons: gpd.GeoDataFrame, col: str, limit: int = 3) -> str:
     if not len(tambons) or col not in tambons.columns:
         return ""
     names = [str(n) for n in tambons.sort_values("villages_population" if "villages_population" in tambons.columns
                                                  else tambons.columns[0], ascending=False)[col].dropna()]
-    prefix = "ต." if col == "name_th" else ""
-    shown = [f"{prefix}{n}" for n in names[:limit]]
+    shown = [f"ต.{n}" if col == "name_th" and not n.startswith(("ต.", "ตำบล")) else n for n in names[:limit]]
     more = len(names) - limit
     if more > 0:
         shown.append(f"และอีก {more} ตำบล" if col == "name_th" else f"and {more} more tambons")
@@ -853,7 +860,9 @@ def _preposition(study: StudyArea, fleet: gpd.GeoDataFrame, whole: shapely.Geome
         for r, i in enumerate(order, start=1):
             rows.append({"vehicle_type": vtype, "rank": r, "vehicle_id": ok["vehicle_id"].iloc[i],
                          "agency": ok["agency"].iloc[i] if "agency" in ok.columns else None,
-                         "eta_min": round(float(t[i]) / 60.0, 1), "_node": int(ok["_node"].iloc[i])})
+                         "eta_min": round(float(t[i]) / 60.0, 1),
+                         "inside_area": bool(shapely.intersects(whole, ok.geometry.iloc[i])),
+                         "_node": int(ok["_node"].iloc[i])})
     if not rows:
         return empty
     out = pd.DataFrame(rows)
