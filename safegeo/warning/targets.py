@@ -568,6 +568,13 @@ def warn(
     kind = (kind or area.kind or (study.scenario(hazard).kinds[0] if hazard and study.scenario(hazard).kinds
                                   else None) or "flood").lower()
     now = datetime.now(BANGKOK).replace(microsecond=0)
+    if area.cap is not None and area.cap.infos:  # an incoming alert: its times and codes unless given
+        first = area.cap.infos[0]
+        onset = onset if onset is not None else (first.onset or first.effective)
+        expires = expires if expires is not None else first.expires
+        cfg["urgency"] = urgency or first.urgency
+        cfg["severity"] = severity or first.severity
+        cfg["certainty"] = certainty or first.certainty
     t_onset = _parse_time(onset, "--onset") or now
     t_expires = _parse_time(expires, "--expires") or t_onset + timedelta(hours=float(cfg["expires_hours"]))
     t_sent = _parse_time(sent, "--sent") or now
@@ -767,7 +774,9 @@ def _tambon_targets(study: StudyArea, whole: shapely.Geometry, inside: gpd.GeoDa
     if not (areas and areas.has("tambon")):
         return gpd.GeoDataFrame({"tambon_id": []}, geometry=[], crs=crs)
     tam = areas.areas("tambon").to_crs(crs)
-    hit = tam[shapely.intersects(tam.geometry.values, whole)].copy()
+    touch = shapely.intersects(tam.geometry.values, whole)
+    touch[touch] = shapely.area(shapely.intersection(tam.geometry.values[touch], whole)) > 0  # not a shared edge
+    hit = tam[touch].copy()
     keep = [c for c in ("tambon_id", "name_en", "name_th", "district_id") if c in hit.columns]
     out = gpd.GeoDataFrame(hit[keep].reset_index(drop=True), geometry=hit.geometry.values, crs=crs)
     area = shapely.area(out.geometry.values)
