@@ -9,8 +9,9 @@ matrix (cheapest of parallel edges kept, closed edges dropped) for
 
 Adapters build it from:
 
-* a local ``.osm`` / ``.osm.bz2`` / ``.osm.pbf`` file (offline) —
-  :func:`from_osm_file`;
+* a local ``.osm`` / ``.osm.bz2`` / ``.osm.gz`` / ``.osm.pbf`` file
+  (offline, one streaming pass, clipped extracts too) — :func:`from_osm_file`
+  on :func:`osm_arrays`;
 * a line layer (GeoPackage, GeoJSON, ...) noded at shared vertices —
   :func:`from_lines`;
 * osmnx downloads by place, bbox or polygon (online, cached) —
@@ -44,6 +45,13 @@ from safegeo.network.core import (
     SnapResult,
     build_csr,
 )
+from safegeo.network.osm import (
+    OsmArrays,
+    OsmWays,
+    osm_arrays,
+    osm_header_box,
+    read_osm_ways,
+)
 
 __all__ = [
     "DEFAULT_SPEEDS_KPH",
@@ -53,6 +61,8 @@ __all__ = [
     "NO_WALK_CLASSES",
     "CsrGraph",
     "NetworkReport",
+    "OsmArrays",
+    "OsmWays",
     "RoadNetwork",
     "SnapResult",
     "build_csr",
@@ -62,8 +72,11 @@ __all__ = [
     "from_osmnx_download",
     "from_osmnx_graph",
     "network_from_source",
+    "osm_arrays",
     "osm_file_center",
+    "osm_header_box",
     "parse_maxspeed",
     "read_osm_graph",
+    "read_osm_ways",
     "speeds_for",
 ]

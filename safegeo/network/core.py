@@ -133,16 +133,20 @@ class NetworkReport:
     dropped_edges: int
     largest_dropped_island: int
     dropped_by_class: int = 0  # edges excluded by road class for this mode
+    ways_cut: int = 0  # OSM ways cut (or dropped) where a clipped extract lacks their nodes
 
     def format(self) -> str:
+        extra = ""
+        if self.dropped_by_class:
+            extra += f"; {self.dropped_by_class:,} edges not usable for {self.mode}"
+        if self.ways_cut:
+            extra += f"; {self.ways_cut:,} OSM ways cut where the extract lacks their nodes (clipped extract)"
         if self.components <= 1 and not self.dropped_nodes:
-            return (f"{self.mode} network: {self.nodes:,} nodes / {self.edges:,} directed edges, all strongly connected"
-                    + (f"; {self.dropped_by_class:,} edges not usable for {self.mode}" if self.dropped_by_class else ""))
+            return f"{self.mode} network: {self.nodes:,} nodes / {self.edges:,} directed edges, all strongly connected" + extra
         return (f"{self.mode} network: kept {self.nodes:,} nodes / {self.edges:,} directed edges "
                 f"(the largest of {self.components:,} strongly connected components); dropped "
                 f"{self.dropped_nodes:,} nodes and {self.dropped_edges:,} edges in smaller islands "
-                f"(largest island {self.largest_dropped_island:,} nodes)"
-                + (f"; {self.dropped_by_class:,} edges not usable for {self.mode}" if self.dropped_by_class else ""))
+                f"(largest island {self.largest_dropped_island:,} nodes)" + extra)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
