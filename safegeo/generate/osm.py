@@ -22,16 +22,12 @@ MAX_WAY_NODES = 2000
 
 def _segment_keys(g: SyntheticGraph) -> np.ndarray:
     """One integer per segment; segments with equal keys carry equal tags."""
-    name_key = pd.factorize(pd.Series(g.name, dtype=object).fillna("\x00"))[0]
-    attrs = np.column_stack([
-        pd.factorize(g.highway)[0],
-        name_key,
-        g.oneway.astype(np.int64),
-        g.bridge.astype(np.int64),
-        pd.factorize(np.nan_to_num(g.maxspeed_kph, nan=-1.0))[0],
-    ])
-    _, key = np.unique(attrs, axis=0, return_inverse=True)
-    return key.ravel()
+    key = np.zeros(g.n_edges, dtype=np.int64)
+    for part in (pd.factorize(g.highway)[0], pd.factorize(pd.Series(g.name, dtype=object).fillna("\x00"))[0],
+                 g.oneway.astype(np.int64), g.bridge.astype(np.int64),
+                 pd.factorize(np.nan_to_num(g.maxspeed_kph, nan=-1.0))[0]):
+        key = pd.factorize(key * (int(part.max(initial=0)) + 1) + part)[0].astype(np.int64)  # stays small
+    return key
 
 
 def way_node_sequences(g: SyntheticGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -114,6 +110,32 @@ def way_node_sequences(g: SyntheticGraph) -> tuple[np.ndarray, np.ndarray, np.nd
     return np.array(flat, dtype=np.int64), np.array(counts, dtype=np.int64), np.array(firsts, dtype=np.int64)
 
 
+def _opl_escape(value: str) -> str:
+    """OPL text of a tag key or value: anything but letters, digits and ``-_.:/`` as ``%hex%``."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.:/") else f"%{ord(c):x}%" for c in value)
+
+
+def _way_tags(g: SyntheticGraph, first: np.ndarray) -> list[str]:
+    """OPL tag lists (``k=v,k=v``) of the ways whose first segments are *first*."""
+    cols = {
+        "highway": g.highway[first].astype(object),
+        "name": g.name[first],
+        "oneway": np.where(g.oneway[first], "yes", None),
+        "bridge": np.where(g.bridge[first], "yes", None),
+        "maxspeed": np.array([None if v != v else f"{v:g}" for v in g.maxspeed_kph[first].tolist()], dtype=object),
+    }
+    text = {}
+    out = [""] * len(first)
+    for key, values in cols.items():
+        for w, v in enumerate(values.tolist()):
+            if v is None:
+                continue
+            if v not in text:
+                text[v] = _opl_escape(str(v))
+            out[w] = f"{out[w]},{key}={text[v]}" if out[w] else f"{key}={text[v]}"
+    return out
+
+
 def write_osm(g: SyntheticGraph, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write a synthetic road graph as an OSM file, readable by any OSM tool.
 
@@ -167,25 +189,17 @@ def write_osm(g: SyntheticGraph, path: str | Path, *, overwrite: bool = False) -
     header = osmium.io.Header()
     header.set("generator", "safegeo.generate")
     header.add_box(osmium.osm.Box(float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())))
-    Node, Way = osmium.osm.mutable.Node, osmium.osm.mutable.Way
+    # the objects as OPL text, then libosmium turns it into the file (one Python string per object, not per call)
+    refs = [f"n{i}" for i in range(1, g.n_nodes + 1)]
+    node_lines = [f"{r} x{x:.7f} y{y:.7f}" for r, x, y in zip(refs, lon.tolist(), lat.tolist(), strict=True)]
+    tags = _way_tags(g, first)
+    ends = np.cumsum(counts).tolist()
+    flat = nodes.tolist()
+    way_lines, lo = [], 0
+    for w, hi in enumerate(ends):
+        way_lines.append(f"w{w + 1} T{tags[w]} N" + ",".join([refs[k] for k in flat[lo:hi]]))
+        lo = hi
+    text = "\n".join(node_lines + way_lines) + "\n"
     with atomic_path(path, suffix=suffix) as tmp, osmium.SimpleWriter(str(tmp), header=header) as writer:
-        for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist(), strict=True), start=1):
-            writer.add_node(Node(id=i, location=(x, y)))
-        ends = np.cumsum(counts).tolist()
-        ids = (nodes + 1).tolist()
-        hw, name, ow = g.highway[first].tolist(), g.name[first].tolist(), g.oneway[first].tolist()
-        br, ms = g.bridge[first].tolist(), g.maxspeed_kph[first].tolist()
-        lo = 0
-        for w, hi in enumerate(ends):
-            tags = {"highway": hw[w]}
-            if name[w] is not None:
-                tags["name"] = name[w]
-            if ow[w]:
-                tags["oneway"] = "yes"
-            if br[w]:
-                tags["bridge"] = "yes"
-            if ms[w] == ms[w]:  # not NaN
-                tags["maxspeed"] = f"{ms[w]:g}"
-            writer.add_way(Way(id=w + 1, nodes=ids[lo:hi], tags=tags))
-            lo = hi
+        osmium.apply(osmium.io.FileBuffer(text.encode("utf-8"), "opl"), writer)
     return path

@@ -15,15 +15,16 @@ lat) and everything after that is vectorised:
   become the segment's geometry (the simplification osmnx does).
 
 Why not pyosmium's Python objects: iterating ``way.nodes`` builds one
-Python object per node reference, which makes a pass 1.8x slower than a
-plain pyosmium count of the file; letting libosmium write the filtered ways
-with their locations as OPL text and parsing that with pandas' C CSV reader
-keeps the per-node work in C/C++.  No XML round trip and no networkx graph.
+Python object per node reference, which makes that pass alone 1.8x slower
+than a plain pyosmium count of the file.  Instead libosmium writes the
+filtered ways with their node locations as OPL text into a temporary file,
+and Arrow's multi-threaded CSV reader and compute functions parse it in
+batches, so no Python code runs per node or per tag.  No XML round trip and
+no networkx graph.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import tempfile
@@ -178,59 +179,133 @@ def read_osm_ways(path: str | Path, *, tags: tuple[str, ...] = WAY_TAGS) -> OsmW
                 osmium.apply(reader, locations, osmium.filter.EntityFilter(osmium.osm.WAY), roads, out)
         except Exception as exc:
             raise _not_osm(path, exc) from exc
-        text = opl.read_text(encoding="utf-8")
-    return _parse_opl_ways(text, tags)
+        ways = _parse_opl_ways(opl, tags)
+    _locate_negative_ids(path, ways)
+    return ways
 
 
-def _parse_opl_ways(text: str, tags: tuple[str, ...]) -> OsmWays:
-    """Parse libosmium's OPL lines ``w<id> T<k=v,...> N<n<ref>x<lon>y<lat>,...>``."""
-    ids: list[int] = []
-    tag_cols: dict[str, list[Any]] = {k: [] for k in tags}
-    node_parts: list[str] = []
-    counts: list[int] = []
-    wanted = set(tags)
-    for line in text.splitlines():
-        wid, tagtext, nodes = line.split(" ")
-        ids.append(int(wid[1:]))
-        found = {}
-        if len(tagtext) > 1:
-            for kv in tagtext[1:].split(","):
-                k, _, v = kv.partition("=")
-                if "%" in k:
-                    k = _unescape(k)
-                if k in wanted:
-                    found[k] = _unescape(v)
-        for k in tags:
-            tag_cols[k].append(found.get(k))
-        if len(nodes) > 1:
-            counts.append(nodes.count(",") + 1)
-            node_parts.append(nodes[1:])
-        else:
-            counts.append(0)
-    start = np.zeros(len(ids) + 1, dtype=np.int64)
-    np.cumsum(counts, out=start[1:])
-    if node_parts:
-        # n<ref>x<lon>y<lat> per node; "n<ref>xy" where the file lacks the node: lon 999 marks it
-        flat = ",".join(node_parts).replace("xy", "x999y999").translate(_OPL_TO_CSV)
-        arr = pd.read_csv(io.StringIO(flat), sep=" ", header=None, names=["ref", "lon", "lat"],
-                          dtype={"ref": np.int64, "lon": np.float64, "lat": np.float64}, na_filter=False,
-                          engine="c")
-        ref = arr["ref"].to_numpy()
-        lon = arr["lon"].to_numpy()
-        lat = arr["lat"].to_numpy()
-        missing = lon > 180.0
-        lon = np.where(missing, np.nan, lon)
-        lat = np.where(missing, np.nan, lat)
-    else:
-        ref = np.zeros(0, dtype=np.int64)
-        lon = np.zeros(0)
-        lat = np.zeros(0)
+def _locate_negative_ids(path: Path, ways: OsmWays) -> None:
+    """Fill the locations of nodes with negative ids (files saved by JOSM), which libosmium's index skips."""
+    import osmium
+
+    missing = np.flatnonzero((ways.ref < 0) & np.isnan(ways.lon))
+    if len(missing) == 0:
+        return
+    wanted = set(np.unique(ways.ref[missing]).tolist())
+    found: dict[int, tuple[float, float]] = {}
+    for node in osmium.FileProcessor(str(path), osmium.osm.NODE):  # such files are small hand-made ones
+        if node.id < 0 and node.id in wanted and node.location.valid():
+            found[node.id] = (node.location.lon, node.location.lat)
+    if found:
+        known = np.array(sorted(found), dtype=np.int64)
+        xy = np.array([found[k] for k in known.tolist()], dtype=np.float64)
+        at = np.searchsorted(known, ways.ref[missing])
+        hit = (at < len(known)) & (known[np.minimum(at, len(known) - 1)] == ways.ref[missing])
+        ways.lon[missing[hit]] = xy[at[hit], 0]
+        ways.lat[missing[hit]] = xy[at[hit], 1]
+
+
+_STRINGS = {"id": "string", "tags": "string", "nodes": "string"}
+
+
+#: Bytes map turning an OPL node list (``Nn<ref>x<lon>y<lat>,...``) into CSV lines `` <ref> <lon> <lat>``.
+_OPL_NODES_TO_CSV = bytes.maketrans(b",Nnxy", b"\n\n   ")
+
+
+def _string_bytes(column: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The characters of all values of an Arrow string column end to end (uint8), and each value's length."""
+    import pyarrow as pa
+
+    parts, lengths = [], []
+    for chunk in column.chunks if hasattr(column, "chunks") else [column]:
+        if len(chunk) == 0:
+            continue
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], width)[chunk.offset: chunk.offset + len(chunk) + 1]
+        parts.append(np.frombuffer(chunk.buffers()[2], np.uint8)[offsets[0]:offsets[-1]])
+        lengths.append(np.diff(offsets))
+    if not parts:
+        return np.zeros(0, np.uint8), np.zeros(0, np.int64)
+    return np.concatenate(parts), np.concatenate(lengths)
+
+
+def _opl_tags(column: Any, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Values of *keys* in an Arrow column of OPL tag lists (``Tk=v,k=v``); None where a way lacks the tag."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lists = pc.split_pattern(pc.utf8_slice_codeunits(column, 1), ",")
+    parent = pc.list_parent_indices(lists)
+    flat = pc.list_flatten(lists)
+    nonempty = pc.not_equal(flat, "")  # a way without tags: one empty item
+    parent, flat = pc.filter(parent, nonempty), pc.filter(flat, nonempty)
+    pairs = pc.split_pattern(flat, "=", max_splits=1)  # OPL always writes k=v, escaping any = inside
+    code = pc.fill_null(pc.index_in(pc.list_element(pairs, 0), value_set=pa.array(list(keys))), -1).to_numpy()
+    hit = np.flatnonzero(code >= 0)
+    # one Python string per distinct value (a few road classes, the street names), OPL's %hex% escapes decoded
+    encoded = pc.dictionary_encode(pc.list_element(pairs, 1).take(pa.array(hit)))
+    distinct = np.array([_unescape(v) for v in encoded.dictionary.to_pylist()] + [None], dtype=object)
+    values = distinct[encoded.indices.to_numpy()]
+    rows = parent.to_numpy()[hit]
+    out = {}
+    for i, k in enumerate(keys):
+        col = np.full(len(column), None, dtype=object)
+        mine = code[hit] == i
+        col[rows[mine]] = values[mine]
+        out[k] = col
+    return out
+
+
+def _parse_opl_ways(opl: Path, tags: tuple[str, ...]) -> OsmWays:
+    """Parse libosmium's OPL lines ``w<id> T<k=v,...> N<n<ref>x<lon>y<lat>,...>``, batch by batch, with Arrow.
+
+    A node the file lacks is written ``n<ref>xy``: its lon/lat come out NaN.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    csv_parse = pcsv.ParseOptions(delimiter=" ", quote_char=False, escape_char=False)
+    ids, counts, refs, lons, lats = [], [], [], [], []
+    tag_parts: dict[str, list[np.ndarray]] = {k: [] for k in tags}
+    if opl.stat().st_size > 0:
+        reader = pcsv.open_csv(
+            opl, read_options=pcsv.ReadOptions(column_names=list(_STRINGS), block_size=1 << 25),
+            parse_options=csv_parse,
+            convert_options=pcsv.ConvertOptions(column_types={k: pa.string() for k in _STRINGS}))
+        for batch in reader:
+            ids.append(pc.cast(pc.utf8_slice_codeunits(batch["id"], 1), pa.int64()).to_numpy())
+            for k, values in _opl_tags(batch["tags"], tags).items():
+                tag_parts[k].append(values)
+            nodes = batch["nodes"]
+            chars, length = _string_bytes(nodes)
+            commas = pc.count_substring(nodes, ",").to_numpy()
+            counts.append(np.where(length > 1, commas + 1, 0))  # "N" alone: a way without nodes
+            if len(chars) == 0:
+                continue
+            text = chars.tobytes().translate(_OPL_NODES_TO_CSV)
+            table = pcsv.read_csv(
+                pa.BufferReader(pa.py_buffer(text)),
+                read_options=pcsv.ReadOptions(column_names=["_", "ref", "lon", "lat"], block_size=1 << 24),
+                parse_options=csv_parse,
+                convert_options=pcsv.ConvertOptions(include_columns=["ref", "lon", "lat"], column_types={
+                    "ref": pa.int64(), "lon": pa.float64(), "lat": pa.float64()}))
+            refs.append(table["ref"].to_numpy())
+            lons.append(table["lon"].to_numpy())  # null (node not in the file) -> NaN
+            lats.append(table["lat"].to_numpy())
+
+    def cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+        return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+    pa.default_memory_pool().release_unused()  # hand Arrow's parsing buffers back before the arrays grow
+    count = cat(counts, np.int64)
+    start = np.zeros(len(count) + 1, dtype=np.int64)
+    np.cumsum(count, out=start[1:])
+    ref = cat(refs, np.int64)
     if len(ref) != start[-1]:  # cannot happen with libosmium's OPL; guards against silent misalignment
-        raise LayerReadError(f"OSM ways: read {len(ref)} node references, expected {start[-1]}")
-    return OsmWays(np.array(ids, dtype=np.int64), pd.DataFrame(tag_cols, dtype=object), start, ref, lon, lat)
-
-
-_OPL_TO_CSV = str.maketrans({"n": None, "x": " ", "y": " ", ",": "\n"})
+        raise LayerReadError(f"OSM ways: read {len(ref):,} node references, expected {start[-1]:,}")
+    frame = pd.DataFrame({k: cat(v, object) for k, v in tag_parts.items()}, dtype=object)
+    return OsmWays(cat(ids, np.int64), frame, start, ref, cat(lons, np.float64), cat(lats, np.float64))
 
 
 def _by_value(values: pd.Series, fn: Any, missing: Any) -> np.ndarray:
@@ -380,7 +455,8 @@ def segments_from_ways(ways: OsmWays, *, mode: str = "drive", crs: Any = None, s
         log.info("%s: %d ways cut where the extract lacks their nodes", source, ways_cut)
 
     # junctions: nodes used twice or more (by two ways, or twice by one), plus the ends of every piece
-    node_ids, inv, used = np.unique(ref, return_inverse=True, return_counts=True)
+    inv, node_ids = pd.factorize(ref)  # hashing: faster than sorting
+    used = np.bincount(inv)
     first = np.ones(len(ref), bool)
     first[1:] = piece[1:] != piece[:-1]
     last = np.ones(len(ref), bool)
@@ -428,7 +504,11 @@ def segments_from_ways(ways: OsmWays, *, mode: str = "drive", crs: Any = None, s
     if against.any():  # oneway=-1: traffic runs against the node order
         geom[against] = shapely.reverse(geom[against])
         u[against], v[against] = v[against].copy(), u[against].copy()
-    length = shapely.length(geom)
+    # length: the sum of the steps between consecutive vertices (what shapely.length gives, without GEOS);
+    # segments of a piece follow each other, and the step from one piece to the next counts for nothing
+    step = np.r_[np.hypot(np.diff(px), np.diff(py)), 0.0]
+    step[last] = 0.0
+    length = np.add.reduceat(step, a) if len(a) else np.zeros(0)
     ok = length > 0  # a way back onto its own node with no length is no road
     tags = ways.tags
     hw = tags["highway"].to_numpy(dtype=object)
@@ -439,13 +519,13 @@ def segments_from_ways(ways: OsmWays, *, mode: str = "drive", crs: Any = None, s
     seg = seg_way[ok]
     attrs = pd.DataFrame({
         "osmid": ways.way_id[seg],
-        "name": tags["name"].to_numpy(dtype=object)[seg],
+        "name": pd.Series(tags["name"].to_numpy(dtype=object)[seg], dtype=object),
         "bridge": bridge[seg],
-        "access": tags["access"].to_numpy(dtype=object)[seg],
+        "access": pd.Series(tags["access"].to_numpy(dtype=object)[seg], dtype=object),
     })
     return OsmArrays(
         crs=crs, x=nx_, y=ny_, node_id=node_ids[present], u=u[ok], v=v[ok], highway=hw[seg],
         oneway=(direction != 0)[ok], maxspeed_kph=maxspeed[seg], geometry=geom[ok], length_m=length[ok],
-        attrs=attrs, ways_read=ways.n_ways, ways_used=int(np.count_nonzero(np.r_[True, w[1:] != w[:-1]])), ways_cut=ways_cut,
-        dropped_segments=dropped_segments,
+        attrs=attrs, ways_read=ways.n_ways, ways_used=int(np.count_nonzero(np.r_[True, w[1:] != w[:-1]])),
+        ways_cut=ways_cut, dropped_segments=dropped_segments,
     )
