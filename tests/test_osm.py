@@ -273,6 +273,22 @@ def test_same_distances_as_osmnx(shared_data, osmnx_extra_tags, name):
             assert np.allclose(got, list(theirs.values()), rtol=1e-9, atol=1e-6)
 
 
+@pytest.mark.shared_data
+def test_every_edge_runs_from_u_to_v(shared_data):
+    """Backward edges share their road's line until asked for: turned round per edge, or all at once."""
+    net = from_osm_file(shared_data / "osm_osmnx_tests" / "aguascalientes.osm.pbf", mode="walk")
+
+    def ends(geoms):
+        return shapely.get_coordinates(shapely.get_point(geoms, 0)), shapely.get_coordinates(shapely.get_point(geoms, -1))
+
+    some = np.arange(1, net.n_edges, 3)
+    for geoms, edges in ((net.edge_geometries(some), some), (net.geometry, np.arange(net.n_edges))):
+        start, end = ends(geoms)
+        assert np.allclose(start, np.column_stack([net.x[net.u[edges]], net.y[net.u[edges]]]))
+        assert np.allclose(end, np.column_stack([net.x[net.v[edges]], net.y[net.v[edges]]]))
+    assert np.allclose(shapely.length(net.geometry), net.length_m)
+
+
 # --- clipped extracts -------------------------------------------------------------------------
 def _count_cut_ways(path: Path, mode: str) -> int:
     """Independent count with pyosmium's Python objects: usable ways with a node missing from the file."""

@@ -483,7 +483,8 @@ def segments_from_ways(ways: OsmWays, *, mode: str = "drive", crs: Any = None, s
     lens = b - a + 1
     offs = np.cumsum(lens) - lens
     idx = np.repeat(a - offs, lens) + np.arange(int(lens.sum()))
-    geom = shapely.linestrings(np.column_stack([px[idx], py[idx]]), indices=np.repeat(np.arange(len(a)), lens))
+    geom = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, np.column_stack([px[idx], py[idx]]),
+                                     (np.r_[0, np.cumsum(lens)],))
     node_index = np.full(len(node_ids), -1, dtype=np.int64)
     node_of_pos = inv[node_pos]
     is_node_id = np.zeros(len(node_ids), bool)
