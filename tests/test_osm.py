@@ -26,12 +26,13 @@ from safegeo.network.core import NetworkReport
 
 LON0, LAT0 = 101.80, 6.40  # Narathiwat, UTM 47N
 D = 0.001  # grid step in degrees (about 110 m)
+NAME = "Jalan Satu, ถนนหนึ่ง=1 (100%)"  # Thai letters and OPL's separators survive the reading
 
 # node id -> (column, row) on a 0.001° grid
 NODES = {1: (0, 0), 2: (1, 0), 3: (2, 0), 4: (2, 1), 5: (1, 1), 6: (0, 1), 7: (3, 0), 8: (3, 1)}
 # node 99 is referenced by way 14 but not in the file, as in a clipped extract
 WAYS = [
-    (10, [1, 2, 3], {"highway": "residential", "name": "Jalan Satu", "bridge": "yes"}),
+    (10, [1, 2, 3], {"highway": "residential", "name": NAME, "bridge": "yes"}),
     (11, [3, 4], {"highway": "residential", "oneway": "-1"}),  # traffic runs 4 -> 3
     (12, [4, 5, 5, 6], {"highway": "residential", "maxspeed": "30 mph"}),  # 5 repeated: one node
     (13, [2, 5], {"highway": "service", "access": "private"}),  # nobody's road
@@ -98,7 +99,7 @@ def test_tiny_file_drive_edges_by_hand(tiny_osm):
                          (7, 8): [(7, 8)]}.items():
         assert net.length_m[edge(a, b)] == pytest.approx(sum(_metres(*h) for h in hops), rel=2e-3)
     # attributes of the way travel with its segments
-    assert bool(data["bridge"][edge(1, 3)]) and data["name"][edge(1, 3)] == "Jalan Satu"
+    assert bool(data["bridge"][edge(1, 3)]) and data["name"][edge(1, 3)] == NAME
     assert not data["bridge"][edge(6, 1)]
     assert data["osmid"][edge(7, 8)] == 14
     assert data["speed_kph"][edge(4, 6)] == pytest.approx(30 * 1.609344)

@@ -20,7 +20,9 @@ than a plain pyosmium count of the file.  Instead libosmium writes the
 filtered ways with their node locations as OPL text into a temporary file,
 and Arrow's multi-threaded CSV reader and compute functions parse it in
 batches, so no Python code runs per node or per tag.  No XML round trip and
-no networkx graph.
+no networkx graph.  pyrosm (Cython) and QuackOSM (DuckDB) read PBF only,
+not the ``.osm``/``.osm.bz2`` exports people also have, and neither cuts
+ways at missing nodes; libosmium reads every format.
 """
 
 from __future__ import annotations
@@ -205,7 +207,7 @@ def _locate_negative_ids(path: Path, ways: OsmWays) -> None:
         ways.lat[missing[hit]] = xy[at[hit], 1]
 
 
-_STRINGS = {"id": "string", "tags": "string", "nodes": "string"}
+_OPL_COLUMNS = ("id", "tags", "nodes")  # OPL way lines without metadata: w<id> T<tags> N<nodes>
 
 
 #: Bytes map turning an OPL node list (``Nn<ref>x<lon>y<lat>,...``) into CSV lines `` <ref> <lon> <lat>``.
@@ -270,9 +272,9 @@ def _parse_opl_ways(opl: Path, tags: tuple[str, ...]) -> OsmWays:
     tag_parts: dict[str, list[np.ndarray]] = {k: [] for k in tags}
     if opl.stat().st_size > 0:
         reader = pcsv.open_csv(
-            opl, read_options=pcsv.ReadOptions(column_names=list(_STRINGS), block_size=1 << 25),
+            opl, read_options=pcsv.ReadOptions(column_names=list(_OPL_COLUMNS), block_size=1 << 25),
             parse_options=csv_parse,
-            convert_options=pcsv.ConvertOptions(column_types={k: pa.string() for k in _STRINGS}))
+            convert_options=pcsv.ConvertOptions(column_types={k: pa.string() for k in _OPL_COLUMNS}))
         for batch in reader:
             ids.append(pc.cast(pc.utf8_slice_codeunits(batch["id"], 1), pa.int64()).to_numpy())
             for k, values in _opl_tags(batch["tags"], tags).items():
