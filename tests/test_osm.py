@@ -290,6 +290,24 @@ def test_every_edge_runs_from_u_to_v(shared_data):
     assert np.allclose(shapely.length(net.geometry), net.length_m)
 
 
+@pytest.mark.parametrize("flag", [True, "True"])  # osmnx's bool, or the text of a graph read back from GraphML
+def test_osmnx_walk_network_reverses_every_one_way_edge(flag):
+    """Two one-way roads between a and b, 100 m and about 300 m: walkers take the short one both ways."""
+    g = nx.MultiDiGraph(crs="EPSG:4326", simplified=True)
+    for n, (c, r) in {1: (0, 0), 2: (1, 0), 3: (1, 1), 4: (0, 1)}.items():
+        g.add_node(n, x=LON0 + c * D, y=LAT0 + r * D)
+    g.add_edge(1, 2, highway="residential", oneway=flag, osmid=1)
+    for a, b in ((2, 3), (3, 4), (4, 1)):
+        g.add_edge(a, b, highway="residential", oneway=flag, osmid=2)
+    walk = from_osmnx_graph(g, mode="walk")
+    d = dijkstra(walk.csr("length").matrix)
+    i1, i2 = (int(np.flatnonzero(walk.node_id == k)[0]) for k in (1, 2))
+    assert d[i2, i1] == pytest.approx(d[i1, i2]) and d[i1, i2] == pytest.approx(_metres(1, 2), rel=2e-3)
+    drive = from_osmnx_graph(g, mode="drive")
+    j1, j2 = (int(np.flatnonzero(drive.node_id == k)[0]) for k in (1, 2))
+    assert dijkstra(drive.csr("length").matrix)[j2, j1] > 2.5 * _metres(1, 2)  # cars go round
+
+
 # --- clipped extracts -------------------------------------------------------------------------
 def _count_cut_ways(path: Path, mode: str) -> int:
     """Independent count with pyosmium's Python objects: usable ways with a node missing from the file."""

@@ -273,10 +273,13 @@ def from_osmnx_graph(
     if mode == "walk":
         # walkers use one-way streets both ways: add the reverse of osmnx's one-way edges (its two-way
         # edges come in pairs already); an edge without the flag gets a reverse unless one joins the same nodes
+        def one_way(f):  # osmnx sets a bool; a graph read back from GraphML has the text "True"/"False"
+            return f.strip().lower() in ("true", "yes", "1") if isinstance(f, str) else bool(f)
+
         flag = [first(d.get("oneway")) for *_, d in edges]
         n = np.int64(len(x))
         has_reverse = np.isin(v * n + u, u * n + v)
-        oneway_directed = np.array([has_reverse[i] if f is None else not bool(f) for i, f in enumerate(flag)],
+        oneway_directed = np.array([has_reverse[i] if f is None else not one_way(f) for i, f in enumerate(flag)],
                                    dtype=bool)
     net = RoadNetwork.from_arrays(
         x, y, u, v, crs=crs, highway=highway, oneway=oneway_directed, length_m=length, geometry=geoms,
