@@ -294,11 +294,16 @@ def test_every_edge_runs_from_u_to_v(shared_data):
 def test_osmnx_walk_network_reverses_every_one_way_edge(flag):
     """Two one-way roads between a and b, 100 m and about 300 m: walkers take the short one both ways."""
     g = nx.MultiDiGraph(crs="EPSG:4326", simplified=True)
-    for n, (c, r) in {1: (0, 0), 2: (1, 0), 3: (1, 1), 4: (0, 1)}.items():
-        g.add_node(n, x=LON0 + c * D, y=LAT0 + r * D)
+
+    def lonlat(n):
+        return (LON0 + NODES[n][0] * D, LAT0 + NODES[n][1] * D)
+
+    for n in (1, 2):
+        g.add_node(n, x=lonlat(n)[0], y=lonlat(n)[1])
     g.add_edge(1, 2, highway="residential", oneway=flag, osmid=1)
-    for a, b in ((2, 3), (3, 4), (4, 1)):
-        g.add_edge(a, b, highway="residential", oneway=flag, osmid=2)
+    # the way back is another one-way road, round by nodes 5 and 6: osmnx keeps its line as geometry
+    g.add_edge(2, 1, highway="residential", oneway=flag, osmid=2,
+               geometry=shapely.LineString([lonlat(2), lonlat(5), lonlat(6), lonlat(1)]))
     walk = from_osmnx_graph(g, mode="walk")
     d = dijkstra(walk.csr("length").matrix)
     i1, i2 = (int(np.flatnonzero(walk.node_id == k)[0]) for k in (1, 2))
