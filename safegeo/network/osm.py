@@ -144,6 +144,10 @@ class OsmWays:
 def read_osm_ways(path: str | Path, *, tags: tuple[str, ...] = WAY_TAGS) -> OsmWays:
     """Read the ``highway`` ways of an OSM file with their node locations, in one pass.
 
+    libosmium keeps every node location in memory (its ``flex_mem`` index)
+    and writes the road ways as text to a temporary file (in ``TMPDIR``,
+    about 100 bytes per way node), which is parsed batch by batch.
+
     Parameters
     ----------
     path
