@@ -719,15 +719,12 @@ def _osm_box(path: Path, *, max_nodes: int = 200_000) -> tuple[tuple[float, floa
     """(lon/lat box, None) of an OSM file from its header (else its first nodes), or (None, (problem, fix))."""
     import osmium
 
+    from safegeo.network.osm import osm_header_box
+
     try:
-        reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
-        try:
-            box = reader.header().box()
-        finally:
-            reader.close()
-        if box.valid():
-            bl, tr = box.bottom_left, box.top_right
-            return (bl.lon, bl.lat, tr.lon, tr.lat), None
+        box = osm_header_box(path)
+        if box is not None:
+            return box, None
         lon_min = lat_min = np.inf
         lon_max = lat_max = -np.inf
         n = 0
