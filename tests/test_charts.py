@@ -376,9 +376,14 @@ def test_thai_analysis_maps_show_no_raw_codes(results):
 
 def test_analysis_charts_beside_an_analysis_map(results, tmp_path):
     res = results["evacuation"]
-    m = res.map(lang="th", tiles=False)
+    # the map carries its own charts; added charts follow them, and charts=False leaves the map bare
+    bare = res.map(lang="th", tiles=False, charts=False)
+    assert 'class="sg-chart"' not in bare.to_html()
+    m = bare
     for chart in evacuation_charts(res, lang="th"):
         m.add_chart(chart)
+    assert m.to_html().count('class="sg-chart"') == 3
+    m = res.map(lang="th", tiles=False)
     html = m.save(tmp_path / "evacuation.html").read_text(encoding="utf-8")
     assert html.count('class="sg-chart"') == 3 and '<html lang="th" class="sg-with-charts">' in html
     assert t("charts", "th") in html
