@@ -34,8 +34,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def reg(tmp_path: Path) -> Registry:
-    r = Registry(tmp_path / "fleet.db")
+def reg(registry_db: str) -> Registry:
+    """A new registry, once on SQLite and once on PostgreSQL/PostGIS (``registry_db`` in conftest.py)."""
+    r = Registry(registry_db)
     yield r
     r.close()
 
@@ -395,45 +396,67 @@ def test_export_to_an_unknown_format_is_refused(tmp_path: Path, reg: Registry) -
         reg.export(tmp_path / "fleet.xlsx")
 
 
-def test_backup_is_a_complete_registry(tmp_path: Path, reg: Registry) -> None:
+def test_backup_is_a_complete_registry(tmp_path: Path) -> None:
+    reg = Registry(tmp_path / "fleet.db")
     _add_two(reg)
     reg.update("KT-1", status="dispatched")
     dest = reg.backup(tmp_path / "backup.db")
     with Registry(dest, create=False) as copy:
         pd.testing.assert_frame_equal(pd.DataFrame(copy.vehicles()), pd.DataFrame(reg.vehicles()))
         assert len(copy.history()) == 3
+    reg.close()
 
 
 # -- several processes ----------------------------------------------------------------------------------------
-_WRITER = """
-import sys, time
+_WRITERS = """
+import os, sys, time, traceback
 from safegeo.vehicles.registry import Registry
-db, me, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+db, procs, n, pause_s = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 apply_update = Registry._apply_update
 def slow_apply(self, conn, old, clean, **kw):
-    time.sleep(0.01)  # widen the read-modify-write window so an unprotected update would surely be lost
+    time.sleep(pause_s)  # widen the read-modify-write window so an unprotected update would surely be lost
     return apply_update(self, conn, old, clean, **kw)
 Registry._apply_update = slow_apply
-reg = Registry(db)
-for k in range(n):
-    reg.update("SHARED", notes=f"{me}-{k}", by=me)
-    reg.update(f"OWN-{me}", capacity=k + 1, by=me)
+def write(me):
+    reg = Registry(db)
+    for k in range(n):
+        reg.update("SHARED", notes=f"{me}-{k}", by=me)
+        reg.update(f"OWN-{me}", capacity=k + 1, by=me)
+children = []
+for p in range(procs):  # one process per writer, forked after the slow import so that they all start at once
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            write(f"p{p}")
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    children.append(pid)
+failed = [pid for pid in children if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
+sys.exit(f"{len(failed)} writer process(es) failed" if failed else 0)
 """
 
+#: (processes, updates of the shared vehicle by each, pause inside each update's transaction in seconds).
+#: SQLite serialises every writer through one file lock (its busy handler sleeps between tries): 4 x 15.
+#: PostgreSQL: 8 processes x 50 updates of the one shared vehicle (400 updates queued on one row lock) plus
+#: 8 x 50 of their own vehicles (about 7 s on 2 cores; 8 x 200 takes four times as long and shows nothing more).
+_CONCURRENCY = {"sqlite": (4, 15, 0.01), "postgres": (8, 50, 0.002)}
 
-def test_concurrent_writers_lose_no_update(tmp_path: Path) -> None:
-    db = tmp_path / "fleet.db"
-    procs, per = 4, 15
+
+def test_concurrent_writers_lose_no_update(registry_db: str, request) -> None:
+    db = registry_db
+    procs, per, pause_s = _CONCURRENCY[request.node.callspec.params["registry_db"]]
     with Registry(db) as reg:
         reg.add("SHARED", type="ambulance", lon=101.8, lat=6.4)
         for p in range(procs):
             reg.add(f"OWN-p{p}", type="ambulance", lon=101.8, lat=6.4, capacity=0)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    running = [subprocess.Popen([sys.executable, "-c", _WRITER, str(db), f"p{p}", str(per)], env=env,
-                                stderr=subprocess.PIPE) for p in range(procs)]
-    for proc in running:
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err.decode()
+    run = subprocess.run([sys.executable, "-c", _WRITERS, db, str(procs), str(per), str(pause_s)], env=env,
+                         capture_output=True, timeout=300)
+    assert run.returncode == 0, run.stderr.decode()
     with Registry(db, create=False) as reg:
         h = reg.history("SHARED")
         notes = h[h["field"] == "notes"]
@@ -466,8 +489,8 @@ registry.Registry(db).import_file(csv)
 """
 
 
-def test_an_import_killed_mid_transaction_leaves_the_registry_as_it_was(tmp_path: Path) -> None:
-    db = tmp_path / "fleet.db"
+def test_an_import_killed_mid_transaction_leaves_the_registry_as_it_was(tmp_path: Path, registry_db: str) -> None:
+    db = registry_db
     with Registry(db) as reg:
         _add_two(reg)
         before = pd.DataFrame(reg.vehicles())
