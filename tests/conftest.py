@@ -310,3 +310,11 @@ def registry_db(request, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "fleet.db")
     return request.getfixturevalue("pg_url")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test that uses the PostgreSQL server ``postgres`` (``pytest -m "not postgres"`` leaves them out)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "postgis" in getattr(item, "fixturenames", ()) or params.get("registry_db") == "postgres":
+            item.add_marker(pytest.mark.postgres)

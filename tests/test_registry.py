@@ -1064,3 +1064,36 @@ def test_a_server_url_without_the_postgres_extra_names_it(monkeypatch) -> None:
     with pytest.raises(MissingExtraError, match="needs psycopg, which is not installed") as err:
         Registry("postgresql://fleet@db.example/fleet")
     assert isinstance(err.value, ImportError) and "pip install 'safegeo[postgres]'" in str(err.value)
+
+
+def _office_grants(schema: str, role: str) -> list[str]:
+    """The README's grants for the offices' role (in *schema* instead of public)."""
+    return [f"GRANT USAGE ON SCHEMA {schema} TO {role}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.vehicles TO {role}",
+            f"GRANT SELECT, INSERT ON {schema}.vehicle_history TO {role}",
+            f"GRANT SELECT ON {schema}.schema_version TO {role}",
+            f"GRANT USAGE ON SEQUENCE {schema}.vehicle_history_id_seq TO {role}"]
+
+
+def test_an_office_role_with_the_readme_grants_changes_vehicles_but_not_the_schema(postgis, pg_url: str,
+                                                                                   tmp_path: Path) -> None:
+    _old_registry(pg_url, 2)
+    schema = _schema_of(pg_url)
+    with _role(postgis, "fleet_office", *_office_grants(schema, "fleet_office")) as role:
+        url = postgis.url_of("safegeo_test", user=role, schema=schema)
+        with Registry(url) as office:
+            assert not office.read_only
+            with pytest.raises(RegistryError, match="safegeo vehicles migrate"):
+                office.update("OLD-1", status="dispatched")
+            with pytest.raises(RegistryError, match="the database role may not do this .*must be owner") as err:
+                office.migrate()  # altering the tables is the owner's job
+            assert "needs the owner of the registry tables" in str(err.value)
+        with Registry(pg_url) as owner:
+            assert [m.version for m in owner.migrate()] == [3]
+        with Registry(url) as office:
+            office.update("OLD-1", status="dispatched", by="Tak Bai office")
+            office.add("KT-9", type="ambulance", lon=101.8, lat=6.4)
+            office.import_file(_csv(tmp_path, [GOOD]))
+            office.remove("KT-9")
+            assert list(office.vehicles()["vehicle_id"]) == ["N-1", "OLD-1"]
+            assert list(office.history()["action"]) == ["update", "add", "add", "remove"]
