@@ -468,9 +468,13 @@ class Registry:
                         detail = "; ".join(str(r[0]) for r in check[:3])
                         raise RegistryError(f"{self.where}: the database file is damaged ({detail})",
                                             hint="restore it from a backup made with `safegeo vehicles backup`")
-                tables = set(sa.inspect(conn).get_table_names())
-                if self.is_postgres:
+                if self.is_postgres:  # the tables an unqualified name reaches (search_path), as every query does
+                    tables = set(conn.execute(sa.text(
+                        "SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relkind IN ('r', 'p', 'v', 'f') "
+                        "AND pg_catalog.pg_table_is_visible(c.oid)")).scalars())
                     self._check_role(conn, tables)
+                else:
+                    tables = set(sa.inspect(conn).get_table_names())
                 conn.rollback()
             if self.is_sqlite:
                 fresh = "schema_version" not in tables
