@@ -1097,3 +1097,16 @@ def test_an_office_role_with_the_readme_grants_changes_vehicles_but_not_the_sche
             office.remove("KT-9")
             assert list(office.vehicles()["vehicle_id"]) == ["N-1", "OLD-1"]
             assert list(office.history()["action"]) == ["update", "add", "add", "remove"]
+
+
+def test_a_role_whose_transactions_are_read_only_opens_read_only(postgis, pg_url: str) -> None:
+    with Registry(pg_url) as reg:
+        _add_two(reg)
+    schema = _schema_of(pg_url)
+    grants = [*_office_grants(schema, "fleet_viewer"), "ALTER ROLE fleet_viewer SET default_transaction_read_only = on"]
+    with _role(postgis, "fleet_viewer", *grants) as role, \
+            Registry(postgis.url_of("safegeo_test", user=role, schema=schema)) as ro:
+        assert ro.read_only and "opens read-only transactions" in ro.read_only_reason
+        assert list(ro.vehicles()["vehicle_id"]) == ["KT-1", "KT-2"]
+        with pytest.raises(RegistryError, match="read-only"):
+            ro.update("KT-1", status="dispatched")

@@ -1213,7 +1213,7 @@ def _district_extent(study: StudyArea | None, ids: set[str]) -> tuple[float, flo
     if len(geoms) == 0:
         return None
     if areas.crs.is_projected:
-        geoms = shapely.segmentize(geoms, 500.0 * areas.crs.axis_info[0].unit_conversion_factor ** -1)
+        geoms = shapely.segmentize(geoms, 500.0 / areas.crs.axis_info[0].unit_conversion_factor)  # 500 m
     w, s, e, n = gpd.GeoSeries(geoms, crs=areas.crs).to_crs(4326).total_bounds
     pad = 1e-3  # about 110 m: far more than any reprojection error left after densifying
     return max(w - pad, -180.0), max(s - pad, -90.0), min(e + pad, 180.0), min(n + pad, 90.0)
