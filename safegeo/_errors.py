@@ -57,6 +57,10 @@ class RegistryError(SafegeoError, RuntimeError):
     """The vehicle registry database is missing, damaged or refused a change."""
 
 
+class MissingExtraError(SafegeoError, ImportError):
+    """An optional feature needs packages of an extra that is not installed (``pip install 'safegeo[postgres]'``)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One validation finding: what is wrong, where, and how to fix it."""

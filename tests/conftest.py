@@ -225,3 +225,161 @@ def run_notebook(name: str, study: Path, tmp_path: Path, monkeypatch: pytest.Mon
     errors = [f"{o.get('ename')}: {o.get('evalue')}" for o in outputs if o.get("output_type") == "error"]
     assert not errors, errors
     return NotebookRun(outputs, "\n".join(o.get("text", "") for o in outputs), out)
+
+
+# -- PostgreSQL + PostGIS ------------------------------------------------------------------------------------------
+@dataclass
+class PostgisServer:
+    """A throwaway PostgreSQL server with PostGIS, reached over a Unix socket only (no TCP).
+
+    ``url`` is the SQLAlchemy URL of ``safegeo_test``, a database with PostGIS.
+    Each test gets a schema of its own in it (the ``pg_url`` fixture: cheap
+    and isolated); :meth:`new_database` makes a whole database when a test
+    needs one.
+    """
+
+    socket_dir: str
+    port: int
+    url: str = ""
+    template: str = "safegeo_template"
+
+    def url_of(self, dbname: str, *, user: str = "postgres", schema: str | None = None) -> str:
+        """URL of *dbname* as *user*; with *schema*, its tables go there (``search_path`` *schema*, public)."""
+        url = f"postgresql+psycopg://{user}@/{dbname}?host={self.socket_dir}&port={self.port}"
+        if schema:
+            url += f"&options=-csearch_path%3D{schema}%2Cpublic"
+        return url
+
+    def admin(self, dbname: str = "postgres"):
+        """An autocommit psycopg connection as the superuser."""
+        import psycopg
+
+        return psycopg.connect(host=self.socket_dir, port=self.port, user="postgres", dbname=dbname, autocommit=True)
+
+    def new_database(self, name: str, *, postgis: bool = True) -> str:
+        """A fresh database (a copy of the PostGIS template, or a bare one); returns its URL."""
+        with self.admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template if postgis else "template0"}"')
+        return self.url_of(name)
+
+    def drop_database(self, name: str) -> None:
+        with self.admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _postgres_problem() -> tuple[str | None, Path | None]:
+    """(why PostgreSQL tests cannot run, the bin folder of initdb/pg_ctl)."""
+    import glob
+
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    if not bins:
+        return "PostgreSQL server is not installed (Debian package postgresql)", None
+    bindir = Path(bins[-1]).parent
+    version = bindir.parts[-2]
+    if not glob.glob(f"/usr/share/postgresql/{version}/extension/postgis.control"):
+        return f"PostGIS is not installed for PostgreSQL {version} (Debian package postgresql-{version}-postgis-3)", None
+    for module, extra in (("psycopg", "psycopg[binary]"), ("geoalchemy2", "geoalchemy2")):
+        try:
+            __import__(module)
+        except ImportError:
+            return f"{module} is not installed (pip install '{extra}', or the postgres extra)", None
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root, and there is no 'postgres' user to run the server as", None
+    return None, bindir
+
+
+@pytest.fixture(scope="session")
+def postgis() -> PostgisServer:
+    """A PostgreSQL server with PostGIS for the session, from the Debian packages.
+
+    Runs initdb and pg_ctl from /usr/lib/postgresql/*/bin (as the ``postgres``
+    user when the tests run as root: the server refuses root), in a temporary
+    folder that user can reach, listening on a Unix socket in that folder
+    only.  Durability is switched off (fsync, synchronous_commit): a test
+    server need not survive a power cut, and it is much faster.  Skips when
+    the packages are missing, except under CI (the ``CI`` variable), where it
+    fails.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    problem, bindir = _postgres_problem()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"{problem}; CI must run the PostgreSQL tests (.ci/run installs the packages)")
+        pytest.skip(problem)
+    assert bindir is not None
+    as_root = os.geteuid() == 0
+    base = Path(tempfile.mkdtemp(prefix="safegeo-pg-", dir="/tmp"))
+    base.chmod(0o755)  # pytest's own tmp folders are 0700: the postgres user could not enter them
+    if as_root:
+        import pwd
+
+        pw = pwd.getpwnam("postgres")
+        os.chown(base, pw.pw_uid, pw.pw_gid)
+    data, log, port = base / "data", base / "server.log", 54329
+    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
+
+    def run(*args: str) -> None:
+        res = subprocess.run([*prefix, *args], cwd=base, capture_output=True, text=True, timeout=120)
+        if res.returncode != 0:
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{' '.join(args[:2])} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}\n{tail}")
+
+    started = False
+    try:
+        run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+            "--locale=C.UTF-8", "--no-sync")
+        opts = (f"-k {base} -c listen_addresses='' -p {port} -c unix_socket_permissions=0700 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off")
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o", opts, "start")
+        started = True
+        server = PostgisServer(str(base), port)
+        with server.admin() as conn:
+            conn.execute(f"CREATE DATABASE {server.template}")
+        with server.admin(server.template) as conn:
+            conn.execute("CREATE EXTENSION postgis")
+        server.url = server.new_database("safegeo_test")
+        yield server
+    finally:
+        if started:
+            subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                           cwd=base, capture_output=True, timeout=60)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(postgis: PostgisServer, request) -> str:
+    """The URL of a new, empty registry place for this test: a schema of its own in ``safegeo_test`` (dropped after)."""
+    import hashlib
+
+    schema = "t_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:16]
+    with postgis.admin("safegeo_test") as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield postgis.url_of("safegeo_test", schema=schema)
+    with postgis.admin("safegeo_test") as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def registry_db(request, tmp_path: Path) -> str:
+    """Where a registry lives, once per backend: an SQLite file, then a PostgreSQL/PostGIS database URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "fleet.db")
+    return request.getfixturevalue("pg_url")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test that uses the PostgreSQL server ``postgres`` (``pytest -m "not postgres"`` leaves them out)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "postgis" in getattr(item, "fixturenames", ()) or params.get("registry_db") == "postgres":
+            item.add_marker(pytest.mark.postgres)

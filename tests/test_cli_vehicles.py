@@ -11,10 +11,12 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+import sqlalchemy as sa
 from click.testing import CliRunner
 from conftest import UTM47, X0, Y0
 
 from safegeo.cli import cli
+from safegeo.vehicles.registry import Registry
 
 
 def _lonlat(x: float, y: float) -> str:
@@ -34,7 +36,8 @@ def db(tmp_path: Path) -> str:
     return str(tmp_path / "fleet.db")
 
 
-def test_add_update_list_show_history_remove(db: str) -> None:
+def test_add_update_list_show_history_remove(registry_db: str) -> None:
+    db = registry_db
     run("vehicles", "--db", db, "add", "KT-1234", "--type", "ambulance", "--at", "101.82,6.42",
         "--agency", "Narathiwat Hospital", "--capability", "4x4", "--capability", "high_clearance",
         "--contact", "081-222-3333")
@@ -58,7 +61,8 @@ def test_add_update_list_show_history_remove(db: str) -> None:
     assert "KT-2" not in run("vehicles", "--db", db, "list").output
 
 
-def test_the_issue_examples_verbatim(db: str) -> None:
+def test_the_issue_examples_verbatim(registry_db: str) -> None:
+    db = registry_db
     run("vehicles", "--db", db, "add", "KT-1234", "--type", "ambulance", "--at", "101.82,6.42", "--agency",
         "Narathiwat Hospital")
     run("vehicles", "--db", db, "update", "KT-1234", "--status", "maintenance", "--by", "somchai")
@@ -76,7 +80,8 @@ def test_the_issue_examples_verbatim(db: str) -> None:
     assert json.loads(run("vehicles", "--db", db, "history", "--format", "json").stdout)[-1]["changed_by"] == "admin"
 
 
-def test_list_by_district(db: str, tiny_study: Path) -> None:
+def test_list_by_district(registry_db: str, tiny_study: Path) -> None:
+    db = registry_db
     run("vehicles", "--db", db, "add", "W1", "--type", "ambulance", "--at", _lonlat(X0 + 50, Y0 + 50))
     run("vehicles", "--db", db, "add", "E1", "--type", "fire_engine", "--at", _lonlat(X0 + 250, Y0 + 50))
     for key in ("West", "d1", "ตะวันตก"):  # name, code (any case) or Thai name
@@ -92,7 +97,8 @@ def test_list_by_district(db: str, tiny_study: Path) -> None:
     assert nostudy.exit_code == 2 and "--study" in nostudy.output
 
 
-def test_public_history_has_no_contacts(db: str) -> None:
+def test_public_history_has_no_contacts(registry_db: str) -> None:
+    db = registry_db
     run("vehicles", "--db", db, "add", "KT-1", "--type", "ambulance", "--at", "101.82,6.42", "--contact", "081-1")
     run("vehicles", "--db", db, "update", "KT-1", "--contact", "081-2")
     full = run("vehicles", "--db", db, "history", "--format", "json").stdout
@@ -122,12 +128,14 @@ def test_user_mistakes_exit_cleanly(db: str, tmp_path: Path) -> None:
     assert damaged.exception is None or isinstance(damaged.exception, SystemExit)
 
 
-def test_db_from_the_environment(db: str) -> None:
+def test_db_from_the_environment(registry_db: str) -> None:
+    db = registry_db
     run("vehicles", "add", "E1", "--type", "other", "--at", "101.8,6.4", env={"SAFEGEO_DB": db})
     assert "E1" in run("vehicles", "--db", db, "list").output
 
 
-def test_import_lists_every_bad_row_and_imports_nothing(db: str, tmp_path: Path, tiny_study: Path) -> None:
+def test_import_lists_every_bad_row_and_imports_nothing(registry_db: str, tmp_path: Path, tiny_study: Path) -> None:
+    db = registry_db
     inside = _lonlat(X0 + 100, Y0 + 100).split(",")
     rows = pd.DataFrame([
         {"vehicle_id": "A", "type": "ambulance", "lon": inside[0], "lat": inside[1]},
@@ -270,7 +278,8 @@ def test_db_pointing_at_a_geopackage_changes_nothing(tmp_path: Path, tiny_study:
     assert _digest(tmp_path) == before
 
 
-def test_csv_output_is_safe_in_a_spreadsheet(db: str, tmp_path: Path) -> None:
+def test_csv_output_is_safe_in_a_spreadsheet(registry_db: str, tmp_path: Path) -> None:
+    db = registry_db
     evil = "=HYPERLINK(\"http://evil.example\",\"click\")"
     run("vehicles", "--db", db, "add", "KT-1", "--type", "ambulance", "--at", "101.82,6.42", "--agency", evil,
         "--notes", "@SUM(1+1)")
@@ -288,7 +297,8 @@ def test_csv_output_is_safe_in_a_spreadsheet(db: str, tmp_path: Path) -> None:
     assert hist.iloc[-1][["field", "old_value", "new_value"]].tolist() == ["agency", "'" + evil, "'-2+3"]
 
 
-def test_public_list_and_show_leave_out_notes_and_scrub_text(db: str) -> None:
+def test_public_list_and_show_leave_out_notes_and_scrub_text(registry_db: str) -> None:
+    db = registry_db
     run("vehicles", "--db", db, "--by", "somchai", "add", "KT-1", "--type", "ambulance", "--at", "101.82,6.42",
         "--agency", "Tak Bai, LINE: @takbai_rescue", "--notes", "driver Somchai 0812223334",
         "--contact", "สมชาย 089-111-2222")
@@ -300,3 +310,89 @@ def test_public_list_and_show_leave_out_notes_and_scrub_text(db: str) -> None:
         for secret in ("takbai_rescue", "0812223334", "089-111-2222", "สมชาย", "Somchai", "somchai"):
             assert secret not in public, (args, secret)
         assert "Tak Bai" in public and "KT-1" in public, args
+
+
+# -- PostgreSQL / PostGIS ----------------------------------------------------------------------------------------
+def test_dispatch_and_response_read_the_same_fleet_from_postgis(pg_url: str, tiny_study: Path, tmp_path: Path) -> None:
+    lite = str(tmp_path / "fleet.db")
+    for db in (lite, pg_url):
+        _fleet_db(db)
+    at = _lonlat(X0, Y0)
+    proposals = [json.loads(run("dispatch", str(tiny_study), "--db", db, "--at", at, "--json", "--public").stdout)
+                 for db in (lite, pg_url)]
+    assert [r["vehicle_id"] for r in proposals[1]] == ["NEAR", "FAR"] and proposals[1] == proposals[0]
+    summaries = []
+    for name, db in (("lite", lite), ("pg", pg_url)):
+        res = run("response", str(tiny_study), "--out", str(tmp_path / name), env={"SAFEGEO_DB": db})
+        assert "0 of 2 villages not reached in time" in res.output
+        summaries.append(pd.read_csv(tmp_path / name / "response_summary.csv"))
+    pd.testing.assert_frame_equal(summaries[1], summaries[0])
+    box = ",".join(f"{v:.7f}" for v in (*map(float, _lonlat(X0 - 10, Y0 - 10).split(",")),
+                                         *map(float, _lonlat(X0 + 150, Y0 + 10).split(","))))
+    for db in (lite, pg_url):
+        rows = json.loads(run("vehicles", "--db", db, "list", "--bbox", box, "--format", "json").stdout)
+        assert [r["vehicle_id"] for r in rows] == ["BROKEN", "NEAR"], db
+
+
+def test_migrate_creates_upgrades_and_says_what_it_did(registry_db: str, request) -> None:
+    from test_registry import _old_registry
+
+    db = registry_db
+    if request.node.callspec.params["registry_db"] == "postgres":
+        created = run("vehicles", "--db", db, "migrate").output
+        assert "created the registry, schema v3" in created
+        assert [line.split(":")[0].strip() for line in created.splitlines()[1:]] == [
+            "applied migration 1", "applied migration 2", "applied migration 3"]
+        with Registry(db) as reg, reg.engine.begin() as conn:  # start again from an old schema
+            conn.execute(sa.text("DROP TABLE vehicles, vehicle_history, schema_version"))
+    else:
+        missing = run("vehicles", "--db", db, "migrate", ok=False)  # a typo in a path creates nothing
+        assert missing.exit_code == 1 and "no vehicle registry there" in missing.output and not Path(db).exists()
+    _old_registry(db, 1)
+    if request.node.callspec.params["registry_db"] == "postgres":  # shared: changes wait for the migration
+        assert "OLD-1" in run("vehicles", "--db", db, "list").output
+        refused = run("vehicles", "--db", db, "update", "OLD-1", "--status", "dispatched", ok=False)
+        assert refused.exit_code == 1 and "schema v1 is older than this safegeo" in refused.output
+        assert "safegeo vehicles migrate" in refused.output and "Traceback" not in refused.output
+    out = run("vehicles", "--db", db, "migrate").output
+    assert "upgraded schema v1 to v3" in out
+    assert "applied migration 2: indexes" in out and "applied migration 3: PostGIS point geometry" in out
+    run("vehicles", "--db", db, "update", "OLD-1", "--status", "dispatched")
+    assert "schema v3 is up to date; nothing to do" in run("vehicles", "--db", db, "migrate").output
+
+
+def test_a_read_only_role_lists_and_dispatches_but_changes_nothing(postgis, pg_url: str, tiny_study: Path) -> None:
+    from test_registry import _role, _schema_of
+
+    _fleet_db(pg_url)
+    schema = _schema_of(pg_url)
+    with _role(postgis, "fleet_public", f"GRANT USAGE ON SCHEMA {schema} TO fleet_public",
+               f"GRANT SELECT ON {schema}.vehicles, {schema}.vehicle_history, {schema}.schema_version "
+               "TO fleet_public") as role:
+        env = {"SAFEGEO_DB": postgis.url_of("safegeo_test", user=role, schema=schema)}
+        public = run("vehicles", "list", "--public", "--format", "csv", env=env).output
+        assert "NEAR" in public and "081-999-0000" not in public
+        recs = json.loads(run("dispatch", str(tiny_study), "--at", _lonlat(X0, Y0), "--json", env=env).stdout)
+        assert [r["vehicle_id"] for r in recs] == ["NEAR", "FAR"]
+        assert "up to date; nothing to do" in run("vehicles", "migrate", env=env).output  # reading it is allowed
+        for args in (["update", "NEAR", "--status", "dispatched"], ["remove", "NEAR"],
+                     ["add", "NEW", "--type", "ambulance", "--at", "101.8,6.4"]):
+            refused = run("vehicles", *args, ok=False, env=env)
+            assert refused.exit_code == 1 and "the database role 'fleet_public' may only read it" in refused.output
+            assert "Traceback" not in refused.output, args
+    assert json.loads(run("vehicles", "--db", pg_url, "show", "NEAR", "--json").stdout)["status"] == "available"
+
+
+def test_backup_of_a_postgres_registry_points_to_pg_dump(pg_url: str, tmp_path: Path) -> None:
+    _fleet_db(pg_url)
+    res = run("vehicles", "--db", pg_url, "backup", str(tmp_path / "copy.db"), ok=False)
+    assert res.exit_code == 1 and "pg_dump --format=custom" in res.output and not (tmp_path / "copy.db").exists()
+
+
+def test_a_postgres_url_without_the_extra_says_what_to_install(monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "geoalchemy2", None)
+    res = run("vehicles", "--db", "postgresql://fleet@db.example/fleet", "list", ok=False)
+    assert res.exit_code == 1 and "needs geoalchemy2" in res.output and "safegeo[postgres]" in res.output
+    assert "Traceback" not in res.output

@@ -35,6 +35,21 @@ def _parse_at(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return lon, lat
 
 
+def _parse_bbox(ctx: click.Context, param: click.Parameter,
+                value: str | None) -> tuple[float, float, float, float] | None:
+    if value is None:
+        return None
+    try:
+        w, s, e, n = (float(v) for v in value.replace(" ", "").split(","))
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not MIN_LON,MIN_LAT,MAX_LON,MAX_LAT (e.g. 101.7,6.3,101.9,6.5)",
+                                 ctx=ctx, param=param) from None
+    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+        raise click.BadParameter(f"'{value}' is not MIN_LON,MIN_LAT,MAX_LON,MAX_LAT in degrees with min <= max "
+                                 "(longitudes first)", ctx=ctx, param=param)
+    return w, s, e, n
+
+
 def _parse_caps(ctx: click.Context, param: click.Parameter, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
     if not value:
         return None if param.name == "capabilities" else ()
@@ -49,7 +64,8 @@ def _parse_caps(ctx: click.Context, param: click.Parameter, value: tuple[str, ..
 def _db_opt(default: str | None):
     return click.option(
         "--db", "db", envvar=DB_ENV, default=default, show_default=default is not None, metavar="PATH_OR_URL",
-        help=f"Vehicle registry: an SQLite file or an SQLAlchemy URL (env {DB_ENV}).",
+        help=f"Vehicle registry: an SQLite file, or a PostgreSQL URL such as postgresql://user@host/fleet (the "
+             f"password in PGPASSWORD or ~/.pgpass) (env {DB_ENV}).",
     )
 
 
@@ -99,11 +115,13 @@ def _echo_frame(df: Any, fmt: str) -> None:
 @click.option("--by", "by", envvar="SAFEGEO_USER", default=None, help="Who makes the change (kept in the history).")
 @click.pass_context
 def vehicles(ctx: click.Context, db: str, by: str | None) -> None:
-    """The emergency-vehicle registry (an SQLite file by default, any SQLAlchemy URL).
+    """The emergency-vehicle registry: an SQLite file, or one PostgreSQL/PostGIS database for a province.
 
-    A registry whose file or folder is not writable is opened read-only: list,
-    show, history, export and backup work, changes are refused.  A --db that
-    names a GeoPackage or another database is refused and left unchanged.
+    A registry whose file or folder is not writable, or whose database role
+    may only read it, is opened read-only: list, show, history, export and
+    backup work, changes are refused.  A --db that names a GeoPackage or
+    another database is refused and left unchanged.  After upgrading safegeo,
+    run `safegeo vehicles migrate` once on a shared PostgreSQL registry.
 
     Examples:
 
@@ -193,14 +211,17 @@ def remove(ctx: click.Context, vehicle_id: str, by: str | None) -> None:
 @click.option("--status", type=status_choice, multiple=True, help="Only these statuses (repeatable).")
 @click.option("--agency", help="Agency contains this text.")
 @click.option("--district", help="Based in this district (code or name); needs --study.")
+@click.option("--bbox", callback=_parse_bbox, metavar="W,S,E,N",
+              help="Based inside this box: MIN_LON,MIN_LAT,MAX_LON,MAX_LAT in degrees.")
 @click.option("--study", "study_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Study file, to add and filter by district.")
 @fmt_opt
 @public_opt
 @click.pass_context
 def list_(ctx: click.Context, vtype: tuple[str, ...], status: tuple[str, ...], agency: str | None,
-          district: str | None, study_path: Path | None, fmt: str, public: bool) -> None:
-    """List vehicles, filtered by type, status, agency or district."""
+          district: str | None, bbox: tuple[float, float, float, float] | None, study_path: Path | None, fmt: str,
+          public: bool) -> None:
+    """List vehicles, filtered by type, status, agency, district or a lon/lat box."""
     study = None
     if study_path is not None:
         from safegeo.study import load_study
@@ -209,8 +230,8 @@ def list_(ctx: click.Context, vtype: tuple[str, ...], status: tuple[str, ...], a
     elif district:
         raise click.UsageError("--district needs --study STUDY.toml (the districts come from the study area)")
     with _registry(ctx) as reg:
-        gdf = reg.vehicles(type=vtype or None, status=status or None, agency=agency, district=district, study=study,
-                           public=public)
+        gdf = reg.vehicles(type=vtype or None, status=status or None, agency=agency, district=district, bbox=bbox,
+                           study=study, public=public)
     df = gdf.assign(lon=gdf.geometry.x.round(6), lat=gdf.geometry.y.round(6))
     if fmt == "table":
         df = df.drop(columns=[c for c in ("updated_by", "notes") if c in df.columns])
@@ -287,11 +308,46 @@ def history(ctx: click.Context, vehicle_id: str | None, limit: int | None, fmt: 
 
 
 @vehicles.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Bring the registry's schema up to date; run it once after upgrading safegeo.
+
+    A shared PostgreSQL registry is upgraded only by this command (run it as
+    the role that owns the tables); until then other commands read it as it
+    is and refuse changes.  On an empty PostgreSQL database it creates the
+    registry.  An SQLite file is upgraded by any command that may write it,
+    and by this one.  Prints each step applied.  Example:
+
+        safegeo vehicles --db postgresql://fleet_admin@db.example/fleet migrate
+    """
+    from safegeo.vehicles.records import db_url
+    from safegeo.vehicles.registry import Registry
+
+    server = not db_url(ctx.obj["db"]).startswith("sqlite")
+    with Registry(ctx.obj["db"], create=server, upgrade=True) as reg:
+        applied = list(reg.applied_migrations)
+        if reg.pending_migrations:  # left when it opened read-only: migrate() says why it cannot upgrade
+            applied += reg.migrate()
+        version, where = reg.schema_version, reg.where
+    if not applied:
+        click.echo(f"{where}: schema v{version} is up to date; nothing to do")
+        return
+    start = applied[0].version - 1
+    click.echo(f"{where}: " + ("created the registry, schema" if start == 0 else f"upgraded schema v{start} to")
+               + f" v{version}")
+    for m in applied:
+        click.echo(f"  applied migration {m.version}: {m.description}")
+
+
+@vehicles.command()
 @click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
 @overwrite_opt
 @click.pass_context
 def backup(ctx: click.Context, dest: Path, overwrite: bool) -> None:
-    """Copy the registry to DEST safely, even while others write (SQLite backup API)."""
+    """Copy an SQLite registry to DEST safely, even while others write (SQLite backup API).
+
+    A PostgreSQL registry is backed up with pg_dump (see the README).
+    """
     check_new_file(dest, overwrite)
     with _registry(ctx) as reg:
         reg.backup(dest)

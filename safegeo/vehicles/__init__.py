@@ -1,7 +1,8 @@
 """Emergency vehicles: the fleet registry, nearest-available dispatch and response-time coverage.
 
-* :class:`Registry` — the fleet in a database (SQLite by default, any
-  SQLAlchemy URL), with validated imports and a history of every change;
+* :class:`Registry` — the fleet in a database (an SQLite file, or one
+  PostgreSQL + PostGIS database shared by a province), with validated
+  imports and a history of every change;
 * :class:`Dispatcher` / :func:`dispatch_for_study` — the *n* nearest
   available vehicles to an incident by travel time;
 * :func:`response_coverage` / :func:`response_for_study` — how fast each

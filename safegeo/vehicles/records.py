@@ -76,11 +76,21 @@ def _now() -> str:
 
 
 def db_url(db: str | os.PathLike) -> str:
-    """SQLAlchemy URL for *db*: a URL is kept, a path becomes ``sqlite:///path``."""
+    """SQLAlchemy URL for *db*: a path becomes ``sqlite:///path``, a URL is kept.
+
+    ``postgresql://`` and ``postgres://`` (no driver named) use psycopg 3:
+    ``postgresql+psycopg://``.
+
+    >>> db_url("postgresql://fleet@db.example/fleet")
+    'postgresql+psycopg://fleet@db.example/fleet'
+    """
     s = os.fspath(db)
-    if "://" in s:
-        return s
-    return "sqlite:///" + str(Path(s).expanduser())
+    if "://" not in s:
+        return "sqlite:///" + str(Path(s).expanduser())
+    scheme, rest = s.split("://", 1)
+    if scheme.lower() in ("postgresql", "postgres"):
+        return "postgresql+psycopg://" + rest
+    return s
 
 
 def _is_missing(value: Any) -> bool:

@@ -1,10 +1,11 @@
 """The emergency-vehicle registry: a real database of the fleet, with history.
 
-A :class:`Registry` wraps one SQLAlchemy engine.  By default it is an SQLite
-file (WAL journal, foreign keys on, a busy timeout so concurrent writers wait
-instead of failing); any SQLAlchemy URL (``postgresql+psycopg://...``) works
-too.  The schema carries a version number and is brought up to date by the
-ordered :data:`MIGRATIONS` when a registry is opened.
+A :class:`Registry` wraps one SQLAlchemy engine: an SQLite file (the default:
+WAL journal, foreign keys on, a busy timeout so concurrent writers wait
+instead of failing) for one office, or a PostgreSQL database with PostGIS
+(``postgresql://user@host/db``, driven by psycopg 3; the ``postgres`` extra)
+shared by a whole province.  Both have the same tables, history and ordered
+:data:`MIGRATIONS`; the schema carries a version number.
 
 Tables
 ------
@@ -14,7 +15,9 @@ Tables
     (EPSG:4326), ``status`` (:data:`~safegeo.schema.VEHICLE_STATUSES`),
     ``capacity``, ``capabilities`` (comma-separated
     :data:`~safegeo.schema.VEHICLE_CAPABILITIES`), ``contact`` (sensitive),
-    ``notes``, ``updated_at``, ``updated_by``.
+    ``notes``, ``updated_at``, ``updated_by``.  On PostgreSQL also ``geom``, a
+    PostGIS ``geometry(Point, 4326)`` the database computes from ``lon``/``lat``
+    (a generated column: never out of step), with a GiST index.
 ``vehicle_history``
     Every change: ``vehicle_id``, ``action`` (add, update, remove), ``field``,
     ``old_value``, ``new_value``, ``changed_at`` and ``changed_by``.  An add
@@ -24,15 +27,30 @@ Tables
 ``schema_version``
     The migrations applied.
 
+Upgrades
+--------
+An SQLite file (one user) is brought up to date when it is opened.  A
+PostgreSQL registry is shared, so opening it never changes its schema: an
+older schema whose pending steps only add things (indexes, the ``geom``
+column) is read as it is, and a change asks for ``safegeo vehicles migrate``
+(:meth:`Registry.migrate`), which one administrator runs once after upgrading
+safegeo.  A fresh, empty database (or a new file) gets the whole schema on the
+first ``add`` or ``import``, or from ``safegeo vehicles migrate``.
+
 Reliability
 -----------
 Every write runs in one transaction.  On SQLite it starts with
 ``BEGIN IMMEDIATE``, so the write lock is taken before anything is read: two
 processes updating the same vehicle are serialised and neither update is lost
-(the second waits up to the busy timeout).  An import is all rows or none: a
+(the second waits up to the busy timeout).  On PostgreSQL the vehicle rows a
+write changes are locked with ``SELECT ... FOR UPDATE`` inside its
+transaction: two offices updating the same vehicle are serialised the same
+way, and updates of different vehicles never wait for each other (the busy
+timeout is the server's ``lock_timeout``).  An import is all rows or none: a
 process killed half-way leaves the database as it was (SQLite rolls the
-unfinished transaction back on the next open).  A damaged or foreign file is
-reported as :class:`~safegeo.RegistryError`, not a traceback.
+unfinished transaction back on the next open; PostgreSQL as soon as the
+connection drops).  A damaged or foreign file is reported as
+:class:`~safegeo.RegistryError`, not a traceback.
 
 Foreign files and read-only copies
 ----------------------------------
@@ -47,6 +65,12 @@ are detected): the connection uses SQLite's ``mode=ro`` URI, or
 files are created then), never switches the journal to WAL and never
 migrates.  Listing, showing, history, export, backup, dispatch and response
 all work on such a copy; a change raises :class:`~safegeo.RegistryError`.
+
+A PostgreSQL registry opens read-only when asked (the server enforces it:
+``default_transaction_read_only``), when the database role may only read it
+(``GRANT SELECT`` and no ``INSERT`` / ``UPDATE`` / ``DELETE``: a public-export
+role), and on a standby server; such a connection never tries to create or
+migrate tables, and a change says why it is refused.
 
 Public outputs
 --------------
@@ -83,6 +107,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -108,11 +133,15 @@ from safegeo.schema import (
     VEHICLE_TYPES,
 )
 from safegeo.vehicles.dbschema import (
+    GEOM_VERSION,
     MIGRATIONS,
     REGISTRY_TABLES,
     SCHEMA_VERSION,
+    Migration,
     history_table,
     metadata,
+    postgis_vehicles_table,
+    require_postgres,
     schema_version,
     vehicles_table,
 )
@@ -140,6 +169,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Key of the PostgreSQL advisory lock that serialises migrations of one database.
+_MIGRATE_LOCK_KEY = 0x5AFE6E0
+
+
+def _redact(text: str) -> str:
+    """*text* with any password of a URL in it replaced by ``***``."""
+    return re.sub(r"(://[^/@:\s]*:)[^@\s]*@", r"\1***@", text)
+
+
+def _first_line(exc: BaseException | None) -> str:
+    """The first line of a database error (the server's detail lines are left out)."""
+    text = str(exc).strip()
+    return _redact(text.splitlines()[0] if text else type(exc).__name__)
+
 
 # ---------------------------------------------------------------------------------------------
 # the registry
@@ -150,38 +193,66 @@ class Registry:
     Parameters
     ----------
     db
-        Path of an SQLite file (created when *create*), or any SQLAlchemy URL.
+        Path of an SQLite file (created when *create*), or a database URL:
+        ``postgresql://user@host:5432/dbname`` for a PostgreSQL database with
+        PostGIS (psycopg 3, the ``postgres`` extra; keep the password in
+        ``PGPASSWORD`` or ``~/.pgpass``, not in the URL), or any SQLAlchemy URL.
     create
         Create the file and schema when missing.  With ``False`` a missing
         registry is an error (read-only commands use this so a typo in the
         path does not create an empty registry).
     read_only
         Open without changing anything (see the module notes).  A registry
-        whose file or folder is not writable opens read-only anyway;
-        :attr:`read_only` says which way it was opened.
+        whose file or folder is not writable, or whose database role may only
+        read it, opens read-only anyway; :attr:`read_only` says which way it
+        was opened and :attr:`read_only_reason` why.
+    upgrade
+        Apply pending schema migrations when opening.  ``None`` (the default)
+        does so for an SQLite file (one user) and not for a server database,
+        which is shared: there an older schema is read as it is (when its
+        pending steps only add things) and changes ask for ``safegeo vehicles
+        migrate`` (:meth:`migrate`).
     busy_timeout_s
-        How long a writer waits for another process's lock (SQLite).
+        How long a writer waits for another process's lock before giving up
+        (SQLite's busy timeout, PostgreSQL's ``lock_timeout``).
 
     Raises
     ------
     RegistryError
         The file is not a database, is damaged, is a GeoPackage or an SQLite
         database of something else (the file is left unchanged), was made by
-        a newer safegeo, or cannot be created.
+        a newer safegeo, or cannot be created; the server cannot be reached;
+        the schema is too old to read.
+    MissingExtraError
+        A PostgreSQL URL without the ``postgres`` extra installed.
 
     Examples
     --------
     >>> with Registry("/media/usb/fleet.db", read_only=True) as reg:   # doctest: +SKIP
     ...     fleet = reg.vehicles(public=True)
+    >>> reg = Registry("postgresql://narathiwat@fleet.example/fleet")  # doctest: +SKIP
     """
 
     def __init__(self, db: str | os.PathLike = DEFAULT_DB, *, create: bool = True, read_only: bool = False,
-                 busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
+                 upgrade: bool | None = None, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
         self.url = db_url(db)
-        self.is_sqlite = self.url.startswith("sqlite")
+        try:
+            self.backend = sa.engine.make_url(self.url).get_backend_name()
+        except sa.exc.ArgumentError:
+            raise RegistryError(f"{_redact(self.url)}: not a file path or a database URL",
+                                hint="give a file path (fleet.db) or a URL like postgresql://user@host/db") from None
+        self.is_sqlite = self.backend == "sqlite"
+        self.is_postgres = self.backend == "postgresql"
+        if self.is_postgres:
+            require_postgres()
         self.path: Path | None = None
         #: Why changes are refused (None: the registry is writable).
         self.read_only_reason: str | None = "it was opened read-only" if read_only else None
+        self._read_only_hint: str | None = None
+        self._outdated: str | None = None  # why changes wait for `safegeo vehicles migrate`
+        #: Migrations this object applied (when it created or upgraded the registry), oldest first.
+        self.applied_migrations: list[Migration] = []
+        self._vt: sa.Table = vehicles_table
         self._immutable = False
         if self.is_sqlite:
             raw = self.url.split(":///", 1)[-1] if ":///" in self.url else ""
@@ -202,12 +273,22 @@ class Registry:
                 raise RegistryError("an in-memory registry cannot be opened read-only",
                                     hint="give the path of a registry file")
         self.engine = self._make_engine(busy_timeout_s)
-        self._open(create and self.read_only_reason is None)
+        try:
+            self._open(create, self.is_sqlite if upgrade is None else upgrade)
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     @property
     def read_only(self) -> bool:
-        """True when the registry was opened read-only (asked for, or the file or its folder is not writable)."""
+        """True when the registry was opened read-only (asked for, not writable, or a role that may only read)."""
         return self.read_only_reason is not None
+
+    @property
+    def pending_migrations(self) -> list[Migration]:
+        """Schema steps this safegeo knows and the registry has not had yet (see :meth:`migrate`)."""
+        current = self.schema_version
+        return [m for m in MIGRATIONS if m.version > current]
 
     def _check_file(self, busy_timeout_s: float) -> None:
         """Refuse a file that is not a registry before anything connects; decide read-only and immutable."""
@@ -247,46 +328,69 @@ class Registry:
     def _make_engine(self, busy_timeout_s: float) -> Engine:
         try:
             if self.is_sqlite:
-                if self.read_only and self.path is not None:
-                    uri = _sqlite_uri(self.path, immutable=self._immutable)
-                    engine = sa.create_engine(
-                        "sqlite://", poolclass=sa.pool.QueuePool,
-                        creator=lambda: sqlite3.connect(uri, uri=True, timeout=busy_timeout_s,
-                                                        check_same_thread=False))
-                else:
-                    engine = sa.create_engine(self.url, connect_args={"timeout": busy_timeout_s})
-                timeout_ms = int(busy_timeout_s * 1000)
-                read_only = self.read_only
-
-                @event.listens_for(engine, "connect")
-                def _on_connect(dbapi_conn: sqlite3.Connection, record: Any) -> None:
-                    # let SQLAlchemy (not the sqlite3 module) emit BEGIN, so writes can use BEGIN IMMEDIATE
-                    dbapi_conn.isolation_level = None
-                    cur = dbapi_conn.cursor()
-                    try:
-                        cur.execute(f"PRAGMA busy_timeout = {timeout_ms}")
-                        if read_only:  # no journal change, no write of any kind
-                            cur.execute("PRAGMA query_only = ON")
-                            return
-                        cur.execute("PRAGMA foreign_keys = ON")
-                        mode = cur.execute("PRAGMA journal_mode").fetchone()
-                        if mode and str(mode[0]).lower() != "wal":
-                            cur.execute("PRAGMA journal_mode = WAL")
-                        cur.execute("PRAGMA synchronous = NORMAL")
-                    finally:
-                        cur.close()
-
-                @event.listens_for(engine, "begin")
-                def _on_begin(conn: Connection) -> None:
-                    write = conn.get_execution_options().get("safegeo_write", False)
-                    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-                return engine
+                return self._sqlite_engine(busy_timeout_s)
+            if self.is_postgres:
+                return self._postgres_engine(busy_timeout_s)
             return sa.create_engine(self.url, pool_pre_ping=True)
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
-            raise RegistryError(f"{self.url}: cannot use this database URL ({exc})",
-                                hint="give a file path (fleet.db) or a URL like postgresql+psycopg://user@host/db "
-                                     "with its driver installed") from exc
+            raise RegistryError(f"{self.where}: cannot use this database URL ({_redact(str(exc))})",
+                                hint="give a file path (fleet.db) or a URL like postgresql://user@host/db "
+                                     "with its driver installed") from None
+
+    def _sqlite_engine(self, busy_timeout_s: float) -> Engine:
+        if self.read_only and self.path is not None:
+            uri = _sqlite_uri(self.path, immutable=self._immutable)
+            engine = sa.create_engine(
+                "sqlite://", poolclass=sa.pool.QueuePool,
+                creator=lambda: sqlite3.connect(uri, uri=True, timeout=busy_timeout_s, check_same_thread=False))
+        else:
+            engine = sa.create_engine(self.url, connect_args={"timeout": busy_timeout_s})
+        timeout_ms = int(busy_timeout_s * 1000)
+        read_only = self.read_only
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: sqlite3.Connection, record: Any) -> None:
+            # let SQLAlchemy (not the sqlite3 module) emit BEGIN, so writes can use BEGIN IMMEDIATE
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            try:
+                cur.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+                if read_only:  # no journal change, no write of any kind
+                    cur.execute("PRAGMA query_only = ON")
+                    return
+                cur.execute("PRAGMA foreign_keys = ON")
+                mode = cur.execute("PRAGMA journal_mode").fetchone()
+                if mode and str(mode[0]).lower() != "wal":
+                    cur.execute("PRAGMA journal_mode = WAL")
+                cur.execute("PRAGMA synchronous = NORMAL")
+            finally:
+                cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get("safegeo_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+
+    def _postgres_engine(self, busy_timeout_s: float) -> Engine:
+        url = sa.engine.make_url(self.url)
+        # the server shows who is connected (pg_stat_activity); a name given in the URL wins
+        connect_args = {} if "application_name" in url.query else {"application_name": "safegeo"}
+        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        lock_ms = max(1, int(busy_timeout_s * 1000))
+        read_only = self.read_only
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, record: Any) -> None:
+            with dbapi_conn.cursor() as cur:
+                # a writer waits this long for a row another writer holds, then gives up with a clear error
+                cur.execute(f"SET lock_timeout = {lock_ms}")
+                if read_only:  # asked for: the server refuses any change, whatever the role may do
+                    cur.execute("SET default_transaction_read_only = on")
+            dbapi_conn.commit()
+
+        return engine
 
     @contextlib.contextmanager
     def _guard(self) -> Iterator[None]:
@@ -295,34 +399,56 @@ class Registry:
             yield
         except RegistryError:
             raise
+        except sa.exc.IntegrityError as exc:  # a server: two writers added the same id at once
+            raise RegistryError(f"{self.where}: another writer made the same change at the same moment "
+                                f"({_first_line(exc.orig)}); nothing was changed",
+                                hint="run the command again: it now sees the other writer's change") from None
         except (sa.exc.DatabaseError, sqlite3.DatabaseError) as exc:
             orig = getattr(exc, "orig", exc)
             text = str(orig).lower()
+            code = getattr(orig, "sqlstate", None)
+            if not self.is_sqlite and isinstance(exc, sa.exc.OperationalError) and code is None:
+                raise RegistryError(f"{self.where}: cannot connect to the database ({_first_line(orig)})",
+                                    hint="check the host, port, database and user in --db (or SAFEGEO_DB); keep "
+                                         "the password in PGPASSWORD or ~/.pgpass, not in the URL") from None
+            if code == "42501" or "permission denied" in text or "must be owner" in text:
+                raise RegistryError(f"{self.where}: the database role may not do this ({_first_line(orig)}); "
+                                    "nothing was changed",
+                                    hint="connect as a role with the needed privileges (`safegeo vehicles "
+                                         "migrate` needs the owner of the registry tables)") from None
             if "not a database" in text or "malformed" in text or "corrupt" in text:
                 raise RegistryError(f"{self.where}: the file is damaged or is not a database ({orig})",
                                     hint="restore it from a backup (`safegeo vehicles backup` makes one), or "
                                          "point --db at another file") from None
-            if "locked" in text or "busy" in text:
-                raise RegistryError(f"{self.where}: the database stayed locked by another process ({orig})",
+            if "locked" in text or "busy" in text or code in ("55P03", "40P01"):
+                raise RegistryError(f"{self.where}: the database stayed locked by another process "
+                                    f"({_first_line(orig)})",
                                     hint="retry; if it persists, look for a stuck safegeo process") from None
             if "readonly" in text or "read-only" in text or "unable to open" in text:
                 if self.read_only:
                     raise RegistryError(f"{self.where}: cannot read the registry read-only ({orig})",
                                         hint="copy the file (with its -wal file, if any) to a writable folder "
                                              "and open the copy") from None
-                raise RegistryError(f"{self.where}: cannot write the database ({orig})",
-                                    hint="check the file and folder permissions") from None
-            raise RegistryError(f"{self.where}: database error ({orig})") from None
-        except sa.exc.OperationalError as exc:  # pragma: no cover - non-SQLite connection failures
-            raise RegistryError(f"{self.where}: cannot reach the database ({exc.orig})") from None
+                raise RegistryError(f"{self.where}: cannot write the database ({_first_line(orig)})",
+                                    hint="check the file and folder permissions, or the database role") from None
+            raise RegistryError(f"{self.where}: database error ({_first_line(orig)})") from None
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
         """A write transaction (``BEGIN IMMEDIATE`` on SQLite); commits at the end, rolls back on error."""
         if self.read_only_reason is not None:
             raise RegistryError(f"{self.where}: the registry is read-only ({self.read_only_reason}); nothing was "
-                                "changed", hint="make changes in a writable copy: check the file and folder "
-                                                "permissions, or open it without read_only")
+                                "changed", hint=self._read_only_hint or "make changes in a writable copy: check "
+                                                "the file and folder permissions, or open it without read_only")
+        if self._outdated is not None:
+            raise RegistryError(f"{self.where}: {self._outdated}; nothing was changed",
+                                hint="upgrade the registry once with `safegeo vehicles migrate` (same --db or "
+                                     "SAFEGEO_DB, as the role that owns its tables), then retry")
+        with self._transaction() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Connection]:
         with self._guard(), self.engine.connect() as conn:
             conn = conn.execution_options(safegeo_write=True)
             with conn.begin():
@@ -333,7 +459,7 @@ class Registry:
         with self._guard(), self.engine.connect() as conn, conn.begin():
             yield conn
 
-    def _open(self, create: bool) -> None:
+    def _open(self, create: bool, upgrade: bool) -> None:
         with self._guard():
             with self.engine.connect() as conn:
                 if self.is_sqlite:
@@ -342,45 +468,154 @@ class Registry:
                         detail = "; ".join(str(r[0]) for r in check[:3])
                         raise RegistryError(f"{self.where}: the database file is damaged ({detail})",
                                             hint="restore it from a backup made with `safegeo vehicles backup`")
+                if self.is_postgres:  # the tables an unqualified name reaches (search_path), as every query does
+                    tables = set(conn.execute(sa.text(
+                        "SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relkind IN ('r', 'p', 'v', 'f') "
+                        "AND pg_catalog.pg_table_is_visible(c.oid)")).scalars())
+                    self._check_role(conn, tables)
+                else:
+                    tables = set(sa.inspect(conn).get_table_names())
                 conn.rollback()
-            tables = set(sa.inspect(self.engine).get_table_names())
-            if "schema_version" not in tables:
-                if tables:
+            if self.is_sqlite:
+                fresh = "schema_version" not in tables
+                if fresh and tables:
                     raise RegistryError(
                         f"{self.where}: this database is not a safegeo vehicle registry "
                         f"(it has tables {', '.join(sorted(tables)[:8])} but no schema_version)",
                         hint="point --db at a registry file or a new file name")
-                if not create:
+            else:  # a server database may hold other tables too; ours are all there or none is
+                present = tables & REGISTRY_TABLES
+                fresh = not present
+                if present and present != REGISTRY_TABLES:
+                    raise RegistryError(
+                        f"{self.where}: this database is not a safegeo vehicle registry (it has "
+                        f"{', '.join(sorted(present))} but no {', '.join(sorted(REGISTRY_TABLES - present))})",
+                        hint="point --db at a registry database, or at an empty database for a new registry")
+            if fresh:
+                if not create or self.read_only:
                     why = f" and it is read-only ({self.read_only_reason})" if self.read_only else ""
                     raise RegistryError(f"{self.where}: the database has no vehicle registry yet{why}",
-                                        hint="create it with `safegeo vehicles add` or `safegeo vehicles import`")
-            else:
-                # an up-to-date registry is opened without the write lock: readers (list, dispatch) never
-                # wait for a long import, and a read-only copy can still be listed
-                current = self.schema_version
-                self._check_version(current)
-                if current == SCHEMA_VERSION:
-                    return
-                if self.read_only:
-                    pending = [m for m in MIGRATIONS if m.version > current]
-                    if all(m.read_compatible for m in pending):
-                        log.info("registry %s: schema v%d read as it is (read-only; v%d adds only %s)", self.where,
-                                 current, SCHEMA_VERSION, "; ".join(m.description for m in pending))
-                        return
+                                        hint=self._read_only_hint or "create it with `safegeo vehicles add`, "
+                                             "`safegeo vehicles import` or `safegeo vehicles migrate`")
+                self.migrate()
+                return
+            # an up-to-date registry is opened without the write lock: readers (list, dispatch) never
+            # wait for a long import, and a read-only copy can still be listed
+            current = self.schema_version
+            self._check_version(current)
+            pending = [m for m in MIGRATIONS if m.version > current]
+            if pending and upgrade and not self.read_only:
+                self.migrate()
+                return
+            if pending:
+                steps = "; ".join(f"v{m.version}: {m.description}" for m in pending)
+                if not all(m.read_compatible for m in pending):
+                    if self.read_only:
+                        raise RegistryError(
+                            f"{self.where}: registry schema v{current} is older than this safegeo reads "
+                            f"(v{SCHEMA_VERSION}) and it is read-only ({self.read_only_reason}), so it cannot be "
+                            "upgraded",
+                            hint="open a writable copy once (any `safegeo vehicles` command upgrades it)"
+                            if self.is_sqlite else "ask the registry's administrator to run `safegeo vehicles migrate`")
                     raise RegistryError(
-                        f"{self.where}: registry schema v{current} is older than this safegeo reads (v{SCHEMA_VERSION}) "
-                        f"and it is read-only ({self.read_only_reason}), so it cannot be upgraded",
-                        hint="open a writable copy once (any `safegeo vehicles` command upgrades it)")
-            with self._write() as conn:
-                metadata.create_all(conn, tables=[schema_version])
-                current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
-                self._check_version(current)
-                for mig in MIGRATIONS:
-                    if mig.version > current:
-                        mig.apply(conn)
-                        conn.execute(schema_version.insert().values(version=mig.version, description=mig.description,
-                                                                     applied_at=_now()))
-                        log.info("registry %s: applied migration %d (%s)", self.where, mig.version, mig.description)
+                        f"{self.where}: registry schema v{current} is older than this safegeo reads "
+                        f"(v{SCHEMA_VERSION}); a shared registry is upgraded only when asked",
+                        hint=f"upgrade it once with `safegeo vehicles migrate` (same --db or SAFEGEO_DB); it applies "
+                             f"{steps}")
+                if not self.read_only:
+                    self._outdated = (f"registry schema v{current} is older than this safegeo (v{SCHEMA_VERSION}), "
+                                      "which upgrades a shared registry only when asked")
+                log.info("registry %s: schema v%d read as it is (v%d adds only %s)", self.where, current,
+                         SCHEMA_VERSION, steps)
+            self._use_version(current)
+
+    def _check_role(self, conn: Connection, tables: set[str]) -> None:
+        """On PostgreSQL: open read-only when the role may only read, or the server is a standby."""
+        if self.read_only:
+            return
+        user, schema, standby, tx_read_only = conn.execute(sa.text(
+            "SELECT current_user, current_schema(), pg_is_in_recovery(), current_setting('transaction_read_only')"
+        )).one()
+        reason = hint = None
+        if standby:
+            reason, hint = "the server is a read-only standby", "make changes on the primary server"
+        elif tx_read_only == "on":
+            reason = f"the database role '{user}' opens read-only transactions (default_transaction_read_only)"
+            hint = "connect as a role that may change the registry"
+        elif tables >= REGISTRY_TABLES:
+            needed = [("vehicles", "INSERT"), ("vehicles", "UPDATE"), ("vehicles", "DELETE"),
+                      ("vehicle_history", "INSERT")]
+            have = conn.execute(sa.text(
+                "SELECT " + ", ".join(f"has_table_privilege('{t}', '{p}')" for t, p in needed) +
+                ", has_sequence_privilege(pg_get_serial_sequence('vehicle_history', 'id'), 'USAGE')")).one()
+            missing = [f"{p} on {t}" for (t, p), ok in zip(needed, have[:-1], strict=True) if not ok]
+            if not have[-1]:
+                missing.append("USAGE on the vehicle_history id sequence")
+            if missing:
+                reason = f"the database role '{user}' may only read it (no {', '.join(missing)})"
+                hint = ("connect as a role that may change the registry (see the README: GRANT SELECT, INSERT, "
+                        "UPDATE, DELETE ON vehicles ...)")
+        elif not tables & REGISTRY_TABLES:
+            can_create = schema is not None and conn.execute(
+                sa.text("SELECT has_schema_privilege(:s, 'CREATE')"), {"s": schema}).scalar()
+            if not can_create:
+                reason = f"the database role '{user}' may not create tables in schema {schema or '(none)'}"
+                hint = ("create the registry once as the database owner (`safegeo vehicles migrate`), then grant "
+                        "this role access")
+        if reason:
+            log.info("registry %s: %s; opening read-only", self.where, reason)
+            self.read_only_reason, self._read_only_hint = reason, hint
+
+    def _use_version(self, version: int) -> None:
+        """Pick the table model matching the schema: with ``geom`` on PostgreSQL from :data:`GEOM_VERSION` on."""
+        self._vt = postgis_vehicles_table() if self.is_postgres and version >= GEOM_VERSION else vehicles_table
+
+    def migrate(self) -> list[Migration]:
+        """Apply the pending schema migrations, all in one transaction; returns those applied, oldest first.
+
+        Creates the schema in a new file or an empty database.  On PostgreSQL
+        this needs the role that owns the registry tables (and PostGIS in the
+        database, or the right to create the extension); two processes
+        migrating at once are serialised and each step is applied once.
+
+        Returns
+        -------
+        list of Migration
+            Empty when the registry was up to date.
+
+        Raises
+        ------
+        RegistryError
+            The registry is read-only, the role may not change the schema, or
+            the schema is newer than this safegeo.
+
+        Examples
+        --------
+        >>> with Registry("postgresql://admin@fleet.example/fleet", create=False) as reg:  # doctest: +SKIP
+        ...     print([m.description for m in reg.migrate()])
+        """
+        if self.read_only_reason is not None:
+            raise RegistryError(f"{self.where}: the registry is read-only ({self.read_only_reason}), so it cannot be "
+                                "upgraded", hint=self._read_only_hint or "open it without read_only")
+        applied: list[Migration] = []
+        with self._transaction() as conn:
+            if conn.dialect.name == "postgresql":  # one migrator at a time; the others then find nothing to do
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK_KEY})
+            metadata.create_all(conn, tables=[schema_version])
+            current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
+            self._check_version(current)
+            for mig in MIGRATIONS:
+                if mig.version > current:
+                    mig.apply(conn)
+                    conn.execute(schema_version.insert().values(version=mig.version, description=mig.description,
+                                                                 applied_at=_now()))
+                    applied.append(mig)
+        for mig in applied:
+            log.info("registry %s: applied migration %d (%s)", self.where, mig.version, mig.description)
+        self._outdated = None
+        self.applied_migrations += applied
+        self._use_version(SCHEMA_VERSION)
+        return applied
 
     def _check_version(self, current: int) -> None:
         if current > SCHEMA_VERSION:
@@ -593,10 +828,11 @@ class Registry:
         status: str | Iterable[str] | None = None,
         agency: str | None = None,
         district: str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
         study: StudyArea | None = None,
         public: bool = False,
     ) -> gpd.GeoDataFrame:
-        """The fleet as points (EPSG:4326), optionally filtered.
+        """The fleet as points (EPSG:4326), optionally filtered; the same frame from every backend.
 
         Parameters
         ----------
@@ -606,7 +842,14 @@ class Registry:
             Keep vehicles whose agency contains this text (case-insensitive).
         district
             Keep vehicles based in this district (``district_id``, English
-            or Thai name); needs *study*.
+            or Thai name); needs *study*.  The district is the study's one
+            area lookup (:meth:`safegeo.areas.AreaIndex.locate`); on PostGIS
+            the database first narrows the fleet to the district's extent
+            through the spatial index.
+        bbox
+            Keep vehicles whose base lies in ``(min_lon, min_lat, max_lon,
+            max_lat)`` (degrees, edges included); on PostGIS through the
+            spatial index of ``geom``.
         study
             Adds ``district_id`` and ``district`` columns from its districts.
         public
@@ -617,14 +860,23 @@ class Registry:
         Returns
         -------
         geopandas.GeoDataFrame
-            Columns of :data:`FIELDS` (less ``lon``/``lat``) and point geometry.
+            Columns of :data:`FIELDS` (less ``lon``/``lat``) and point
+            geometry, ordered by ``vehicle_id`` (code-point order on every
+            backend).
 
         Raises
         ------
         VehicleDataError
-            Unknown type/status, unknown district, or *district* without *study*.
+            Unknown type/status, unknown district, *district* without
+            *study*, or a malformed *bbox*.
+
+        Examples
+        --------
+        >>> reg.vehicles(type="ambulance", bbox=(101.7, 6.3, 101.9, 6.5))  # doctest: +SKIP
         """
-        q = sa.select(vehicles_table).order_by(vehicles_table.c.vehicle_id)
+        t = self._vt
+        q = sa.select(*(t.c[f] for f in FIELDS)).order_by(
+            t.c.vehicle_id.collate("C") if self.is_postgres else t.c.vehicle_id)
         for col, val, allowed in (("type", type, VEHICLE_TYPES), ("status", status, VEHICLE_STATUSES)):
             if val is None:
                 continue
@@ -632,35 +884,39 @@ class Registry:
             bad = [v for v in vals if v not in allowed]
             if bad:
                 raise VehicleDataError(f"unknown {col} {', '.join(bad)} (one of {', '.join(allowed)})")
-            q = q.where(vehicles_table.c[col].in_(vals))
-        if agency:
-            q = q.where(sa.func.lower(vehicles_table.c.agency).contains(agency.lower(), autoescape=True))
+            q = q.where(t.c[col].in_(vals))
+        district_ids: set[str] | None = None
+        if district is not None:
+            district_ids = _district_ids(study, district)
+            near = _district_extent(study, district_ids)
+            if near is not None:  # a cheap first cut; the area lookup below decides
+                q = self._in_box(q, near)
+        if bbox is not None:
+            q = self._in_box(q, _check_bbox(bbox))
         with self._read() as conn:
             df = pd.DataFrame(conn.execute(q).mappings().all(), columns=list(FIELDS))
+        if agency:  # in Python, so non-ASCII text matches the same way on every backend
+            hit = df["agency"].astype("string").str.casefold().str.contains(agency.casefold(), regex=False)
+            df = df[hit.fillna(False).to_numpy(bool)].reset_index(drop=True)
         df["capacity"] = pd.array(df["capacity"].astype("Float64").round(), dtype="Int64")
         gdf = gpd.GeoDataFrame(df.drop(columns=["lon", "lat"]),
                                geometry=gpd.points_from_xy(df["lon"].astype(float), df["lat"].astype(float)),
                                crs="EPSG:4326")
         if study is not None and study.has("districts"):
             gdf = _with_district(gdf, study)
-        if district is not None:
-            if study is None or not study.has("districts"):
-                raise VehicleDataError("filtering by district needs a study area with districts",
-                                       hint="add --study STUDY.toml")
-            d = study.layers["districts"]
-            key = district.strip().lower()
-            cols = [c for c in ("district_id", "name_en", "name_th") if c in d.columns]
-            hit = np.zeros(len(d), bool)
-            for c in cols:
-                hit |= d[c].astype(str).str.strip().str.lower().to_numpy() == key
-            if not hit.any():
-                names = ", ".join(d[cols[1] if len(cols) > 1 else cols[0]].astype(str).tolist()[:20])
-                raise VehicleDataError(f"no district '{district}' in the study area", hint=f"districts: {names}")
-            ids = set(d.loc[hit, "district_id"].astype(str))
-            gdf = gdf[gdf["district_id"].isin(ids)]
+        if district_ids is not None:
+            gdf = gdf[gdf["district_id"].isin(district_ids)]
         if public:
             gdf = public_frame(gdf, what="vehicles")
         return gdf.reset_index(drop=True)
+
+    def _in_box(self, q: sa.Select, box: tuple[float, float, float, float]) -> sa.Select:
+        """*q* keeping bases inside *box* (edges included): PostGIS ``ST_Intersects`` on ``geom``, else lon/lat."""
+        w, s, e, n = (sa.literal(float(v), sa.Float) for v in box)
+        t = self._vt
+        if "geom" in t.c:
+            return q.where(t.c.geom.ST_Intersects(sa.func.ST_MakeEnvelope(w, s, e, n, 4326)))
+        return q.where(t.c.lon.between(w, e), t.c.lat.between(s, n))
 
     def history(self, vehicle_id: str | None = None, *, limit: int | None = None,
                 public: bool = False) -> pd.DataFrame:
@@ -808,8 +1064,11 @@ class Registry:
             wanted = sorted(first_row)
             existing: dict[str, dict] = {}
             for k in range(0, len(wanted), 500):
-                for rec in conn.execute(sa.select(vehicles_table).where(
-                        vehicles_table.c.vehicle_id.in_(wanted[k:k + 500]))).mappings():
+                q = sa.select(vehicles_table).where(vehicles_table.c.vehicle_id.in_(wanted[k:k + 500]))
+                if update:  # on a server, lock the rows to change (in one order: two imports cannot deadlock)
+                    key = vehicles_table.c.vehicle_id
+                    q = q.order_by(key.collate("C") if self.is_postgres else key).with_for_update()
+                for rec in conn.execute(q).mappings():
                     existing[rec["vehicle_id"]] = dict(rec)
             new_rows: list[tuple[str, dict]] = []
             upd_rows: list[tuple[dict, dict]] = []
@@ -887,8 +1146,11 @@ class Registry:
         from safegeo.io import atomic_path
 
         if not self.is_sqlite:
-            raise RegistryError(f"{self.where}: backup copies SQLite registries only",
-                                hint="use the database's own tools (pg_dump for PostgreSQL)")
+            hint = "use the database's own tools"
+            if self.is_postgres:
+                url = self.where.replace("postgresql+psycopg://", "postgresql://", 1)
+                hint = f"use PostgreSQL's own tools: pg_dump --format=custom --file fleet.dump '{url}' (see the README)"
+            raise RegistryError(f"{self.where}: `backup` copies SQLite registries only", hint=hint)
         dest = Path(dest)
         with self._guard(), atomic_path(dest, suffix=".db") as tmp, self.engine.connect() as conn:
             raw = conn.connection.driver_connection
@@ -899,6 +1161,62 @@ class Registry:
             finally:
                 target.close()
         return dest
+
+
+def _check_bbox(bbox: Any) -> tuple[float, float, float, float]:
+    """*bbox* as ``(min_lon, min_lat, max_lon, max_lat)`` floats, or a :class:`VehicleDataError` saying what is wrong."""
+    try:
+        w, s, e, n = (float(v) for v in bbox)
+    except (TypeError, ValueError):
+        raise VehicleDataError(f"bbox {bbox!r} is not four numbers (min_lon, min_lat, max_lon, max_lat)") from None
+    if not all(np.isfinite([w, s, e, n])) or not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+        raise VehicleDataError(f"bbox {w:g},{s:g},{e:g},{n:g} is not min_lon,min_lat,max_lon,max_lat in degrees "
+                               "with min <= max", hint="e.g. 101.7,6.3,101.9,6.5 (longitudes first)")
+    return w, s, e, n
+
+
+def _district_ids(study: StudyArea | None, district: str) -> set[str]:
+    """Ids of the study districts named *district* (id, English or Thai name, any case)."""
+    if study is None or not study.has("districts"):
+        raise VehicleDataError("filtering by district needs a study area with districts",
+                               hint="add --study STUDY.toml")
+    d = study.layers["districts"]
+    key = district.strip().lower()
+    cols = [c for c in ("district_id", "name_en", "name_th") if c in d.columns]
+    hit = np.zeros(len(d), bool)
+    for c in cols:
+        hit |= d[c].astype(str).str.strip().str.lower().to_numpy() == key
+    if not hit.any():
+        names = ", ".join(d[cols[1] if len(cols) > 1 else cols[0]].astype(str).tolist()[:20])
+        raise VehicleDataError(f"no district '{district}' in the study area", hint=f"districts: {names}")
+    return set(d.loc[hit, "district_id"].astype(str))
+
+
+def _district_extent(study: StudyArea | None, ids: set[str]) -> tuple[float, float, float, float] | None:
+    """A lon/lat box surely holding every place the area lookup puts in districts *ids* (None: no useful box).
+
+    A place's district is its tambon's when tambons carry ``district_id``, so
+    the box covers those tambons as well as the district polygons; edges are
+    densified before reprojection and the box is padded, so it only ever
+    keeps too much, never too little.
+    """
+    areas = getattr(study, "areas", None)
+    if not areas or areas.crs is None:
+        return None
+    parts = []
+    for level in ("district", "tambon"):
+        a = areas.areas(level)
+        if a is not None and "district_id" in a.columns:
+            parts.append(a.geometry.values[a["district_id"].astype(str).isin(ids).to_numpy()])
+    geoms = np.concatenate(parts) if parts else np.array([], dtype=object)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if len(geoms) == 0:
+        return None
+    if areas.crs.is_projected:
+        geoms = shapely.segmentize(geoms, 500.0 / areas.crs.axis_info[0].unit_conversion_factor)  # 500 m
+    w, s, e, n = gpd.GeoSeries(geoms, crs=areas.crs).to_crs(4326).total_bounds
+    pad = 1e-3  # about 110 m: far more than any reprojection error left after densifying
+    return max(w - pad, -180.0), max(s - pad, -90.0), min(e + pad, 180.0), min(n + pad, 90.0)
 
 
 def _write_rows(reg: Registry, conn: Connection, new_rows: list[tuple[str, dict]],
