@@ -1,6 +1,7 @@
-"""Targeted warnings: CAP 1.2 alerts for a warning area, and SMS lengths of the messages.
+"""Targeted warnings: who must be warned in an area, the messages, and CAP 1.2 alerts.
 
-See :mod:`safegeo.warning.cap`.
+See :mod:`safegeo.warning.targets` (:func:`warning_area`, :func:`warn`) and
+:mod:`safegeo.warning.cap` (building, reading and validating CAP alerts).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from safegeo.warning.cap import (
     sms_segments,
     validate_alert,
 )
+from safegeo.warning.targets import WarningArea, WarningResult, render_message, warn, warning_area
 
 __all__ = [
     "CapAlert",
@@ -29,4 +31,9 @@ __all__ = [
     "read_alert",
     "sms_segments",
     "validate_alert",
+    "WarningArea",
+    "WarningResult",
+    "render_message",
+    "warn",
+    "warning_area",
 ]
