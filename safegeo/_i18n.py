@@ -39,6 +39,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "unreachable": ("Unreachable", "เข้าถึงไม่ได้"),
     "critical_roads": ("Critical roads", "ถนนจุดวิกฤต"),
     "gaps": ("Coverage gaps", "พื้นที่ที่ยังไม่ครอบคลุม"),
+    "gap_km": ("Gap length (km)", "ระยะที่ยังไม่ครอบคลุม (กม.)"),
+    "gap_pieces": ("Gap pieces", "จำนวนช่วงที่ยังไม่ครอบคลุม"),
     "coverage": ("Coverage", "พื้นที่ครอบคลุม"),
     "proposals": ("Proposed sites", "จุดติดตั้งที่เสนอ"),
     "isochrones": ("Travel-time zones", "เขตเวลาเดินทาง"),

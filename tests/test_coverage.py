@@ -436,3 +436,27 @@ def test_sos_button_on_an_island_road_is_not_attached_to_the_other_bank():
     s = analyze_coverage(study, assets=["sos"]).segments.set_index("road_id")["sos_m"]
     assert s["bank"] == 0.0
     assert s["island"] == pytest.approx(200.0)  # 5 m to the road, then 295 m each way, clipped to the road
+
+
+def test_a_province_map_groups_gaps_by_district_and_priority(monkeypatch):
+    import json
+    import re
+    from pathlib import Path
+
+    import safegeo.coverage.result as cres
+    from safegeo.study import load_study
+
+    study = load_study(Path(__file__).resolve().parents[1] / "data" / "demo" / "study.toml")
+    res = analyze_coverage(study, assets=["lights"])
+    gaps = res.gaps[res.gaps["asset"] == "lights"]
+    monkeypatch.setattr(cres, "GAPS_GROUPED_ABOVE", 10)  # the demo has a few hundred gaps; a province, 100k
+    html = res.map(tiles=False).to_html()
+    layer = next(d for d in (json.loads(m) for m in re.findall(
+        r'<script type="application/json" id="safegeo-layer-\d+">(.*?)</script>', html, re.S))
+        if d["name"] == "gaps_lights")
+    labels = layer["labels"]
+    values = {lab: (v if isinstance(v, list) else [v["d"][k] for k in v["k"]]) for lab, v in zip(labels, layer["values"])}
+    pairs = gaps.groupby([gaps["district"].fillna(""), "priority"]).size()
+    assert len(values["Gap pieces"]) == len(pairs)
+    assert sum(int(v) for v in values["Gap pieces"]) == len(gaps)
+    assert sum(float(v) for v in values["Gap length (km)"]) == pytest.approx(gaps["length_m"].sum() / 1000, rel=1e-3)

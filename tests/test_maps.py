@@ -539,3 +539,103 @@ def test_browser_thai_map_on_a_phone(browser, tmp_path):
         page.page.click(".sg-back")
         page.page.wait_for_url("**/index.html")
         assert page.blocked_requests == []  # basemap listed but off: nothing fetched
+
+
+# --------------------------------------------------------------------------- #
+# province-sized layers travel packed
+# --------------------------------------------------------------------------- #
+
+
+def _big_layers(n: int = 2600) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    from shapely.geometry import MultiLineString
+
+    rng = np.random.default_rng(5)
+    x0, y0 = 101.6 + rng.random(n) * 0.3, 6.0 + rng.random(n) * 0.3
+    geoms = [LineString([(x, y), (x + 0.001, y + 0.0005), (x + 0.002, y)]) for x, y in zip(x0, y0)]
+    geoms[7] = MultiLineString([[(101.7, 6.1), (101.701, 6.1)], [(101.71, 6.11), (101.711, 6.112), (101.712, 6.11)]])
+    lines = gpd.GeoDataFrame({
+        "segment_id": [f"S{k:05d}" for k in range(n)],
+        "district": rng.choice(["Tak Bai", "Sungai Kolok", "ตากใบ"], n),
+        "covered_pct": rng.random(n) * 100,
+    }, geometry=geoms, crs="EPSG:4326")
+    points = gpd.GeoDataFrame({"light_id": [f"L{k}" for k in range(n)]},
+                              geometry=gpd.points_from_xy(x0, y0), crs="EPSG:4326").to_crs(32647)
+    return lines, points
+
+
+def _payload(html: str, name: str) -> dict:
+    for m in re.finditer(r'<script type="application/json" id="safegeo-layer-\d+">(.*?)</script>', html, re.S):
+        d = json.loads(m.group(1))
+        if d["name"] == name:
+            return d
+    raise AssertionError(name)
+
+
+def test_big_layers_are_packed_and_decode_to_their_coordinates():
+    import shapely
+
+    from safegeo.maps.style import PACK_SCALE
+
+    lines, points = _big_layers()
+    m = SafegeoMap(title="big", tiles=False)
+    m.add_lines(lines, name="coverage", color_column="covered_pct", cmap="RdYlGn", vmin=0, vmax=100,
+                tooltip=["segment_id", "district", "covered_pct"])
+    m.add_points(points, name="lights", tooltip=["light_id"])
+    html = m.to_html()
+    seg = _payload(html, "coverage")
+    assert "data" not in seg and seg["packed"]["scale"] == PACK_SCALE
+    # an independent decoder: running sums of x and y deltas, split by points per part and parts per feature
+    xy = np.cumsum(np.asarray(seg["packed"]["xy"]).reshape(-1, 2), axis=0) / PACK_SCALE
+    ends = np.cumsum(seg["packed"]["np"])
+    parts = np.split(xy, ends[:-1])
+    assert len(parts) == len(lines) + 1 and seg["packed"]["pf"][7] == 2 and sum(seg["packed"]["pf"]) == len(parts)
+    want = shapely.get_coordinates(shapely.get_parts(lines.geometry.to_numpy()))
+    np.testing.assert_allclose(np.concatenate(parts), want, atol=0.6 / PACK_SCALE)
+    # the district column (3 values) travels as a dictionary; ids stay a plain list
+    district = seg["values"][1]
+    assert isinstance(district, dict) and [district["d"][k] for k in district["k"]] == lines["district"].tolist()
+    assert seg["values"][0] == lines["segment_id"].tolist()
+    pts = _payload(html, "lights")
+    got = np.cumsum(np.asarray(pts["packed"]["xy"]).reshape(-1, 2), axis=0) / PACK_SCALE
+    np.testing.assert_allclose(got, shapely.get_coordinates(points.to_crs(4326).geometry), atol=0.6 / PACK_SCALE)
+    # a third of the GeoJSON it replaces, or less
+    import safegeo.maps.style as style
+
+    big = len(html)
+    old = style.PACK_MIN_FEATURES, style.PACK_MIN_COORDINATES
+    style.PACK_MIN_FEATURES = style.PACK_MIN_COORDINATES = 10**9
+    try:
+        m2 = SafegeoMap(title="big", tiles=False)
+        m2.add_lines(lines, name="coverage", color_column="covered_pct", cmap="RdYlGn", vmin=0, vmax=100,
+                     tooltip=["segment_id", "district", "covered_pct"])
+        m2.add_points(points, name="lights", tooltip=["light_id"])
+        assert big < 0.5 * len(m2.to_html())
+    finally:
+        style.PACK_MIN_FEATURES, style.PACK_MIN_COORDINATES = old
+
+
+@pytest.mark.browser
+def test_browser_draws_packed_layers_with_their_values(browser, tmp_path):
+    lines, points = _big_layers()
+    m = SafegeoMap(title="big", tiles=False)
+    m.add_lines(lines, name="coverage", color_column="covered_pct", cmap="RdYlGn", vmin=0, vmax=100,
+                tooltip=["segment_id", "district", "covered_pct"])
+    m.add_points(points, name="lights", tooltip=["light_id"])
+    path = m.save(tmp_path / "big.html")
+    with browser.open(path) as page:
+        assert page.page_errors == [] and page.console_errors == []
+        s = page.stats
+        assert s["coverage"]["features"] == len(lines) and s["lights"]["features"] == len(points)
+        assert s["coverage"]["drawn"] == s["coverage"]["in_view"] == len(lines)
+        assert s["lights"]["drawn"] == s["lights"]["in_view"] == len(points)
+        for k in (0, 7, 2000):
+            tip = page.evaluate(f"() => safegeo.openTooltip('coverage', {k}).textContent")
+            assert lines["segment_id"].iloc[k] in tip and lines["district"].iloc[k] in tip
+        assert "L1999" in page.evaluate("() => safegeo.openTooltip('lights', 1999).textContent")
+        # the multi-part feature keeps both parts; colours follow the values
+        parts = page.evaluate("() => safegeoLayers.coverage.getLayers()[7].getLatLngs().length")
+        assert parts == 2
+        colour = page.evaluate("() => [safegeoLayers.coverage.getLayers()[0].options.color,"
+                               " safegeoLayers.coverage.getLayers()[1].options.color]")
+        spec = _payload(path.read_text(encoding="utf-8"), "coverage")
+        assert colour == [spec["palette"][spec["codes"][0]], spec["palette"][spec["codes"][1]]]

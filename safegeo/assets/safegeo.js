@@ -94,6 +94,50 @@
     }
   }
 
+  // Columns of few distinct values travel as a dictionary and codes ({d, k}); expand them.
+  function unpackValues(spec) {
+    for (var c = 0; c < spec.values.length; c++) {
+      var col = spec.values[c];
+      if (col && !Array.isArray(col)) {
+        var d = col.d, k = col.k, out = new Array(k.length);
+        for (var j = 0; j < k.length; j++) out[j] = d[k[j]];
+        spec.values[c] = out;
+      }
+    }
+  }
+
+  // A packed layer (points or lines: delta-encoded integer lon/lat, see style.py _pack_geometry)
+  // becomes one Leaflet layer per feature, each with the feature properties a GeoJSON layer has.
+  function unpackLayers(spec, opts) {
+    var p = spec.packed, s = p.scale, xy = p.xy, np = p.np, pf = p.pf;
+    var codes = spec.codes, radii = spec.radii, point = spec.kind === "point";
+    var n = point ? xy.length / 2 : (pf ? pf.length : np.length);
+    var layers = new Array(n), x = 0, y = 0, j = 0, part = 0;
+    var lineOpts = { renderer: opts.renderer, interactive: opts.interactive };
+    for (var f = 0; f < n; f++) {
+      var props = { i: f };
+      if (codes) props._c = codes[f];
+      if (radii) props._r = radii[f];
+      var feature = { type: "Feature", properties: props }, layer;
+      if (point) {
+        x += xy[j++]; y += xy[j++];
+        layer = opts.pointToLayer(feature, L.latLng(y / s, x / s));
+      } else {
+        var nparts = pf ? pf[f] : 1, parts = new Array(nparts);
+        for (var q = 0; q < nparts; q++) {
+          var m = np[part++], ll = new Array(m);
+          for (var r = 0; r < m; r++) { x += xy[j++]; y += xy[j++]; ll[r] = L.latLng(y / s, x / s); }
+          parts[q] = ll;
+        }
+        layer = L.polyline(nparts === 1 ? parts[0] : parts, L.extend({}, lineOpts, opts.style(feature)));
+      }
+      layer.feature = feature;
+      if (opts.onEachFeature) opts.onEachFeature(feature, layer);
+      layers[f] = layer;
+    }
+    return L.featureGroup(layers);
+  }
+
   sg.addLayer = function (map, dataId) {
     var spec = readJSON(dataId);
     var pal = spec.palette, st = spec.style, renderer = sg.renderer(map);
@@ -135,13 +179,15 @@
                                    className: "sg-label", interactive: false });
       };
     }
-    var gj = L.geoJSON(spec.data, opts);
+    unpackValues(spec);
+    var gj = spec.packed ? unpackLayers(spec, opts) : L.geoJSON(spec.data, opts);
     var group = spec.cluster && L.markerClusterGroup
       ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false })
       : L.featureGroup();
     group.addLayer(gj);
     if (interactive) bindLazily(group, spec);
     delete spec.data;
+    delete spec.packed;
     registry[spec.name] = gj;
     groups[spec.name] = group;
     specs[spec.name] = spec;

@@ -186,7 +186,12 @@ def coverage_map(result: CoverageResult, *, lang: str = "en", public: bool = Fal
                 tooltip=["segment_id", "district", "length_m", *pct_cols], legend_title="covered_pct")
     for a in result.assets:
         g = result.gaps[result.gaps["asset"] == a]
-        if len(g):
+        if len(g) > GAPS_GROUPED_ABOVE:
+            # a province's gaps: one feature per district and priority (the pieces are in the GeoPackage)
+            m.add_lines(_grouped_gaps(g), name=f"gaps_{a}", color_column="priority", categories=_GAP_COLOURS,
+                        weight=4, tooltip=["asset", "district", "priority", "gap_km", "gap_pieces"],
+                        show=a == result.assets[0], legend_title="priority")
+        elif len(g):
             m.add_lines(g, name=f"gaps_{a}", color_column="priority", categories=_GAP_COLOURS, weight=4,
                         tooltip=["asset", "length_m", "priority", "weight", "district"],
                         show=a == result.assets[0], legend_title="priority")
@@ -202,6 +207,28 @@ def coverage_map(result: CoverageResult, *, lang: str = "en", public: bool = Fal
         m.add_points(result.proposals, name="proposals", color="#1f78b4", radius_column="weighted_gain_m",
                      radius_range=(5.0, 14.0), tooltip=["rank", "asset", "gain_m", "weighted_gain_m", "district"])
     return m
+
+
+#: Above this many gaps of one asset, the map draws them grouped by district and priority.
+GAPS_GROUPED_ABOVE = 5000
+
+
+def _grouped_gaps(gaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Gap pieces merged per district and priority: ``gap_km`` (sum) and ``gap_pieces``, lines joined end to end."""
+    import shapely
+
+    district = gaps["district"].astype(object).where(gaps["district"].notna(), "")
+    keys = pd.DataFrame({"district": district, "priority": gaps["priority"].astype(object)})
+    grouped = keys.groupby(["district", "priority"], sort=True).indices
+    rows, geoms = [], []
+    values = gaps.geometry.to_numpy()
+    length = gaps["length_m"].to_numpy(float)
+    for (d, p), idx in grouped.items():
+        parts = shapely.get_parts(values[idx])
+        geoms.append(shapely.line_merge(shapely.multilinestrings(parts)))
+        rows.append({"asset": gaps["asset"].iloc[idx[0]], "district": d or None, "priority": p,
+                     "gap_km": float(length[idx].sum()) / 1000.0, "gap_pieces": len(idx)})
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=gaps.crs)
 
 
 def write_coverage(result: CoverageResult, out_dir: str | Path, *, lang: str = "en", public: bool = False,

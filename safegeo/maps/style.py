@@ -337,6 +337,54 @@ def _escape_json(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+#: Line and point layers with at least this many features travel packed: coordinates as
+#: delta-encoded integers (:data:`PACK_SCALE`), repeated values as a dictionary.
+PACK_MIN_FEATURES = 2000
+#: ... or at least this many coordinates (a few long merged lines).
+PACK_MIN_COORDINATES = 20000
+#: Packed coordinates are integers of 1 / PACK_SCALE degree (1e-5: about a metre).
+PACK_SCALE = 100_000
+
+
+def _pack_values(values: list[list[str | None]], n: int) -> list[Any]:
+    """Columns with few distinct values (district names, priorities) as ``{"d": dictionary, "k": codes}``."""
+    out: list[Any] = []
+    for col in values:
+        codes, uniques = pd.factorize(pd.Series(col, dtype=object), use_na_sentinel=True)
+        if len(uniques) * 4 <= n:
+            out.append({"d": [None, *uniques.tolist()], "k": (codes + 1).tolist()})
+        else:
+            out.append(col)
+    return out
+
+
+def _pack_geometry(geoms: np.ndarray, kind: str) -> dict[str, Any]:
+    """Points or lines as delta-encoded integer lon/lat pairs (see :data:`PACK_SCALE`).
+
+    ``xy``: x, y, x, y ... each the difference from the previous coordinate
+    (the first from 0); lines add ``np`` (points in each part) and, when a
+    feature has several parts, ``pf`` (parts in each feature).
+    """
+    if kind == "point":
+        xy = shapely.get_coordinates(geoms)
+        part_points = feature_parts = None
+    else:
+        # vertices closer than the packed resolution to the line through their neighbours add nothing
+        geoms = shapely.simplify(geoms, 1.0 / PACK_SCALE, preserve_topology=False)
+        parts, feat = shapely.get_parts(geoms, return_index=True)
+        xy, part_of = shapely.get_coordinates(parts, return_index=True)
+        part_points = np.bincount(part_of, minlength=len(parts))
+        feature_parts = np.bincount(feat, minlength=len(geoms))
+    q = np.rint(xy * PACK_SCALE).astype(np.int64).reshape(-1, 2)
+    delta = np.diff(q, axis=0, prepend=np.zeros((1, 2), np.int64))  # x from the previous x, y from the previous y
+    out: dict[str, Any] = {"scale": PACK_SCALE, "xy": delta.ravel().tolist()}
+    if part_points is not None:
+        out["np"] = part_points.tolist()
+        if (feature_parts != 1).any():
+            out["pf"] = feature_parts.tolist()
+    return out
+
+
 def _layer_payload(
     *,
     name: str,
@@ -354,6 +402,18 @@ def _layer_payload(
     radii: np.ndarray | None,
     mark: int | None = None,
 ) -> str:
+    n = len(geoms)
+    if kind in ("line", "point") and (n >= PACK_MIN_FEATURES
+                                      or int(shapely.get_num_coordinates(geoms).sum()) >= PACK_MIN_COORDINATES):
+        # a province-sized layer: integer coordinates and dictionary-coded values, about a third of the GeoJSON
+        return _script_json({
+            "name": name, "label": label, "kind": kind, "cluster": cluster,
+            "palette": palette, "style": style, "labels": labels,
+            "tooltip": tooltip, "popup": popup, "values": _pack_values(values, n), "mark": mark,
+            "packed": _pack_geometry(geoms, kind),
+            "codes": codes.tolist() if codes is not None else None,
+            "radii": [float(f"{r:g}") for r in radii.tolist()] if radii is not None else None,
+        })
     head = _script_json({
         "name": name, "label": label, "kind": kind, "cluster": cluster,
         "palette": palette, "style": style, "labels": labels,
@@ -361,7 +421,6 @@ def _layer_payload(
     })
     rounded = shapely.transform(geoms, lambda xy: np.round(xy, PRECISION))
     geometry = shapely.to_geojson(rounded).tolist()
-    n = len(geometry)
     props: list[list[str]] = [[] for _ in range(n)]
     if values:
         props = [[f'"i":{k}'] for k in range(n)]
