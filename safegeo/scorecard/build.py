@@ -152,8 +152,8 @@ def scorecard(
     actions = tambon_actions(tambons, inds, settings, evacuation=evacuation, coverage=coverage, study=study)
     for i in range(int(settings["actions"])):
         mine = actions[actions["order"] == i + 1].set_index("area_id")
-        tambons[f"action_{i + 1}"] = tambons["area_id"].map(mine["text_en"]).fillna("")
-        tambons[f"action_{i + 1}_th"] = tambons["area_id"].map(mine["text_th"]).fillna("")
+        for col, src in ((f"action_{i + 1}", "text_en"), (f"action_{i + 1}_th", "text_th")):
+            tambons[col] = [v if isinstance(v, str) else "" for v in tambons["area_id"].map(mine[src])]
     hazard_label = study.scenario(hazard).label
     return ScorecardResult(tambons=tambons, villages=villages, actions=actions, indicators=inds, settings=settings,
                            hazard=hazard_label, study_name=study.name, synthetic=study.synthetic, notes=notes,
