@@ -151,6 +151,10 @@ class WarningAreaError(ExposureError):
     """A warning area cannot be built: no file, no polygon, a point outside the study, a CAP alert without an area."""
 
 
+class ScorecardError(SafegeoError, ValueError):
+    """A scorecard or district report cannot be built: no tambons, an unknown district, bad weights or bounds."""
+
+
 #: Every exception class, for ``safegeo.__all__`` and documentation.
 __all__ = [
     "CRSError",
@@ -167,6 +171,7 @@ __all__ = [
     "Problem",
     "RegistryError",
     "SafegeoError",
+    "ScorecardError",
     "SettingsError",
     "SnapError",
     "StudyFileError",

@@ -443,14 +443,17 @@ def two_edge_components(network: RoadNetwork, open_edges: np.ndarray, bridges: n
     return labels
 
 
-def forest_subtree_sums(n: int, a: np.ndarray, b: np.ndarray, weights: np.ndarray
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def forest_subtree_sums(n: int, a: np.ndarray, b: np.ndarray, weights: np.ndarray, *,
+                        roots: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Root every tree of a forest (edges *a*–*b* on *n* vertices) and sum *weights* per subtree.
 
     Parameters
     ----------
     weights
         ``(n, k)`` array of per-vertex quantities.
+    roots
+        Vertices preferred as roots: a tree holding any of them is rooted at
+        the first one listed; the other trees at their lowest vertex.
 
     Returns
     -------
@@ -464,7 +467,12 @@ def forest_subtree_sums(n: int, a: np.ndarray, b: np.ndarray, weights: np.ndarra
     # a virtual root joined to one vertex of every tree makes one BFS enough
     m = sp.csr_array((np.ones(len(a)), (a, b)), shape=(n, n))
     n_trees, tree_label = connected_components(m, directed=False)
-    roots = np.unique(tree_label, return_index=True)[1]
+    first = np.unique(tree_label, return_index=True)[1]  # per tree label (0..n_trees-1), its lowest vertex
+    if roots is not None and len(roots):
+        pref = np.asarray(roots, dtype=np.int64)
+        labels, at = np.unique(tree_label[pref], return_index=True)
+        first[labels] = pref[at]
+    roots = first
     va = np.concatenate([a, np.full(len(roots), n)])
     vb = np.concatenate([b, roots])
     g = sp.csr_array((np.ones(len(va)), (va, vb)), shape=(n + 1, n + 1))

@@ -116,6 +116,31 @@ DEFAULT_PARAMS: dict[str, Any] = {
                  "target_minutes": {"ambulance": 15, "fire_engine": 15, "rescue_truck": 20, "rescue_boat": 30,
                                     "water_tanker": 30, "pickup_4x4": 20, "other": 30}},
     "map": {"lang": "en"},
+    # tambon and village scorecards (safegeo.scorecard): INFORM-style 0-10 scores, higher = needs help sooner.
+    # Each indicator family is scaled linearly from its best value (0) to its worst (10), clipped; weights are
+    # relative within their category; categories average into dimensions, dimensions combine geometrically.
+    "scorecard": {
+        "best": {"share_within_15min": 1.0, "share_within_30min": 1.0, "share_within_60min": 1.0,
+                 "overflow_share": 0.0, "share_cut_off_by_one_road": 0.0, "lit_pct": 100.0, "seen_pct": 100.0,
+                 "sos_pct": 100.0, "median_min": 0.0, "p90_min": 0.0, "exposed_share": 0.0, "repeat_area": 0.0,
+                 "is_border": 0.0},
+        "worst": {"share_within_15min": 0.0, "share_within_30min": 0.0, "share_within_60min": 0.0,
+                  "overflow_share": 1.0, "share_cut_off_by_one_road": 1.0, "lit_pct": 0.0, "seen_pct": 0.0,
+                  "sos_pct": 0.0, "median_min": 60.0, "p90_min": 60.0, "exposed_share": 1.0, "repeat_area": 1.0,
+                  "is_border": 1.0},
+        "weights": {"share_within_15min": 1.0, "share_within_30min": 1.0, "share_within_60min": 1.0,
+                    "overflow_share": 1.0, "share_cut_off_by_one_road": 1.0, "lit_pct": 1.0, "seen_pct": 1.0,
+                    "sos_pct": 1.0, "median_min": 1.0, "p90_min": 1.0, "exposed_share": 1.0, "repeat_area": 1.0,
+                    "is_border": 0.5},
+        "dimension_weights": {"hazard_exposure": 1.0, "evacuation": 1.0, "coping": 1.0},
+        # "geometric" (INFORM: a tambon with nothing in one dimension scores 0) or "arithmetic"
+        "between_dimensions": "geometric",
+        # response-time indicators for these vehicle types (those the fleet has)
+        "vehicle_types": ["ambulance", "rescue_truck", "rescue_boat"],
+        # new sites the coverage analysis proposes (for the first asset: lights, else cameras, else SOS)
+        "proposals": 10,
+        "actions": 3,
+    },
 }
 
 #: Keys that moved to another section; the old place still works (with a note in the log).
@@ -132,13 +157,15 @@ _POSITIVE = {("network", "max_snap_m"), ("network", "walk_speed_kph"), ("network
              ("exposure", "depth_classes_m")}
 #: Settings that are whole numbers.
 _INTEGER = {("evacuation", "k_nearest"), ("events", "window_years"), ("events", "min_years_affected"),
-            ("warning", "vehicles_per_type"), ("warning", "max_vertices")}
+            ("warning", "vehicles_per_type"), ("warning", "max_vertices"), ("scorecard", "proposals"),
+            ("scorecard", "actions")}
 #: Settings with an upper bound.
 _MAXIMUM = {("coverage", "camera_fov_deg"): 360.0, ("hazards", "severity_speed_factor"): 1.0}
 #: Lists whose values must increase.
 _INCREASING = {("vehicles", "bands_minutes"), ("exposure", "depth_classes_m")}
 #: Text settings with a fixed set of values.
 _CHOICES = {("network", "mode"): ("drive", "walk"), ("map", "lang"): ("en", "th"),
+            ("scorecard", "between_dimensions"): ("geometric", "arithmetic"),
             ("warning", "urgency"): ("Immediate", "Expected", "Future", "Past", "Unknown"),
             ("warning", "severity"): ("Extreme", "Severe", "Moderate", "Minor", "Unknown"),
             ("warning", "certainty"): ("Observed", "Likely", "Possible", "Unlikely", "Unknown")}

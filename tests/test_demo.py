@@ -78,7 +78,8 @@ def test_demo_map_in_browser_offline(demo_run, browser, tmp_path):
         # the header links to every analysis map, by relative path
         hrefs = page.evaluate("() => [...document.querySelectorAll('.sg-links a')].map(a => a.getAttribute('href'))")
         analysis_maps = sorted(p.relative_to(demo_run.out_dir).as_posix()
-                               for p in Path(demo_run.out_dir).glob("*/*.html"))
+                               for p in [*Path(demo_run.out_dir).glob("*/*.html"),
+                                         *Path(demo_run.out_dir).glob("scorecard/report/*.html")])
         assert sorted(hrefs) == analysis_maps and len(hrefs) >= 3
         shot = page.screenshot(tmp_path / "demo_map.png")
     assert shot.stat().st_size > 20_000
@@ -86,7 +87,7 @@ def test_demo_map_in_browser_offline(demo_run, browser, tmp_path):
         shutil.copy(shot, REPO / "docs" / "demo_map.png")
 
     # every analysis map opens offline too, with its charts drawn and a link back to the overview
-    charted = {"evacuation", "coverage", "response", "exposure", "warning"}
+    charted = {"evacuation", "coverage", "response", "exposure", "warning", "scorecard"}
     for html in sorted(Path(demo_run.out_dir).glob("*/*.html")):
         with browser.open(html) as page:
             assert page.blocked_requests == [] and page.page_errors == [] and page.console_errors == [], html.name
@@ -98,6 +99,53 @@ def test_demo_map_in_browser_offline(demo_run, browser, tmp_path):
                 href = page.evaluate("() => { const a = document.querySelector('.sg-back, a.sg-back-link');"
                                      " return a ? a.getAttribute('href') : null; }")
                 assert href == "../index.html", html.name
+            if html.stem == "scorecard":
+                _check_table_sorts_and_filters(page)
+
+    # the district report: the overview map, the scorecard table and the charts, all drawn offline
+    reports = sorted(Path(demo_run.out_dir).glob("scorecard/report/report_*.html"))
+    assert len(reports) == 1
+    with browser.open(reports[0], ready_js="() => document.querySelector('section.sg-table[data-ready]')") as page:
+        assert page.blocked_requests == [] and page.page_errors == [] and page.console_errors == []
+        drawn = page.evaluate("() => [...document.querySelectorAll('.sg-overview svg path')]"
+                              ".filter(p => p.getBoundingClientRect().width > 0).length")
+        assert drawn >= 2
+        assert page.evaluate("() => document.querySelectorAll('#sg-report-table tbody tr').length") >= 2
+        assert page.evaluate("() => document.querySelectorAll('.sg-figure svg rect.sg-bar').length") > 0
+        _check_table_sorts_and_filters(page)
+
+
+_SORT_JS = """(key) => {
+  const table = document.querySelector('section.sg-table table');
+  const th = [...table.tHead.rows[0].cells].find(h => h.dataset.key === key);
+  const idx = [...th.parentNode.children].indexOf(th);
+  const read = () => [...table.tBodies[0].rows].map(r => r.cells[idx].dataset.v).filter(v => v !== '')
+      .map(Number);
+  th.click();
+  const first = read();
+  th.click();
+  return [first, read(), th.getAttribute('aria-sort')];
+}"""
+
+_FILTER_JS = """() => {
+  const section = document.querySelector('section.sg-table');
+  const rows = [...section.querySelectorAll('tbody tr')];
+  const word = rows[0].cells[0].textContent;
+  const box = section.querySelector('.sg-table-filter');
+  box.value = word;
+  box.dispatchEvent(new Event('input'));
+  return [rows.length, rows.filter(r => r.style.display !== 'none').length,
+          rows.filter(r => r.style.display !== 'none').every(r => r.textContent.includes(word))];
+}"""
+
+
+def _check_table_sorts_and_filters(page) -> None:
+    """Clicking the population header sorts the table by it (largest first), again reverses; the filter filters."""
+    first, second, state = page.evaluate(_SORT_JS, "population")
+    assert len(first) >= 2 and first == sorted(first, reverse=True) and second == sorted(first)
+    assert state == "ascending"
+    total, shown, match = page.evaluate(_FILTER_JS)
+    assert 1 <= shown < total and match
 
 
 @pytest.mark.browser

@@ -532,3 +532,146 @@ def test_public_outputs_drop_sensitive_columns_whatever_their_case(tmp_path):
     assert "081-111-2222" not in paths[0].read_text(encoding="utf-8")
     full = res.write(tmp_path / "full", tiles=False)
     assert "Phone" in set(pyogrio.read_dataframe(full[1], layer="shelters").columns)
+
+
+# ---------------------------------------------------------------------------------------------
+# people cut off by one road's loss, against removing every road in turn
+# ---------------------------------------------------------------------------------------------
+def _cut_off_brute_force(res) -> tuple[dict[str, set[int]], dict[int, int]]:
+    """Remove each road segment in turn and look again for an eligible shelter (undirected, open roads).
+
+    Segments are the roads of the network split at the villages and shelters (a village midway between two
+    junctions has a way out on each side).  Returns, per reached origin, the segments whose loss alone leaves it
+    no shelter, and the ``road_id`` of each segment.
+    """
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    net = res.network  # split at the villages and shelters: each one's node is its nearest node
+    kd = cKDTree(np.column_stack([net.x, net.y]))
+    a = res.assignments.drop_duplicates("origin_id")
+    reached = a[a["status"] != "unreachable"]
+    onode = kd.query(shapely.get_coordinates(reached.geometry))[1]
+    snode = kd.query(shapely.get_coordinates(res.shelters[res.shelters["eligible"]].geometry))[1]
+    pair = np.minimum(net.u, net.v).astype(np.int64) * net.n_nodes + np.maximum(net.u, net.v)
+    ce = res.settings["_closed_edges"]  # closed segments, as (u, v) of this network
+    closed = np.isin(pair, np.minimum(ce["u"], ce["v"]).to_numpy(np.int64) * net.n_nodes
+                     + np.maximum(ce["u"], ce["v"]).to_numpy(np.int64))
+    road = net.edge_data["road_id"].to_numpy()
+
+    def labels(keep: np.ndarray) -> np.ndarray:
+        m = csr_array((np.ones(int(keep.sum())), (net.u[keep], net.v[keep])), shape=(net.n_nodes, net.n_nodes))
+        return connected_components(m, directed=False)[1]
+
+    # people inside a closed area walk out along its closed roads: they may join the open roads at any
+    # junction of their closed area that has an open road
+    on_open = np.zeros(net.n_nodes, bool)
+    on_open[net.u[~closed]] = on_open[net.v[~closed]] = True
+    lab_c = labels(closed)
+    entries = [np.flatnonzero(on_open & (lab_c == lab_c[n])) if not on_open[n] else np.array([n]) for n in onode]
+    ids = reached["origin_id"].to_numpy()
+
+    def stranded(keep: np.ndarray) -> np.ndarray:
+        lab = labels(keep)
+        return np.array([not np.isin(lab[e], lab[snode]).any() for e in entries])
+
+    cuts: dict[str, set[int]] = {o: set() for o in ids}
+    road_of: dict[int, int] = {}
+    for seg in np.unique(pair[~closed]):
+        road_of[int(seg)] = int(road[pair == seg][0])
+        for o in ids[stranded(~closed & (pair != seg))]:
+            cuts[o].add(int(seg))
+    return cuts, road_of
+
+
+def _check_cut_off(res) -> int:
+    """Check critical roads, ``cut_off_road`` and the summary against :func:`_cut_off_brute_force`."""
+    cuts, road_of = _cut_off_brute_force(res)
+    people = res.assignments.groupby("origin_id")["population"].sum()  # whatever their shelter shares
+    iso = {s: float(sum(people[o] for o, ss in cuts.items() if s in ss)) for s in set().union(*cuts.values())}
+    iso = {s: v for s, v in iso.items() if v > 0}
+    # a road isolates the most people any of its segments does
+    by_road: dict[int, float] = {}
+    for s, v in iso.items():
+        by_road[road_of[s]] = max(by_road.get(road_of[s], 0.0), v)
+    crit = res.critical_roads
+    got = crit[crit["isolated_population"] > 0].set_index("road_id")["isolated_population"].to_dict()
+    assert got == pytest.approx(by_road)
+    road_of_edge = crit.set_index("edge")["road_id"]
+    assert (res.assignments.groupby("origin_id")["cut_off_road"].nunique(dropna=False) == 1).all()
+    by_origin = res.assignments.drop_duplicates("origin_id").set_index("origin_id")["cut_off_road"]
+    n = 0
+    for o, edge in by_origin.items():
+        segs = {s for s in cuts.get(o, set()) if s in iso}
+        if not segs:
+            assert pd.isna(edge), (o, edge)
+            continue
+        n += 1
+        # the road named holds a segment that cuts this origin off, with as many people as any segment that does
+        most = max(iso[s] for s in segs)
+        assert any(road_of[s] == road_of_edge[int(edge)] and iso[s] == most for s in segs), (o, edge)
+    cut_people = float(sum(people[o] for o, e in by_origin.items() if pd.notna(e)))
+    dist = res.summary[res.summary["level"] == "district"]
+    assert dist["cut_off_by_one_road"].sum() == pytest.approx(cut_people)
+    # shares are rounded to 4 decimals like the other shares
+    assert np.allclose(dist["share_cut_off_by_one_road"], dist["cut_off_by_one_road"] / dist["population"], atol=5e-5)
+    return n
+
+
+def test_cut_off_road_matches_removing_each_road_on_a_generated_network():
+    rng = np.random.default_rng(11)
+    n = 6
+    g = nx.grid_2d_graph(n, n)
+    for e in g.edges:
+        g.edges[e]["w"] = rng.random()
+    tree = nx.minimum_spanning_tree(g, weight="w")
+    extra = [e for e in g.edges if not tree.has_edge(*e)]
+    keep = list(tree.edges) + [extra[i] for i in rng.choice(len(extra), 5, replace=False)]
+    # dead-end spurs off the east side make bridges with people behind them
+    lines = [shapely.LineString([(X0 + 100 * a[0], Y0 + 100 * a[1]), (X0 + 100 * b[0], Y0 + 100 * b[1])])
+             for a, b in keep]
+    lines += [shapely.LineString([(X0 + 500, Y0 + 100 * j), (X0 + 650, Y0 + 100 * j)]) for j in (1, 4)]
+    roads = gpd.GeoDataFrame({"road_id": range(len(lines)), "highway": "residential", "oneway": False},
+                             geometry=lines, crs=UTM47)
+    # villages beside the middle of random roads (the network is split there) and on some junctions
+    mids = shapely.line_interpolate_point(roads.geometry.values, 0.5, normalized=True)
+    pick = rng.choice(len(roads), 10, replace=False)
+    vx = np.r_[shapely.get_x(mids[pick]) + 10, X0 + 100 * rng.integers(0, n, 3), X0 + 650]
+    vy = np.r_[shapely.get_y(mids[pick]) + 10, Y0 + 100 * rng.integers(0, n, 3), Y0 + 400]
+    villages = gpd.GeoDataFrame({"village_id": [f"V{i}" for i in range(len(vx))],
+                                 "population": rng.integers(10, 500, len(vx))},
+                                geometry=shapely.points(vx, vy), crs=UTM47)
+    shelters = _pts({"shelter_id": ["S1", "S2"], "capacity": [10_000, 10_000], "kind": ["shelter"] * 2},
+                    [(0, 0), (300, 500)])
+    districts = gpd.GeoDataFrame({"district_id": ["DW", "DE"]},
+                                 geometry=[shapely.box(X0 - 50, Y0 - 50, X0 + 250, Y0 + 700),
+                                           shapely.box(X0 + 250, Y0 - 50, X0 + 700, Y0 + 700)], crs=UTM47)
+    study = StudyArea.from_layers({"roads": roads, "villages": villages, "shelters": shelters,
+                                   "districts": districts}, crs=UTM47)
+    res = evacuate(study, capacity=False, max_minutes=10_000, max_snap_m=50)
+    assert _check_cut_off(res) >= 3
+    # the capacity-aware assignment splits villages over shelters: each share row names the same road
+    assert _check_cut_off(evacuate(study, max_minutes=10_000, max_snap_m=50)) >= 3
+
+
+def test_cut_off_road_matches_removing_each_road_on_the_hand_study(hand_study):
+    from safegeo.study import load_study
+
+    study = load_study(hand_study)
+    # no hazard: V1 (x=250) hangs west of the clinic S1 (x=400); nobody else depends on one road
+    res = evacuate(study, hazards="none", capacity=False)
+    assert _check_cut_off(res) == 1
+    by_origin = res.assignments.set_index("origin_id")["cut_off_road"]
+    assert pd.isna(by_origin["V2"]) and pd.isna(by_origin["V3"])
+    road = res.critical_roads.set_index("edge").loc[int(by_origin["V1"])]
+    assert road["road_id"] == 1 and road["isolated_population"] == 100
+    # the flood takes the clinic out and closes the road west of x=750: V1 wades out along it, then everyone
+    # goes east on one road to the hall S2 (x=1900); roads 3 and 4 each cut all 600 off, road 2 the west 300
+    res = evacuate(study, capacity=False)
+    assert _check_cut_off(res) == 3
+    crit = res.critical_roads.set_index("road_id")["isolated_population"]
+    assert crit[3] == crit[4] == 600 and crit[2] == 300
+    assert set(res.critical_roads.set_index("edge").loc[res.assignments["cut_off_road"].astype(int), "road_id"]) <= {3, 4}
+    summ = res.summary.set_index("area_id")
+    assert summ.loc["T1", "cut_off_by_one_road"] == 300 and summ.loc["T2", "share_cut_off_by_one_road"] == 1.0

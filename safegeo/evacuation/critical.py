@@ -42,17 +42,25 @@ def _undirected(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _critical_roads(network: RoadNetwork, closed: np.ndarray, reached: np.ndarray, onode: np.ndarray,
                     pop: np.ndarray, shelter_nodes: np.ndarray, edge_load: np.ndarray,
-                    n_loaded: int, *, base: RoadNetwork | None = None) -> gpd.GeoDataFrame:
+                    n_loaded: int, *, base: RoadNetwork | None = None) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """Bridges of the open network with the population each isolates, plus the most-loaded segments.
 
     With *base* (the network *network* was split from at the villages and
     shelters), each road is reported once, as the road of *base* it belongs
     to: the most people any of its pieces isolates or carries.
+
+    Returns
+    -------
+    (critical_roads, cut_off_road)
+        The table, and per origin the ``edge`` (as in the table) of the one
+        road whose loss alone cuts it off from every shelter, the road that
+        cuts off most people when several do (``-1``: no single road does).
     """
     n = network.n_nodes
     open_ = ~closed
     bridges = road_bridges(network, open_)
     isolated = np.zeros(len(bridges))
+    origin_bridge = np.full(len(onode), -1, dtype=np.int64)  # per origin: a bridge row (in *bridges*)
     if len(bridges) and len(shelter_nodes):
         comp = two_edge_components(network, open_, bridges)
         n_comp = int(comp.max()) + 1
@@ -61,11 +69,29 @@ def _critical_roads(network: RoadNetwork, closed: np.ndarray, reached: np.ndarra
         np.add.at(w[:, 0], comp[onode[ro]], pop[ro])
         np.add.at(w[:, 1], comp[shelter_nodes], 1.0)
         ca, cb = comp[network.u[bridges]], comp[network.v[bridges]]
-        parent, sub, label, totals = forest_subtree_sums(n_comp, ca, cb, w)
+        # every tree with a shelter is rooted at one: a bridge then cuts off exactly its shelter-less subtrees
+        parent, sub, label, totals = forest_subtree_sums(n_comp, ca, cb, w, roots=comp[shelter_nodes])
         child = np.where(parent[cb] == ca, cb, ca)
         sub_pop, sub_sh = sub[child, 0], sub[child, 1]
         tot = totals[label[child]]
         isolated = np.where(sub_sh == 0, sub_pop, np.where(tot[:, 1] - sub_sh == 0, tot[:, 0] - sub_pop, 0.0))
+        # an origin is cut off by one road when its component hangs, shelter-less, below the shelters' part of
+        # its tree; of the roads on its way there, the highest cuts off most people (its subtree holds the rest)
+        no_sh = sub[:, 1] == 0
+        up = np.arange(n_comp)
+        climb = no_sh & (parent >= 0)
+        climb[climb] = no_sh[parent[climb]]
+        up[climb] = parent[climb]
+        while True:  # pointer jumping to the highest shelter-less ancestor
+            nxt = up[up]
+            if np.array_equal(nxt, up):
+                break
+            up = nxt
+        bridge_of_child = np.full(n_comp, -1, dtype=np.int64)
+        bridge_of_child[child] = np.arange(len(bridges))
+        oc = comp[onode[ro]]
+        hit = no_sh[oc] & (totals[label[oc], 1] > 0)
+        origin_bridge[ro[hit]] = bridge_of_child[up[oc[hit]]]
     # the load on a segment counts both directions
     a = np.minimum(network.u, network.v).astype(np.int64) * np.int64(n) + np.maximum(network.u, network.v)
     pair_load = pd.Series(edge_load).groupby(a).transform("sum").to_numpy()
@@ -83,6 +109,11 @@ def _critical_roads(network: RoadNetwork, closed: np.ndarray, reached: np.ndarra
     iso_all[: len(crit_b)] = isolated[isolated > 0]
     load_all = pair_load[rows] if len(rows) else np.zeros(0)
     is_bridge = np.r_[np.ones(len(crit_b), bool), np.zeros(len(rows) - len(crit_b), bool)]
+    # the road of each origin, as an edge row of the network reported (only roads in the table)
+    cut_edge = np.full(len(onode), -1, dtype=np.int64)
+    has = origin_bridge >= 0
+    has[has] = isolated[origin_bridge[has]] > 0
+    cut_edge[has] = bridges[origin_bridge[has]]
     frame_net = network
     if base is not None and network.parent_edge is not None:
         prow = network.parent_edge[rows]
@@ -92,6 +123,10 @@ def _critical_roads(network: RoadNetwork, closed: np.ndarray, reached: np.ndarra
             "key", sort=False).agg(row=("row", "first"), iso=("iso", "max"), load=("load", "max"), br=("br", "max"))
         rows, iso_all = g["row"].to_numpy(np.int64), g["iso"].to_numpy(float)
         load_all, is_bridge = g["load"].to_numpy(float), g["br"].to_numpy(bool)
+        if has.any():
+            op = network.parent_edge[cut_edge[has]]
+            okey = np.minimum(base.u[op], base.v[op]).astype(np.int64) * nb + np.maximum(base.u[op], base.v[op])
+            cut_edge[has] = g["row"].reindex(okey).to_numpy(np.int64)
         frame_net = base
     df = _edges_frame(frame_net, rows, {
         "isolated_population": iso_all,
@@ -101,6 +136,4 @@ def _critical_roads(network: RoadNetwork, closed: np.ndarray, reached: np.ndarra
     df["population_at_stake"] = np.maximum(df["isolated_population"], df["evacuee_load"])
     df = df.sort_values(["isolated_population", "evacuee_load"], ascending=False, kind="stable").reset_index(drop=True)
     df["rank"] = np.arange(1, len(df) + 1)
-    return df
-
-
+    return df, cut_edge

@@ -286,11 +286,12 @@ def evacuate_network(
     # people inside a closed area (every road out of their junction closed) may still leave it along the
     # closed roads, slowly, to the first junction with an open road; nobody can enter that way
     exit_edge = np.zeros(network.n_edges, bool)
+    stuck = np.zeros(network.n_nodes, bool)  # junctions whose every road out is closed
     if hazard_exit_kph and hazard_exit_kph > 0 and he.closed.any():
         out_deg = np.bincount(network.u, minlength=network.n_nodes)
         open_out = np.bincount(network.u[~he.closed], minlength=network.n_nodes)
-        inside = (out_deg > 0) & (open_out == 0)
-        exit_edge = he.closed & inside[network.u]
+        stuck = (out_deg > 0) & (open_out == 0)
+        exit_edge = he.closed & stuck[network.u]
         time_cost = np.where(exit_edge, network.length_m / (hazard_exit_kph / 3.6), time_cost)
         len_cost = np.where(exit_edge, network.length_m, len_cost)
     exit_len = np.where(exit_edge, network.length_m, 0.0)
@@ -520,10 +521,26 @@ def evacuate_network(
     edges_used = np.flatnonzero(base_load > 0)
     edge_load_gdf = _edges_frame(base_network, edges_used, {"load_people": base_load[edges_used]})
     edge_load_gdf = edge_load_gdf.sort_values("load_people", ascending=False, kind="stable").reset_index(drop=True)
-    critical = (_critical_roads(network, he.closed, reached, onode, pop, snode[elig_idx], edge_load, n_loaded_roads,
-                                base=base_network) if critical else _edges_frame(
-        base_network, np.zeros(0, np.int64), {"isolated_population": np.zeros(0), "evacuee_load": np.zeros(0),
-                                              "is_bridge": np.zeros(0, bool)}))
+    if critical:
+        # people who leave a closed area along its closed roads join the open roads where their way out ends:
+        # from there on, the roads they depend on are the open ones
+        entry = onode.copy()
+        if tree is not None and stuck.any():
+            walk = reached & stuck[entry]
+            while walk.any():
+                entry[walk] = tree.pred[entry[walk]]
+                walk &= (entry >= 0) & stuck[np.maximum(entry, 0)]
+            entry = np.where(entry >= 0, entry, onode)
+        critical, cut_edge = _critical_roads(network, he.closed, reached, entry, pop, snode[elig_idx], edge_load,
+                                             n_loaded_roads, base=base_network)
+    else:
+        critical = _edges_frame(base_network, np.zeros(0, np.int64), {
+            "isolated_population": np.zeros(0), "evacuee_load": np.zeros(0), "is_bridge": np.zeros(0, bool)})
+        cut_edge = np.full(n_o, -1, dtype=np.int64)
+    # the one road whose loss alone would cut each origin off from every shelter (see critical_roads.edge)
+    cut = cut_edge[oi]
+    assignments["cut_off_road"] = pd.Series(cut, dtype="Int64", index=assignments.index).mask(cut < 0)
+    a["cut_off_road"] = cut
     seconds["critical"] = time.perf_counter() - t
 
     # comparison and summary

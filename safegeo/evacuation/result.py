@@ -39,7 +39,10 @@ class EvacuationResult:
         One row per origin and shelter share: ``origin_id``, ``shelter_id``
         (None for overflow / unreachable), ``population``, ``travel_time_s``,
         ``distance_m`` (NaN when there is no route), ``status`` (one of
-        :data:`STATUSES`), ``reason``, ``is_nearest``, ``district_id``; origin points.
+        :data:`STATUSES`), ``reason``, ``is_nearest``, ``district_id``,
+        ``cut_off_road`` (the ``edge`` of the critical road whose loss alone
+        would cut the origin off from every shelter, the one cutting off most
+        people when several do; empty when no single road does); origin points.
     routes
         One LineString per assigned share: ``origin_id``, ``shelter_id``,
         ``population``, ``travel_time_s``, ``travel_time_min``, ``distance_m``.
@@ -56,7 +59,10 @@ class EvacuationResult:
         ``assigned``, ``utilisation`` (assigned / capacity), ``over_capacity``.
     summary
         Per district (and tambon when the study has them): population, people
-        and share within 15 / 30 / 60 min, overflow, unreachable, most-loaded shelter.
+        and share within 15 / 30 / 60 min, overflow, unreachable, people cut
+        off by one road's loss (``cut_off_by_one_road``: their every way to a
+        shelter crosses one road whose loss alone strands them) and its share,
+        most-loaded shelter.
     comparison
         Greedy nearest-shelter assignment against the capacity-aware optimum
         (people served, overflow, total person-hours, mean minutes).

@@ -36,7 +36,8 @@ def _comparison(capacity: bool, a: pd.DataFrame, near_time: np.ndarray, near_pop
 
 
 def _summary(a: pd.DataFrame, areas: AreaIndex, where: pd.DataFrame, shelters: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Per district and tambon (and the whole study): people within 15 / 30 / 60 min, overflow, unreachable.
+    """Per district and tambon (and the whole study): people within 15 / 30 / 60 min, overflow, unreachable,
+    and the people one road's loss would cut off from every shelter (``cut_off_by_one_road``).
 
     *a* is the assignments table (``_o`` = origin position), *where* the area of
     each origin (:meth:`AreaIndex.locate`).  "Within N min" counts people who
@@ -56,9 +57,12 @@ def _summary(a: pd.DataFrame, areas: AreaIndex, where: pd.DataFrame, shelters: g
         per[f"pop_within_{mins}min"] = np.where(routed & (t <= mins * 60 + 1e-9), p, 0.0)
     for c in ("beyond_max_time", "overflow", "unreachable"):
         per[c] = np.where(st == c, p, 0.0)
+    cut = a["cut_off_road"].to_numpy() if "cut_off_road" in a.columns else np.full(len(a), -1)
+    per["cut_off_by_one_road"] = np.where(cut >= 0, p, 0.0)
     sums = ["population", *[f"pop_within_{m}min" for m in SUMMARY_MINUTES], "beyond_max_time", "overflow",
-            "unreachable"]
+            "unreachable", "cut_off_by_one_road"]
     shares = {f"share_within_{m}min": (f"pop_within_{m}min", "population") for m in SUMMARY_MINUTES}
+    shares["share_cut_off_by_one_road"] = ("cut_off_by_one_road", "population")
     # the fullest shelter of each area (among equally full ones, the one holding most people)
     sh_where = areas.locate(shelters.geometry) if areas else pd.DataFrame(index=np.arange(len(shelters)))
     s = pd.DataFrame({"shelter_id": shelters["shelter_id"].to_numpy(object), "u": shelters["utilisation"].to_numpy(float),
@@ -81,5 +85,6 @@ def _summary(a: pd.DataFrame, areas: AreaIndex, where: pd.DataFrame, shelters: g
              "population"]
     for m in SUMMARY_MINUTES:
         order += [f"pop_within_{m}min", f"share_within_{m}min"]
-    order += ["beyond_max_time", "overflow", "unreachable", "most_loaded_shelter", "most_loaded_utilisation"]
+    order += ["beyond_max_time", "overflow", "unreachable", "cut_off_by_one_road", "share_cut_off_by_one_road",
+              "most_loaded_shelter", "most_loaded_utilisation"]
     return table[[c for c in order if c in table.columns]]

@@ -91,6 +91,7 @@ from safegeo.maps.style import (
     _script_json,
     _visible_columns,
 )
+from safegeo.maps.table import Table
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +188,7 @@ class SafegeoMap:
         self._layers: list[_LayerSpec] = []
         self._legends: list[dict[str, Any]] = []
         self._charts: list[Chart] = []
+        self._tables: list[Table] = []
 
     # ------------------------------------------------------------------ layers
 
@@ -482,6 +484,37 @@ class SafegeoMap:
         self._charts.append(chart.with_title(t(title, self.lang)) if title is not None else chart)
         return self
 
+    def add_table(self, table: Table | Any, **options: Any) -> SafegeoMap:
+        """Show a sortable, filterable table in the side panel (above the charts).
+
+        Parameters
+        ----------
+        table : Table or DataFrame
+            A :class:`~safegeo.maps.table.Table`, or a frame with *options*
+            (``columns``, ``title``, ``labels``, ``digits``, ``percent``).
+
+        Returns
+        -------
+        SafegeoMap
+            ``self``, for chaining.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> m = SafegeoMap(tiles=False).add_table(pd.DataFrame({"name_en": ["A"], "score": [1.5]}), title="Scores")
+        >>> 'class="sg-table"' in m.to_html()
+        True
+        """
+        if not isinstance(table, Table):
+            table = Table(table, **options)
+        if self.public:
+            from safegeo.privacy import public_frame
+
+            table = Table(public_frame(table.frame, what="table"), table.columns, table.title, table.labels,
+                          table.digits, table.percent)
+        self._tables.append(table)
+        return self
+
     # ------------------------------------------------------------------ output
 
     def to_folium(self) -> folium.Map:
@@ -506,7 +539,9 @@ class SafegeoMap:
         fmap.default_css = []
         fmap._id = "safegeo"
         fmap.options["max_zoom"] = 19  # markercluster needs it when there are no tiles
-        figure = _OfflineFigure(title=self.title, lang=self.lang, page_class="sg-with-charts" if self._charts else None)
+        panel_class = ("sg-with-charts sg-with-table" if self._tables else "sg-with-charts") \
+            if self._charts or self._tables else None
+        figure = _OfflineFigure(title=self.title, lang=self.lang, page_class=panel_class)
         figure.add_child(fmap)
         fmap.add_child(_Assets(cluster=any(spec.cluster for spec in layers)), name="safegeo_assets")
 
@@ -537,11 +572,12 @@ class SafegeoMap:
             "legends": self._legend_config(layers),
             "legend": {"label": t("legend", lang), "show": t("show_legend", lang), "hide": t("hide_legend", lang)},
             "charts": {"label": t("charts", lang), "show": t("show_charts", lang), "hide": t("hide_charts", lang)}
-            if self._charts else None,
+            if self._charts or self._tables else None,
             "bounds": [[round(v, PRECISION) for v in (south, west)], [round(v, PRECISION) for v in (north, east)]],
             "maxZoom": 16,
         }
-        panel = _chart_panel(self._charts, lang) if self._charts else None
+        panel = _chart_panel(self._charts, lang, [tb.to_html(lang) for tb in self._tables]) \
+            if self._charts or self._tables else None
         fmap.add_child(_Finish(_script_json(config), panel=panel), name="safegeo_finish")
         return fmap
 

@@ -20,6 +20,7 @@ from folium.template import Template
 from safegeo._i18n import t
 from safegeo.maps.charts import Chart
 from safegeo.maps.style import _LayerSpec
+from safegeo.maps.table import TABLE_CSS, TABLE_JS
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +146,9 @@ class _Finish(MacroElement):
         super().render(**kwargs)
 
 
-def _chart_panel(charts: Sequence[Chart], lang: str) -> str:
-    """The chart side panel: a heading, a close button and one figure per chart (SVG drawn in Python)."""
-    heading = _html.escape(t("charts", lang))
+def _chart_panel(charts: Sequence[Chart], lang: str, tables: Sequence[str] = ()) -> str:
+    """The side panel: a heading, a close button, the tables (HTML fragments), then one figure per chart."""
+    heading = _html.escape(t("charts", lang) if charts or not tables else t("table", lang))
     hide = _html.escape(t("hide_charts", lang), quote=True)
     figures = "\n".join(
         f'<figure class="sg-chart" data-chart-kind="{chart.kind}">{chart.to_svg(id=f"sg-chart-{n}")}</figure>'
@@ -157,7 +158,7 @@ def _chart_panel(charts: Sequence[Chart], lang: str) -> str:
         f'<aside id="sg-charts" class="sg-charts" aria-label="{_html.escape(t("charts", lang), quote=True)}">\n'
         f'<div class="sg-charts-head"><h2>{heading}</h2>'
         f'<button type="button" class="sg-charts-close" aria-controls="sg-charts" title="{hide}" '
-        f'aria-label="{hide}">\u00d7</button></div>\n{figures}\n</aside>'
+        f'aria-label="{hide}">\u00d7</button></div>\n{"".join(tables)}{figures}\n</aside>'
     )
 
 
@@ -205,6 +206,8 @@ def _asset_block(cluster: bool) -> str:
     parts += [
         _style((assets / "safegeo.css").read_text(encoding="utf-8")),
         _script((assets / "safegeo.js").read_text(encoding="utf-8")),
+        _style(TABLE_CSS),
+        _script(TABLE_JS),
     ]
     return "\n".join(parts)
 
