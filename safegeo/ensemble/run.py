@@ -279,7 +279,7 @@ def run_scenarios(
     try:
         if scheduler is None:
             n = workers or max(1, os.cpu_count() or 1)
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")  # any free port: two runs never clash
             client = Client(cluster)
         else:
             try:
