@@ -21,6 +21,7 @@ from safegeo._errors import (
     OutputExistsError,
     Problem,
     RegistryError,
+    RoadPlanError,
     SafegeoError,
     SettingsError,
     SnapError,
@@ -46,6 +47,7 @@ _LAZY = {
     "Registry": "safegeo.vehicles",
     "dispatch_for_study": "safegeo.vehicles",
     "response_for_study": "safegeo.vehicles",
+    "plan_roads": "safegeo.roadplan",
 }
 
 
@@ -73,6 +75,7 @@ __all__ = [
     "OutputExistsError",
     "Problem",
     "RegistryError",
+    "RoadPlanError",
     "SafegeoError",
     "SettingsError",
     "SnapError",

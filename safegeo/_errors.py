@@ -139,6 +139,16 @@ class CapError(SafegeoError, ValueError):
     """A CAP alert cannot be built or read: a value outside CAP's lists, malformed XML, not a CAP document."""
 
 
+class RoadPlanError(SafegeoError, ValueError):
+    """Road-improvement candidates or planning options are unusable; ``problems`` lists every finding in a file."""
+
+    def __init__(self, message: str, *, problems: list[Problem] | None = None, hint: str | None = None) -> None:
+        self.problems = list(problems or [])
+        if self.problems:
+            message = "\n".join([message, *(f"  - {p.format()}" for p in self.problems)])
+        super().__init__(message, hint=hint)
+
+
 #: Every exception class, for ``safegeo.__all__`` and documentation.
 __all__ = [
     "CRSError",
@@ -152,6 +162,7 @@ __all__ = [
     "OutputExistsError",
     "Problem",
     "RegistryError",
+    "RoadPlanError",
     "SafegeoError",
     "SettingsError",
     "SnapError",
