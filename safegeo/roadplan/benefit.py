@@ -283,7 +283,7 @@ class RoutingGraph:
         """Exact new labels of every label set after *change* (the graph itself is left as it was)."""
         n_rows = self.n_rows
         rows = np.asarray(change.rows, dtype=np.int64)
-        tails = np.unique(np.r_[self.u[rows], change.new_u]).astype(np.int64)
+        tails = np.unique(np.concatenate([self.u[rows], change.new_u])).astype(np.int64)
         # every outgoing row of the nodes the change touches (the exit rule looks at all of them)
         cnt = self.out_ptr[tails + 1] - self.out_ptr[tails]
         starts = np.repeat(self.out_ptr[tails], cnt)
@@ -294,15 +294,15 @@ class RoutingGraph:
         at = np.searchsorted(sub, rows)
         time_sub[at] = np.minimum(time_sub[at], change.time_s)
         factor_sub[at] = np.where(change.proof, 1.0, factor_sub[at])
-        u_all = np.r_[self.u[sub], change.new_u]
-        v_all = np.r_[self.v[sub], change.new_v]
-        f_all = np.r_[factor_sub, change.new_factor]
-        len_all = np.r_[self.length_m[sub], change.new_length_m]
-        t_all = np.r_[time_sub, change.new_time_s]
+        u_all = np.concatenate([self.u[sub], change.new_u])
+        v_all = np.concatenate([self.v[sub], change.new_v])
+        f_all = np.concatenate([factor_sub, change.new_factor])
+        len_all = np.concatenate([self.length_m[sub], change.new_length_m])
+        t_all = np.concatenate([time_sub, change.new_time_s])
         _, local_u = np.unique(u_all, return_inverse=True)
         cost_all = self.rule(local_u.ravel(), f_all <= 0.0, f_all, len_all, t_all)
-        row_all = np.r_[sub, n_rows + np.arange(change.n_new)]
-        old = np.r_[self.cost[sub], np.full(change.n_new, np.inf)]
+        row_all = np.concatenate([sub, n_rows + np.arange(change.n_new)])
+        old = np.concatenate([self.cost[sub], np.full(change.n_new, np.inf)])
         dec = cost_all < old
         inc = cost_all > old
         # arcs in search direction
@@ -416,17 +416,19 @@ def link_factors(cands: CandidateSet, scenario: HazardScenario | None, crs) -> n
     return out
 
 
-def change_for(cands: CandidateSet, i: int, net: RoadNetwork, rowmap: RowMap, base: RoadNetwork,
-               base_speed_kph: np.ndarray, link_factor: float) -> Change:
-    """What candidate *i* does to the rows of *net* (the study's network *base* with places attached)."""
-    tab = cands.table
-    kind = tab["kind"].iloc[i]
+def change_for(arrays: Mapping[str, np.ndarray], cands: CandidateSet, i: int, net: RoadNetwork, rowmap: RowMap,
+               base: RoadNetwork, base_speed_kph: np.ndarray, link_factor: float) -> Change:
+    """What candidate *i* does to the rows of *net* (the study's network *base* with places attached).
+
+    *arrays* is :meth:`CandidateSet.arrays` of *cands*.
+    """
+    kind = arrays["kind"][i]
     if kind in LINK_KINDS:
         a, b = int(cands.from_node[i]), int(cands.to_node[i])
-        g = tab.geometry.iloc[i]
-        length = float(g.length)
-        t = length / (float(tab["speed_kph"].iloc[i]) / 3.6)
-        if bool(tab["oneway"].iloc[i]):
+        g = arrays["geometry"][i]
+        length = float(shapely.length(g))
+        t = length / (float(arrays["speed_kph"][i]) / 3.6)
+        if bool(arrays["oneway"][i]):
             nu, nv, geo = [a], [b], [g]
         else:
             nu, nv, geo = [a, b], [b, a], [g, shapely.reverse(g)]
@@ -438,7 +440,7 @@ def change_for(cands: CandidateSet, i: int, net: RoadNetwork, rowmap: RowMap, ba
     e = cands.edges(i)
     ch = Change.empty()
     if kind == "upgrade":
-        tgt = float(tab["speed_kph"].iloc[i])
+        tgt = float(arrays["speed_kph"][i])
         e = e[base_speed_kph[e] < tgt]
         rows = rowmap.rows(e)
         t_new = base.length_m[rowmap.parent[rows]] / (tgt / 3.6) * rowmap.frac[rows]

@@ -82,13 +82,20 @@ class CandidateSet:
     def __len__(self) -> int:
         return len(self.table)
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The columns the measures read, as arrays (taken from :attr:`table` on each call: edit the table freely)."""
+        t = self.table
+        return {"kind": t["kind"].to_numpy(object), "speed_kph": t["speed_kph"].to_numpy(float),
+                "oneway": t["oneway"].fillna(False).to_numpy(bool) if t["oneway"].dtype == object
+                else t["oneway"].to_numpy(bool), "geometry": t.geometry.to_numpy()}
+
     @property
     def kind(self) -> np.ndarray:
         return self.table["kind"].to_numpy(object)
 
     @property
     def ids(self) -> np.ndarray:
-        return self.table["candidate_id"].astype(str).to_numpy(object)
+        return np.array([str(v) for v in self.table["candidate_id"].tolist()], dtype=object)
 
     def edges(self, i: int) -> np.ndarray:
         """Edge rows of candidate *i* (empty for links)."""
@@ -147,7 +154,7 @@ def class_speed(highway: str, speeds: Mapping[str, float], default_kph: float) -
 def edge_speed_kph(network: RoadNetwork) -> np.ndarray:
     """Free-flow speed (km/h) of every edge."""
     if "speed_kph" in network.edge_data.columns:
-        return pd.to_numeric(network.edge_data["speed_kph"], errors="coerce").to_numpy(float)
+        return np.array(pd.to_numeric(network.edge_data["speed_kph"], errors="coerce"), dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return network.length_m / network.time_s * 3.6
 
@@ -473,27 +480,48 @@ def _geometries(frame: pd.DataFrame, cols: dict, crs: CRS, n: int, bad, name: st
     return out
 
 
+def road_codes(network: RoadNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per edge row, the road it belongs to (both directions of a two-way road: same junctions, same length to
+    0.1 m), and the rows of each road (``order[ptr[c]:ptr[c + 1]]``); computed once per network."""
+    cached = network._csr_cache.get("_roadplan_roads")
+    if cached is not None and len(cached[0]) == network.n_edges:
+        return cached
+    n = np.int64(network.n_nodes)
+    a = np.minimum(network.u, network.v).astype(np.int64) * n + np.maximum(network.u, network.v)
+    length = np.round(network.length_m * 10).astype(np.int64)
+    order = np.lexsort((length, a))
+    new = np.r_[True, (a[order][1:] != a[order][:-1]) | (length[order][1:] != length[order][:-1])] \
+        if len(order) else np.zeros(0, bool)
+    code_sorted = np.cumsum(new) - 1
+    codes = np.empty(len(order), np.int64)
+    codes[order] = code_sorted
+    ptr = np.r_[np.flatnonzero(new), len(order)].astype(np.int64)
+    out = (codes, ptr, order.astype(np.int64))
+    network._csr_cache["_roadplan_roads"] = out
+    return out
+
+
 def _one_direction(network: RoadNetwork, rows: np.ndarray) -> np.ndarray:
     """One row per road among *rows* (both directions of a two-way road are one road)."""
-    if len(rows) == 0:
-        return rows
-    a = np.minimum(network.u[rows], network.v[rows])
-    b = np.maximum(network.u[rows], network.v[rows])
-    key = pd.DataFrame({"a": a, "b": b, "l": np.round(network.length_m[rows], 1)})
-    return rows[~key.duplicated().to_numpy()]
-
-
-def both_directions(network: RoadNetwork, rows: np.ndarray) -> np.ndarray:
-    """*rows* and the rows of the same roads in the other direction (same junctions, same length)."""
     rows = np.asarray(rows, dtype=np.int64)
     if len(rows) == 0:
         return rows
-    n = np.int64(network.n_nodes)
-    key_all = (np.minimum(network.u, network.v) * n + np.maximum(network.u, network.v),
-               np.round(network.length_m, 1))
-    want = pd.MultiIndex.from_arrays([key_all[0][rows], key_all[1][rows]])
-    have = pd.MultiIndex.from_arrays(list(key_all))
-    return np.flatnonzero(have.isin(want)).astype(np.int64)
+    codes = road_codes(network)[0][rows]
+    _, first = np.unique(codes, return_index=True)
+    return rows[np.sort(first)]
+
+
+def both_directions(network: RoadNetwork, rows: np.ndarray) -> np.ndarray:
+    """*rows* and the rows of the same roads in the other direction (same junctions, same length), sorted."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) == 0:
+        return rows
+    codes, ptr, order = road_codes(network)
+    c = np.unique(codes[rows])
+    counts = ptr[c + 1] - ptr[c]
+    starts = np.repeat(ptr[c], counts)
+    offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.sort(order[starts + offs])
 
 
 def _match_roads(frame: pd.DataFrame, cols: dict, network: RoadNetwork, geom: np.ndarray, rows_idx: np.ndarray,
