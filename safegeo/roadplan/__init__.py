@@ -19,7 +19,7 @@ study, villages with population attached where they stand, eligible shelters,
 people inside a closed area leaving it on foot).  For each candidate, on the
 network **with the candidate built**:
 
-* ``benefit_person_min``: the person-minutes of evacuation to the nearest
+* ``benefit_people_min``: the person-minutes of evacuation to the nearest
   shelter saved, a person who cannot reach any shelter counting
   ``[roadplan] unreachable_minutes`` (120), so reconnecting people counts and
   the sum never meets an infinity;

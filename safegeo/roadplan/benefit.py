@@ -535,8 +535,8 @@ class EvacuationModel:
         within_a = after <= self.max_s + 1e-9
         faster = (after < before - TIME_EPS_S) | (~np.isfinite(before) & np.isfinite(after))
         return {
-            "benefit_person_min": g["capped"],
-            "person_minutes_saved": g["saved"],
+            "benefit_people_min": g["capped"],
+            "people_min_saved": g["saved"],
             "people_faster": g["faster"],
             "villages_faster": int(self.count_at[nodes][faster].sum()),
             "people_reconnected": g["reconnected"],
@@ -625,7 +625,7 @@ class ResponseModel:
         faster = (after < before - TIME_EPS_S) | (~np.isfinite(before) & np.isfinite(after))
         gain = np.where(np.isfinite(before) & np.isfinite(after), before - after, 0.0)
         return {
-            "person_min": g["capped"],
+            "people_min": g["capped"],
             "villages_faster": int(self.count_at[nodes][faster].sum()),
             "people_faster": g["faster"],
             "max_gain_min": float(gain.max()) / 60.0 if len(gain) else 0.0,

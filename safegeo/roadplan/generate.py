@@ -181,7 +181,7 @@ def _links(evac: EvacuationModel, w: np.ndarray, start: np.ndarray, *, params, s
     keys_sorted, first, counts = np.unique(key[order], return_index=True, return_counts=True)
     node, score = scan_links(x, y, src, w[src], start[src], lab.cost, target_ok, key, order.astype(np.int64),
                              first.astype(np.int64), (first + counts).astype(np.int64), keys_sorted.astype(np.int64),
-                             ncy, r, kph / 3.6, 4)
+                             ncy, r, kph / 3.6, 12)
     a = np.repeat(src, node.shape[1])
     b = node.ravel()
     s = score.ravel()
@@ -204,23 +204,35 @@ def _links(evac: EvacuationModel, w: np.ndarray, start: np.ndarray, *, params, s
         shapely.prepare(zone)
         ok &= shapely.contains_xy(zone, x[a], y[a]) & shapely.contains_xy(zone, x[b], y[b])
     a, b, s, lines = a[ok], b[ok], s[ok], lines[ok]
-    pool = min(len(a), 6 * want)
-    a, b, s, lines = a[:pool], b[:pool], s[:pool], lines[:pool]
-    straight = shapely.length(lines)
-    # far by road on the network without the hazard (a river without a bridge)
+    # far by road on the network without the hazard (a river without a bridge), in chunks of the best pairs until
+    # enough are found (most close pairs are near each other by road too)
     lcsr = base.csr("length").matrix
-    road = pair_distances(np.asarray(lcsr.indptr, np.int64), np.asarray(lcsr.indices, np.int64),
-                          np.asarray(lcsr.data, np.float64), a.astype(np.int64), b.astype(np.int64),
-                          2.0 * ratio * straight)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        detour = road / straight
-    ok = ~(detour < ratio)
-    a, b, s, lines, straight, road, detour = a[ok], b[ok], s[ok], lines[ok], straight[ok], road[ok], detour[ok]
-    tmp = CandidateSet(_frame(crs, {"kind": np.full(len(a), "new_link", dtype=object)}, list(lines)),
-                       a.astype(np.int64), b.astype(np.int64), np.zeros(len(a) + 1, np.int64), np.zeros(0, np.int64))
-    factor = link_factors(tmp, scenario, crs)
-    ok = factor > 0  # a link the hazard closes helps nobody in this scenario
-    a, b, s, lines, straight, road, detour, factor = (v[ok] for v in (a, b, s, lines, straight, road, detour, factor))
+    csr_arrays = (np.asarray(lcsr.indptr, np.int64), np.asarray(lcsr.indices, np.int64),
+                  np.asarray(lcsr.data, np.float64))
+    chunk = max(1000, 2 * want)
+    parts = []
+    found = 0
+    for c0 in range(0, len(a), chunk):
+        sl = slice(c0, c0 + chunk)
+        ca, cb, cs, cl = a[sl], b[sl], s[sl], lines[sl]
+        straight = shapely.length(cl)
+        road = pair_distances(*csr_arrays, ca.astype(np.int64), cb.astype(np.int64), 2.0 * ratio * straight)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            detour = road / straight
+        keep = ~(detour < ratio)
+        if keep.any():
+            tmp = CandidateSet(_frame(crs, {"kind": np.full(int(keep.sum()), "new_link", dtype=object)},
+                                      list(cl[keep])), ca[keep].astype(np.int64), cb[keep].astype(np.int64),
+                               np.zeros(int(keep.sum()) + 1, np.int64), np.zeros(0, np.int64))
+            factor = link_factors(tmp, scenario, crs)
+            ok = factor > 0  # a link the hazard closes helps nobody in this scenario
+            parts.append(tuple(v[keep][ok] for v in (ca, cb, cs, cl, straight, road, detour)))
+            found += int(ok.sum())
+        if found >= 2 * want:
+            break
+    if not parts:
+        return _empty_links(crs)
+    a, b, s, lines, straight, road, detour = (np.concatenate([p[k] for p in parts]) for k in range(7))
     # near-identical links: both ends within dedupe_m of a better link's ends
     dd = float(params["dedupe_m"])
     kept: list[int] = []
@@ -247,7 +259,7 @@ def _links(evac: EvacuationModel, w: np.ndarray, start: np.ndarray, *, params, s
         "road_ids": np.full(len(k), None, dtype=object),
         "detour_ratio": np.round(np.where(np.isfinite(detour[k]), detour[k], np.nan), 2),
         "road_m": np.round(np.where(np.isfinite(road[k]), road[k], np.nan), 1),
-        "screen_person_min": np.round(s[k] / 60.0, 1)}, list(lines))
+        "screen_people_min": np.round(s[k] / 60.0, 1)}, list(lines))
     return CandidateSet(table, a[k].astype(np.int64), b[k].astype(np.int64), np.zeros(len(k) + 1, np.int64),
                         np.zeros(0, np.int64))
 
@@ -311,7 +323,7 @@ def _floodproofing(evac: EvacuationModel, w: np.ndarray, start: np.ndarray, scen
         "kind": np.full(k, "floodproof", dtype=object), "highway": np.full(k, None, dtype=object),
         "speed_kph": np.full(k, np.nan), "oneway": np.zeros(k, bool), "length_m": np.round(length, 1),
         "road_ids": np.asarray(rid, dtype=object), "detour_ratio": np.full(k, np.nan), "road_m": np.full(k, np.nan),
-        "screen_person_min": np.round(score[idx] / 60.0, 1)}, geoms)
+        "screen_people_min": np.round(score[idx] / 60.0, 1)}, geoms)
     ptr_out = np.zeros(k + 1, np.int64)
     np.cumsum([len(r) for _, r in kept], out=ptr_out[1:])
     return CandidateSet(table, np.full(k, -1, np.int64), np.full(k, -1, np.int64), ptr_out,
@@ -365,7 +377,7 @@ def _upgrades(evac: EvacuationModel, load: np.ndarray, *, params, speeds, defaul
         "kind": np.full(k, "upgrade", dtype=object), "highway": np.full(k, cls, dtype=object),
         "speed_kph": np.full(k, tgt), "oneway": np.zeros(k, bool), "length_m": np.round(length, 1),
         "road_ids": np.asarray(rid, dtype=object), "detour_ratio": np.full(k, np.nan), "road_m": np.full(k, np.nan),
-        "screen_person_min": np.round(tot.to_numpy(float) / 60.0, 1)}, geoms)
+        "screen_people_min": np.round(tot.to_numpy(float) / 60.0, 1)}, geoms)
     ptr = np.zeros(k + 1, np.int64)
     np.cumsum([len(r) for r in rows_of], out=ptr[1:])
     return CandidateSet(table, np.full(k, -1, np.int64), np.full(k, -1, np.int64), ptr,

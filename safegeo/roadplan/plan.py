@@ -110,7 +110,7 @@ def plan_roads(
     >>> from safegeo.study import load_study                                # doctest: +SKIP
     >>> from safegeo.roadplan import plan_roads                            # doctest: +SKIP
     >>> plan = plan_roads(load_study("data/study.toml"), budget=300)       # doctest: +SKIP
-    >>> plan.candidates[["candidate_id", "kind", "benefit_person_min", "cost", "chosen"]].head()  # doctest: +SKIP
+    >>> plan.candidates[["candidate_id", "kind", "benefit_people_min", "cost", "chosen"]].head()  # doctest: +SKIP
     >>> plan.write("out/roads")                                             # doctest: +SKIP
     """
     scenario = study.scenario(hazards)
@@ -176,11 +176,11 @@ class _Evaluator:
         (up,) = state.evac_graph.update(ca, [state.evac_labels])
         m = self.evac.metrics(state.evac_labels, up)
         m.update(self._response(state, cr))
-        m["benefit"] = m["benefit_person_min"] + self.weight * m["response_person_min"]
+        m["benefit"] = m["benefit_people_min"] + self.weight * m["response_people_min"]
         return m, up
 
     def _response(self, state: _State, cr: Change | None) -> dict[str, Any]:
-        out: dict[str, Any] = {"response_person_min": 0.0, "response_villages_faster": 0,
+        out: dict[str, Any] = {"response_people_min": 0.0, "response_villages_faster": 0,
                                "response_max_gain_min": 0.0, "response_people_newly_within_target": 0.0,
                                "_per_type": {}}
         r = self.resp
@@ -198,7 +198,7 @@ class _Evaluator:
             for vt, up in zip(types, ups, strict=True):
                 m = r.metrics(vt, state.resp_labels[vt], up)
                 out["_per_type"][vt] = m
-                out["response_person_min"] += m["person_min"]
+                out["response_people_min"] += m["people_min"]
                 out["response_max_gain_min"] = max(out["response_max_gain_min"], m["max_gain_min"])
                 out["response_people_newly_within_target"] += m["people_newly_within_target"]
                 before = state.resp_labels[vt].cost[up.nodes]
@@ -235,7 +235,7 @@ def _totals(res, cap_s: float, *, capacity: bool) -> dict[str, float]:
     st = a["status"].to_numpy(object)
     routed = np.isin(st, ("assigned", "beyond_max_time"))
     capped = np.where(routed, np.minimum(np.nan_to_num(t, nan=cap_s), cap_s), cap_s)
-    return {"capped_person_min": float((p * capped).sum()) / 60.0,
+    return {"capped_people_min": float((p * capped).sum()) / 60.0,
             "within_max": float(p[st == "assigned"].sum()) if not capacity else float("nan"),
             "unreachable": float(p[st == "unreachable"].sum()),
             "served": float(p[st == "assigned"].sum())}
@@ -358,7 +358,7 @@ def plan_roads_network(
     with st("routes"):
         routes, touched = _routes(evaluator, table, cands, villages, int(rp["route_candidates"]),
                                   int(rp["route_villages"]))
-    response = pd.DataFrame(per_type, columns=["candidate_id", "vehicle_type", "person_min", "villages_faster",
+    response = pd.DataFrame(per_type, columns=["candidate_id", "vehicle_type", "people_min", "villages_faster",
                                                "people_faster", "max_gain_min", "people_newly_within_target",
                                                "villages_reconnected"])
     settings = {"hazards": scenario.names, "candidates": source, "budget": budget, "max_minutes": ev["max_minutes"],
@@ -369,14 +369,14 @@ def plan_roads_network(
     return RoadPlanResult(candidates=table, portfolio=portfolio, routes=routes, villages=touched,
                           village_gain=village_gain, response=response, verification=verification, summary=summary,
                           hazard_areas=scenario.footprint(network.crs), districts=districts, settings=settings,
-                          synthetic=synthetic, seconds=dict(st.seconds))
+                          synthetic=synthetic, seconds=dict(st.seconds), candidate_set=cands)
 
 
 def _ranked(cands: CandidateSet, rows: list[dict], factor: np.ndarray) -> gpd.GeoDataFrame:
     table = cands.table.copy()
     met = pd.DataFrame(rows, index=table.index) if rows else pd.DataFrame(index=table.index)
-    for c in ("benefit_person_min", "person_minutes_saved", "people_faster", "villages_faster", "people_reconnected",
-              "people_newly_within_max", "people_newly_beyond_max", "people_newly_cut_off", "response_person_min",
+    for c in ("benefit_people_min", "people_min_saved", "people_faster", "villages_faster", "people_reconnected",
+              "people_newly_within_max", "people_newly_beyond_max", "people_newly_cut_off", "response_people_min",
               "response_villages_faster", "response_max_gain_min", "response_people_newly_within_target", "benefit"):
         table[c] = met[c].to_numpy() if c in met.columns else np.zeros(len(table))
     table["hazard_factor"] = factor
@@ -384,7 +384,7 @@ def _ranked(cands: CandidateSet, rows: list[dict], factor: np.ndarray) -> gpd.Ge
     with np.errstate(divide="ignore", invalid="ignore"):
         table["benefit_per_cost"] = np.where(cost > 0, table["benefit"].to_numpy(float) / np.where(cost > 0, cost, 1),
                                              np.nan)
-    for c in ("benefit_person_min", "person_minutes_saved", "benefit", "benefit_per_cost", "response_person_min",
+    for c in ("benefit_people_min", "people_min_saved", "benefit", "benefit_per_cost", "response_people_min",
               "response_max_gain_min"):
         table[c] = np.round(table[c].astype(float), 3)
     b = table["benefit"].to_numpy(float)
@@ -405,30 +405,33 @@ def _verify(table: gpd.GeoDataFrame, cands: CandidateSet, network: RoadNetwork, 
     """The best candidates measured again by a full evacuation run on the network with each built."""
     cap_s = cap_min * 60.0
     pos = {cid: i for i, cid in enumerate(cands.ids)}
-    base_cap = evacuate_network(network, villages, shelters, capacity=True, **evac_kw)
-    cap_base = _totals(base_cap, cap_s, capacity=True)
+    cap_base: dict = {}
     rows = []
-    for _, r in table[table["benefit"] > 0].head(max(0, top)).iterrows():
+    best = table[table["benefit"] > 0].head(max(0, top))
+    if len(best):
+        cap_base.update(_totals(evacuate_network(network, villages, shelters, capacity=True, **evac_kw), cap_s,
+                                capacity=True))
+    for _, r in best.iterrows():
         built = apply_to_network(network, cands, [pos[r["candidate_id"]]])
         near = _totals(evacuate_network(built, villages, shelters, capacity=False, **evac_kw), cap_s, capacity=False)
         cap = _totals(evacuate_network(built, villages, shelters, capacity=True, **evac_kw), cap_s, capacity=True)
         rows.append(_check_row(r["candidate_id"], r, base_near, near, cap_base, cap))
-    cols = ["candidate_id", "benefit_person_min", "full_benefit_person_min", "net_reconnected",
+    cols = ["candidate_id", "benefit_people_min", "full_benefit_people_min", "net_reconnected",
             "full_net_reconnected", "net_within_max", "full_net_within_max", "matches",
-            "capacity_benefit_person_min", "capacity_served_gain"]
+            "capacity_benefit_people_min", "capacity_served_gain"]
     return pd.DataFrame(rows, columns=cols), cap_base
 
 
 def _check_row(cid: str, r: Mapping, base_near: dict, near: dict, cap_base: dict, cap: dict) -> dict:
-    inc = (float(r["benefit_person_min"]), float(r["people_reconnected"] - r["people_newly_cut_off"]),
+    inc = (float(r["benefit_people_min"]), float(r["people_reconnected"] - r["people_newly_cut_off"]),
            float(r["people_newly_within_max"] - r["people_newly_beyond_max"]))
-    full = (base_near["capped_person_min"] - near["capped_person_min"], base_near["unreachable"] - near["unreachable"],
+    full = (base_near["capped_people_min"] - near["capped_people_min"], base_near["unreachable"] - near["unreachable"],
             near["within_max"] - base_near["within_max"])
     same = all(abs(a - b) <= 1e-6 * max(1.0, abs(b)) + 1e-3 for a, b in zip(inc, full, strict=True))
-    return {"candidate_id": cid, "benefit_person_min": round(inc[0], 3), "full_benefit_person_min": round(full[0], 3),
+    return {"candidate_id": cid, "benefit_people_min": round(inc[0], 3), "full_benefit_people_min": round(full[0], 3),
             "net_reconnected": inc[1], "full_net_reconnected": full[1], "net_within_max": inc[2],
             "full_net_within_max": full[2], "matches": bool(same),
-            "capacity_benefit_person_min": round(cap_base["capped_person_min"] - cap["capped_person_min"], 3),
+            "capacity_benefit_people_min": round(cap_base["capped_people_min"] - cap["capped_people_min"], 3),
             "capacity_served_gain": cap["served"] - cap_base["served"]}
 
 
@@ -441,8 +444,8 @@ def _portfolio(ev: _Evaluator, table: gpd.GeoDataFrame, budget: float | None, ne
     earlier state) still tops the queue is measured again on the network with
     every chosen candidate built, and taken only if it still leads.
     """
-    cols = ["order", "candidate_id", "kind", "name", "cost", "cumulative_cost", "marginal_benefit_person_min",
-            "marginal_people_reconnected", "marginal_response_person_min", "cumulative_benefit_person_min"]
+    cols = ["order", "candidate_id", "kind", "name", "cost", "cumulative_cost", "marginal_benefit_people_min",
+            "marginal_people_reconnected", "marginal_response_people_min", "cumulative_benefit_people_min"]
     state = ev.state
     if budget is None or len(cands) == 0:
         return pd.DataFrame(columns=cols), state, {}
@@ -481,13 +484,13 @@ def _portfolio(ev: _Evaluator, table: gpd.GeoDataFrame, budget: float | None, ne
         remaining -= cost[j]
         rnd += 1
         cum_cost += cost[j]
-        cum_ben += m["benefit_person_min"]
+        cum_ben += m["benefit_people_min"]
         rows.append({"order": rnd, "candidate_id": cid, "kind": table["kind"].iloc[j], "name": table["name"].iloc[j],
                      "cost": cost[j], "cumulative_cost": round(cum_cost, 3),
-                     "marginal_benefit_person_min": round(m["benefit_person_min"], 3),
+                     "marginal_benefit_people_min": round(m["benefit_people_min"], 3),
                      "marginal_people_reconnected": m["people_reconnected"],
-                     "marginal_response_person_min": round(m["response_person_min"], 3),
-                     "cumulative_benefit_person_min": round(cum_ben, 3)})
+                     "marginal_response_people_min": round(m["response_people_min"], 3),
+                     "cumulative_benefit_people_min": round(cum_ben, 3)})
     portfolio = pd.DataFrame(rows, columns=cols)
     check: dict[str, Any] = {}
     if len(portfolio):
@@ -496,13 +499,16 @@ def _portfolio(ev: _Evaluator, table: gpd.GeoDataFrame, budget: float | None, ne
         built = apply_to_network(network, cands, [pos[c] for c in portfolio["candidate_id"]])
         near = _totals(evacuate_network(built, villages, shelters, capacity=False, **evac_kw), cap_s, capacity=False)
         cap = _totals(evacuate_network(built, villages, shelters, capacity=True, **evac_kw), cap_s, capacity=True)
-        full = base_near["capped_person_min"] - near["capped_person_min"]
+        if not cap_base:
+            cap_base.update(_totals(evacuate_network(network, villages, shelters, capacity=True, **evac_kw), cap_s,
+                                    capacity=True))
+        full = base_near["capped_people_min"] - near["capped_people_min"]
         check = {"projects": len(portfolio), "cost": round(cum_cost, 3),
-                 "benefit_person_min": round(cum_ben, 3), "full_benefit_person_min": round(full, 3),
+                 "benefit_people_min": round(cum_ben, 3), "full_benefit_people_min": round(full, 3),
                  "matches": bool(abs(cum_ben - full) <= 1e-6 * max(1.0, abs(full)) + 1e-3),
                  "full_people_reconnected": base_near["unreachable"] - near["unreachable"],
                  "full_people_newly_within_max": near["within_max"] - base_near["within_max"],
-                 "capacity_benefit_person_min": round(cap_base["capped_person_min"] - cap["capped_person_min"], 3),
+                 "capacity_benefit_people_min": round(cap_base["capped_people_min"] - cap["capped_people_min"], 3),
                  "capacity_served_gain": cap["served"] - cap_base["served"]}
     return portfolio, state, check
 
@@ -533,7 +539,7 @@ def _area_summary(evac: EvacuationModel, final: _State, areas: AreaIndex, villag
         "minutes_after": np.where(fa, np.round(after / 60.0, 2), np.nan),
         "gain_min": np.round(saved, 2),
         "people_faster": np.where(faster, pop, 0.0),
-        "person_minutes_saved": pop * saved,
+        "people_min_saved": pop * saved,
         "people_reconnected": np.where(~fb & fa, pop, 0.0),
         "people_newly_within_max": np.where((after <= mx + 1e-9) & ~(before <= mx + 1e-9), pop, 0.0),
     }, geometry=evac.origin_geometry, crs=evac.net.crs)
@@ -541,7 +547,7 @@ def _area_summary(evac: EvacuationModel, final: _State, areas: AreaIndex, villag
     for c in ("district_id", "tambon_id"):
         if c in where.columns:
             frame[c] = where[c].to_numpy(object)
-    sums = ["population", "people_faster", "person_minutes_saved", "people_reconnected", "people_newly_within_max"]
+    sums = ["population", "people_faster", "people_min_saved", "people_reconnected", "people_newly_within_max"]
     summary = areas.summary(frame, sums=sums, shares={"share_faster": ("people_faster", "population")})
     chosen = table[table["chosen"]] if "chosen" in table.columns else table.iloc[:0]
     if len(chosen):
@@ -558,7 +564,7 @@ def _area_summary(evac: EvacuationModel, final: _State, areas: AreaIndex, villag
     else:
         summary["projects"] = 0.0
         summary["project_cost"] = 0.0
-    summary["person_minutes_saved"] = summary["person_minutes_saved"].round(1)
+    summary["people_min_saved"] = summary["people_min_saved"].round(1)
     names = _names(villages)
     cols = names.pop("_cols", ())
     for k, c in enumerate(cols):
@@ -589,7 +595,7 @@ def _routes(ev: _Evaluator, table: gpd.GeoDataFrame, cands: CandidateSet, villag
     names = _names(villages)
     ncols = names.pop("_cols", ())
     route_rows, vill_rows = [], []
-    top = table[table["benefit_person_min"] > 0].head(max(0, n_cand))
+    top = table[table["benefit_people_min"] > 0].head(max(0, n_cand))
     for _, r in top.iterrows():
         i = pos[r["candidate_id"]]
         _, up = ev.evaluate(i)

@@ -22,11 +22,11 @@ GPKG_GEOMETRY_TYPES = {"candidates": "MultiLineString", "routes": "LineString", 
 #: Columns of ``road_plan.csv``, in order (those present).
 CSV_COLUMNS = (
     "rank", "rank_per_cost", "chosen", "portfolio_order", "candidate_id", "kind", "name", "source", "cost",
-    "cost_estimated", "benefit", "benefit_per_cost", "benefit_person_min", "person_minutes_saved", "people_faster",
+    "cost_estimated", "benefit", "benefit_per_cost", "benefit_people_min", "people_min_saved", "people_faster",
     "villages_faster", "people_reconnected", "people_newly_within_max", "people_newly_beyond_max",
-    "people_newly_cut_off", "response_person_min", "response_villages_faster", "response_max_gain_min",
+    "people_newly_cut_off", "response_people_min", "response_villages_faster", "response_max_gain_min",
     "response_people_newly_within_target", "length_m", "highway", "speed_kph", "oneway", "road_ids", "detour_ratio",
-    "road_m", "screen_person_min", "hazard_factor", "mid_lon", "mid_lat",
+    "road_m", "screen_people_min", "hazard_factor", "mid_lon", "mid_lat",
 )
 #: Colours of the kinds of candidate on the map's legend of chosen projects.
 KIND_COLOURS = {"new_link": "#1f78b4", "bridge": "#6a3d9a", "upgrade": "#ff7f00", "floodproof": "#33a02c"}
@@ -44,18 +44,18 @@ class RoadPlanResult:
         ``name``, ``cost`` (million baht; ``cost_estimated``), ``length_m``,
         and what it does, each measured exactly on the network with it built:
 
-        * ``benefit_person_min`` — person-minutes of evacuation saved, people
+        * ``benefit_people_min`` — person-minutes of evacuation saved, people
           who cannot reach a shelter counting ``unreachable_minutes`` (so
           reconnecting them counts too);
-        * ``person_minutes_saved`` — among people who reach a shelter before and after;
+        * ``people_min_saved`` — among people who reach a shelter before and after;
         * ``people_faster``, ``villages_faster``, ``people_reconnected``,
           ``people_newly_within_max`` (and ``..._beyond_max``, ``..._cut_off``
           for the rare project that lengthens someone's trip: a new open road
           that ends the way out of a closed area on foot);
-        * ``response_person_min``, ``response_villages_faster``,
+        * ``response_people_min``, ``response_villages_faster``,
           ``response_max_gain_min``, ``response_people_newly_within_target``:
           vehicle response times, summed over vehicle types;
-        * ``benefit`` (``benefit_person_min + response_weight * response_person_min``),
+        * ``benefit`` (``benefit_people_min + response_weight * response_people_min``),
           ``benefit_per_cost``, ``rank``, ``rank_per_cost``, ``chosen``, ``portfolio_order``.
     portfolio
         The chosen projects in the order taken, each with its gain on the
@@ -73,6 +73,10 @@ class RoadPlanResult:
         shelter and with shelter capacities.
     summary
         Per district and tambon (and the whole study): what the portfolio does there.
+    settings
+        The options used; ``baseline`` (totals before any project) and
+        ``portfolio_check`` (the portfolio's summed gains against a full run
+        with every project built, nearest shelter and with capacities).
     """
 
     candidates: gpd.GeoDataFrame
@@ -88,6 +92,8 @@ class RoadPlanResult:
     settings: dict[str, Any] = field(default_factory=dict)
     synthetic: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
+    #: the candidates with where each acts on the network (for :func:`~safegeo.roadplan.apply_to_network`)
+    candidate_set: Any = field(default=None, repr=False)
 
     # -- report ---------------------------------------------------------------------------------
     def report_lines(self) -> list[str]:
@@ -103,7 +109,7 @@ class RoadPlanResult:
         for _, r in good.head(5).iterrows():
             extra = f", reconnects {r['people_reconnected']:,.0f}" if r["people_reconnected"] > 0 else ""
             lines.append(f"  #{r['rank']:<3} {r['candidate_id']:<10} {r['kind']:<10} saves "
-                         f"{r['benefit_person_min']:>12,.0f} person-min{extra}  cost {r['cost']:,.1f}")
+                         f"{r['benefit_people_min']:>12,.0f} person-min{extra}  cost {r['cost']:,.1f}")
         v = self.verification
         if len(v):
             ok = int(v["matches"].sum())
@@ -112,8 +118,8 @@ class RoadPlanResult:
         chk = s.get("portfolio_check") or {}
         if len(p):
             lines.append(f"Portfolio within {s.get('budget'):,g}: {len(p)} projects, cost {chk.get('cost', 0):,.1f}, "
-                         f"saves {chk.get('benefit_person_min', 0):,.0f} person-min "
-                         f"(full recomputation {chk.get('full_benefit_person_min', 0):,.0f}); with shelter "
+                         f"saves {chk.get('benefit_people_min', 0):,.0f} person-min "
+                         f"(full recomputation {chk.get('full_benefit_people_min', 0):,.0f}); with shelter "
                          f"capacities {chk.get('capacity_served_gain', 0):+,.0f} people served")
         elif s.get("budget") is not None:
             lines.append(f"Portfolio within {s.get('budget'):,g}: no project fits the budget with a benefit")
@@ -162,20 +168,20 @@ class RoadPlanResult:
         c = self.candidates.copy()
         c["kind_label"] = [t(k, lang) for k in c["kind"]]
         pop = ["candidate_id", "name", "kind_label", "rank", "rank_per_cost", "cost", "cost_estimated",
-               "benefit_person_min", "person_minutes_saved", "people_faster", "villages_faster",
-               "people_reconnected", "people_newly_within_max", "response_person_min", "response_max_gain_min",
+               "benefit_people_min", "people_min_saved", "people_faster", "villages_faster",
+               "people_reconnected", "people_newly_within_max", "response_people_min", "response_max_gain_min",
                "benefit_per_cost", "length_m", "chosen"]
         pop = [p for p in pop if p in c.columns]
-        tip = ["candidate_id", "kind_label", "benefit_person_min", "cost", "rank"]
+        tip = ["candidate_id", "kind_label", "benefit_people_min", "cost", "rank"]
         chosen = c[c["chosen"]] if "chosen" in c.columns else c.iloc[:0]
         if len(chosen):
             m.add_lines(chosen, name="chosen_projects", color_column="kind", categories=KIND_COLOURS, weight=9,
                         opacity=0.55, tooltip=tip, popup=pop, legend_title="kind")
-        good = c[c["benefit_person_min"] > 0]
+        good = c[c["benefit_people_min"] > 0]
         if len(good):
-            m.add_lines(good, name="road_candidates", color_column="benefit_person_min", cmap="YlOrRd", weight=4,
-                        tooltip=tip, popup=pop, legend_title="benefit_person_min")
-        rest = c[~(c["benefit_person_min"] > 0)]
+            m.add_lines(good, name="road_candidates", color_column="benefit_people_min", cmap="YlOrRd", weight=4,
+                        tooltip=tip, popup=pop, legend_title="benefit_people_min")
+        rest = c[~(c["benefit_people_min"] > 0)]
         if len(rest):
             m.add_lines(rest, name="candidates_no_benefit", color="#9e9e9e", weight=2, tooltip=tip, popup=pop,
                         show=False)
