@@ -1,12 +1,13 @@
 # safegeo — two commands set everything up:
 #   make demo   creates .venv, installs safegeo, runs the demo, writes maps to out/demo/
 #   make test   installs the test extras into the same venv, lints (ruff) and runs the test suite
+#   make notebooks  installs JupyterLab and opens the notebooks
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 PIP     = $(BIN)/python -m pip
 
-.PHONY: demo test venv install install-test bench clean
+.PHONY: demo test venv install install-test notebooks bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,11 @@ demo: install
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# JupyterLab on the notebooks (evacuation, coverage, vehicles, warning); they find the demo study themselves
+notebooks: install
+	$(PIP) install --quiet -e ".[notebooks]"
+	$(BIN)/jupyter lab notebooks/
 
 bench: install-test
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -14,6 +14,7 @@ from safegeo._errors import (
     CoverageError,
     CRSError,
     EvacuationError,
+    ExposureError,
     HazardError,
     LayerReadError,
     NetworkError,
@@ -29,6 +30,7 @@ from safegeo._errors import (
     ValidationError,
     VehicleDataError,
     VehicleNotFoundError,
+    WarningAreaError,
 )
 
 #: Public API, imported on first use (``import safegeo`` stays light for the CLI).
@@ -66,6 +68,8 @@ __all__ = [
     *_LAZY,
     "CRSError",
     "CapError",
+    "ExposureError",
+    "WarningAreaError",
     "CoverageError",
     "EvacuationError",
     "HazardError",

@@ -149,11 +149,21 @@ class RoadPlanError(SafegeoError, ValueError):
         super().__init__(message, hint=hint)
 
 
+class ExposureError(SafegeoError, ValueError):
+    """An exposure or warning input cannot be used: a population or hazard raster, a warning area, an option."""
+
+
+class WarningAreaError(ExposureError):
+    """A warning area cannot be built: no file, no polygon, a point outside the study, a CAP alert without an area."""
+
+
 #: Every exception class, for ``safegeo.__all__`` and documentation.
 __all__ = [
     "CRSError",
     "CapError",
     "CoverageError",
+    "ExposureError",
+    "WarningAreaError",
     "EvacuationError",
     "HazardError",
     "LayerReadError",

@@ -14,6 +14,8 @@ column name without an entry is shown as written.
 
 from __future__ import annotations
 
+import re
+
 #: Languages :func:`t` knows.
 LANGUAGES = ("en", "th")
 
@@ -208,6 +210,169 @@ _LABELS: dict[str, tuple[str, str]] = {
     "minutes_before": ("Minutes before", "เวลาก่อนปรับปรุง (นาที)"),
     "minutes_after": ("Minutes after", "เวลาหลังปรับปรุง (นาที)"),
     "gain_min": ("Minutes saved", "เวลาที่ลดได้ (นาที)"),
+    # --- columns shown by the analysis maps (tooltips, popups, legends) -------------------
+    "hazard": ("Hazard", "ภัย"),
+    "hazard_source": ("Hazard scenario", "สถานการณ์ภัย"),
+    "safe_for": ("Safe for", "ปลอดภัยสำหรับ"),
+    "date": ("Date", "วันที่"),
+    "village_id": ("Village code", "รหัสหมู่บ้าน"),
+    "tambon": ("Sub-district", "ตำบล"),
+    "tambon_id": ("Sub-district code", "รหัสตำบล"),
+    "camera_id": ("Camera", "กล้อง"),
+    "light_id": ("Street light", "ไฟส่องสว่าง"),
+    "sos_id": ("SOS button", "ปุ่ม SOS"),
+    "poi_id": ("Place code", "รหัสสถานที่"),
+    "incident_id": ("Incident code", "รหัสเหตุการณ์"),
+    "vehicle_id": ("Vehicle", "ยานพาหนะ"),
+    "vehicle_type": ("Vehicle type", "ประเภทยานพาหนะ"),
+    "capabilities": ("Capabilities", "ความสามารถ"),
+    "contact": ("Contact", "ผู้ติดต่อ"),
+    "band": ("Travel time", "ช่วงเวลาเดินทาง"),
+    "area_km2": ("Area (km²)", "พื้นที่ (ตร.กม.)"),
+    "time_min": ("Time (min)", "เวลา (นาที)"),
+    "target_min": ("Target (min)", "เวลาเป้าหมาย (นาที)"),
+    "eta_min": ("Arrival in (min)", "ถึงภายใน (นาที)"),
+    "snap_m": ("Distance to road (m)", "ระยะห่างจากถนน (เมตร)"),
+    "lon": ("Longitude", "ลองจิจูด"),
+    "lat": ("Latitude", "ละติจูด"),
+    "lit_gap_km": ("Unlit road (km)", "ถนนที่ไม่มีไฟส่องสว่าง (กม.)"),
+    "seen_gap_km": ("Road not seen by CCTV (km)", "ถนนที่กล้องมองไม่เห็น (กม.)"),
+    "sos_gap_km": ("Road beyond SOS reach (km)", "ถนนที่เกินระยะปุ่ม SOS (กม.)"),
+    "is_bridge": ("Bridge", "สะพาน"),
+    "eligible": ("Eligible", "เข้าเกณฑ์"),
+    "utilisation": ("Load (share of capacity)", "สัดส่วนการใช้ความจุ"),
+    "load_people": ("Evacuees on this road", "ผู้อพยพที่ใช้ถนนนี้"),
+    "beyond_max_time": ("Beyond the time limit (people)", "เกินเวลาที่กำหนด (คน)"),
+    "nearest_vehicle": ("Nearest vehicle", "ยานพาหนะที่ใกล้ที่สุด"),
+    "share_population_within_target": ("People within target (share)", "สัดส่วนประชากรภายในเวลาเป้าหมาย"),
+    "median_min": ("Median (min)", "ค่ามัธยฐาน (นาที)"),
+    "max_min": ("Longest (min)", "นานที่สุด (นาที)"),
+    "method": ("Method", "วิธี"),
+    "greedy_nearest": ("Nearest shelter", "ศูนย์พักพิงที่ใกล้ที่สุด"),
+    "capacity_optimal": ("Capacity-aware plan", "แผนที่คำนึงถึงความจุ"),
+    # --- codes shown as values ----------------------------------------------------------------
+    "school": ("School", "โรงเรียน"),
+    "mosque": ("Mosque", "มัสยิด"),
+    "temple": ("Temple", "วัด"),
+    "district_office": ("District office", "ที่ว่าการอำเภอ"),
+    "market": ("Market", "ตลาด"),
+    "health_center": ("Health centre", "ศูนย์สุขภาพชุมชน"),
+    "road_accident": ("Road accident", "อุบัติเหตุทางถนน"),
+    "medical": ("Medical emergency", "เจ็บป่วยฉุกเฉิน"),
+    "fire": ("Fire", "อัคคีภัย"),
+    "flood_rescue": ("Flood rescue", "กู้ภัยน้ำท่วม"),
+    "theft": ("Theft", "ลักทรัพย์"),
+    "storm": ("Storm", "พายุ"),
+    "tsunami": ("Tsunami", "สึนามิ"),
+    "high_clearance": ("high clearance", "รถใต้ท้องสูง"),
+    "4x4": ("4x4", "ขับเคลื่อนสี่ล้อ"),
+    "boat": ("boat", "เรือ"),
+    "motorway": ("Motorway", "ทางหลวงพิเศษ"),
+    "trunk": ("Trunk road", "ทางหลวงสายหลัก"),
+    "primary": ("Primary road", "ทางหลวงแผ่นดิน"),
+    "secondary": ("Secondary road", "ทางหลวงสายรอง"),
+    "tertiary": ("Tertiary road", "ทางหลวงชนบท"),
+    "unclassified": ("Minor road", "ถนนสายย่อย"),
+    "residential": ("Residential street", "ถนนในชุมชน"),
+    "living_street": ("Living street", "ถนนในชุมชน"),
+    "service": ("Service road", "ทางเข้าออก"),
+    "track": ("Track", "ทางดิน"),
+    "footway": ("Footway", "ทางเท้า"),
+    "path": ("Path", "ทางเดิน"),
+    "road": ("Road", "ถนน"),
+    "lit": ("lit", "มีไฟส่องสว่าง"),
+    "seen": ("seen by CCTV", "กล้องมองเห็น"),
+    # --- page furniture: back link, legend and chart panel -----------------------------------
+    "back_overview": ("\u2190 Overview", "\u2190 ภาพรวม"),
+    "charts": ("Charts", "แผนภูมิ"),
+    "show_charts": ("Show charts", "แสดงแผนภูมิ"),
+    "hide_charts": ("Hide charts", "ซ่อนแผนภูมิ"),
+    "show_legend": ("Show legend", "แสดงคำอธิบายสัญลักษณ์"),
+    "hide_legend": ("Hide legend", "ซ่อนคำอธิบายสัญลักษณ์"),
+    # --- charts ---------------------------------------------------------------------------------
+    "no_chart_data": ("No data to show", "ไม่มีข้อมูลที่จะแสดง"),
+    "people": ("People", "ประชากร (คน)"),
+    "percent": ("Share (%)", "สัดส่วน (%)"),
+    "minutes": ("Minutes", "นาที"),
+    "count": ("Count", "จำนวน"),
+    "target": ("target", "เป้าหมาย"),
+    "evac_time_by_area": ("People by time to reach a shelter", "ประชากรจำแนกตามเวลาเดินทางถึงศูนย์พักพิง"),
+    "evac_within_15": ("within 15 min", "ภายใน 15 นาที"),
+    "evac_15_30": ("15–30 min", "15–30 นาที"),
+    "evac_30_60": ("30–60 min", "30–60 นาที"),
+    "evac_over_60": ("over 60 min", "เกิน 60 นาที"),
+    "evac_overflow": ("no shelter place in time", "ไม่มีที่พักภายในเวลา"),
+    "evac_unreachable": ("cannot reach a shelter", "ไปศูนย์พักพิงไม่ได้"),
+    "evac_time_hist": ("Travel time to the assigned shelter", "เวลาเดินทางถึงศูนย์พักพิงที่จัดให้"),
+    "evac_not_routed": ("{n} people with no route (no place in time or cut off) are not shown",
+                        "ไม่แสดงประชากร {n} คนที่ไม่มีเส้นทาง (ไม่มีที่พักภายในเวลาหรือถูกตัดขาด)"),
+    "evac_shelter_load": ("Fullest shelters", "ศูนย์พักพิงที่ใช้ความจุมากที่สุด"),
+    "capacity_line": ("capacity", "ความจุ"),
+    "cov_by_district": ("Road covered, by district", "ถนนที่ครอบคลุม จำแนกตามอำเภอ"),
+    "cov_gaps_by_district": ("Road with high-priority gaps, by district", "ถนนที่มีช่องว่างความสำคัญสูง จำแนกตามอำเภอ"),
+    "cov_tambon_scorecard": ("Sub-district scorecard", "ตารางคะแนนรายตำบล"),
+    "resp_curve": ("Villages reached within a given time", "หมู่บ้านที่รถฉุกเฉินไปถึงได้ภายในเวลาที่กำหนด"),
+    "resp_villages_pct": ("Villages reached (%)", "หมู่บ้านที่ไปถึงได้ (%)"),
+    "resp_minutes": ("Response time (min)", "เวลาเข้าถึง (นาที)"),
+    "resp_not_reached": ("{n} village–vehicle pairs never reached", "หมู่บ้าน–ประเภทรถ {n} คู่ที่ไปไม่ถึง"),
+    "resp_by_district": ("People within the response target, by district",
+                         "ประชากรที่รถไปถึงภายในเวลาเป้าหมาย จำแนกตามอำเภอ"),
+    # --- exposure and warnings ------------------------------------------------------------------
+    "exposure_title": ("Who is in harm's way", "ประชากรและสถานที่ในพื้นที่เสี่ยงภัย"),
+    "exposure_by_district": ("People exposed, by district", "ประชากรในพื้นที่เสี่ยง จำแนกตามอำเภอ"),
+    "hazard_classes": ("Hazard classes", "ระดับความรุนแรงของภัย"),
+    "exposed_villages": ("Villages exposed", "หมู่บ้านในพื้นที่เสี่ยง"),
+    "assets_inside": ("Places inside the hazard", "สถานที่ในพื้นที่เสี่ยง"),
+    "repeat_disaster_tambons": ("Repeat-disaster sub-districts", "ตำบลที่ประสบภัยซ้ำซาก"),
+    "class": ("Class", "ระดับ"),
+    "all": ("All classes", "ทุกระดับ"),
+    "inside": ("Inside", "ในพื้นที่"),
+    "villages_population": ("People (villages)", "ประชากร (หมู่บ้าน)"),
+    "villages_under5": ("Children under 5 (villages)", "เด็กอายุต่ำกว่า 5 ปี (หมู่บ้าน)"),
+    "villages_elderly": ("Elderly (villages)", "ผู้สูงอายุ (หมู่บ้าน)"),
+    "villages_disabled": ("People with disabilities (villages)", "ผู้พิการ (หมู่บ้าน)"),
+    "villages_bedridden": ("Bed-ridden (villages)", "ผู้ป่วยติดเตียง (หมู่บ้าน)"),
+    "villages_pregnant": ("Pregnant women (villages)", "หญิงตั้งครรภ์ (หมู่บ้าน)"),
+    "raster_total": ("People (population grid)", "ประชากร (กริดประชากร)"),
+    "raster_under5": ("Children under 5 (population grid)", "เด็กอายุต่ำกว่า 5 ปี (กริดประชากร)"),
+    "raster_elderly": ("Elderly (population grid)", "ผู้สูงอายุ (กริดประชากร)"),
+    "under5": ("Children under 5", "เด็กอายุต่ำกว่า 5 ปี"),
+    "elderly": ("Elderly", "ผู้สูงอายุ"),
+    "disabled": ("People with disabilities", "ผู้พิการ"),
+    "bedridden": ("Bed-ridden", "ผู้ป่วยติดเตียง"),
+    "shelters_inside": ("Shelters inside", "ศูนย์พักพิงในพื้นที่เสี่ยง"),
+    "hospitals_inside": ("Hospitals inside", "โรงพยาบาลในพื้นที่เสี่ยง"),
+    "schools_inside": ("Schools inside", "โรงเรียนในพื้นที่เสี่ยง"),
+    "pois_inside": ("Points of interest inside", "สถานที่สำคัญในพื้นที่เสี่ยง"),
+    "road_km_closed": ("Road closed (km)", "ถนนที่ปิด (กม.)"),
+    "road_km_slowed": ("Road slowed (km)", "ถนนที่สัญจรช้าลง (กม.)"),
+    "repeat_area": ("Repeat-disaster area", "พื้นที่ประสบภัยซ้ำซาก"),
+    "repeat_kinds": ("Repeated disasters", "ภัยที่เกิดซ้ำ"),
+    "repeat_tambons": ("Repeat-disaster sub-districts", "จำนวนตำบลประสบภัยซ้ำซาก"),
+    "events": ("Past events", "เหตุการณ์ที่ผ่านมา"),
+    "depth_m": ("Depth (m)", "ความลึก (เมตร)"),
+    "haze": ("Haze (PM2.5)", "หมอกควัน (PM2.5)"),
+    "drought": ("Drought", "ภัยแล้ง"),
+    "epidemic": ("Epidemic", "โรคระบาด"),
+    "unrest": ("Unrest", "เหตุความไม่สงบ"),
+    "warning_title": ("Warning", "การแจ้งเตือนภัย"),
+    "warning_area": ("Warning area", "พื้นที่แจ้งเตือน"),
+    "target_tambons": ("Sub-districts to warn", "ตำบลที่ต้องแจ้งเตือน"),
+    "target_villages": ("Villages to warn", "หมู่บ้านที่ต้องแจ้งเตือน"),
+    "shelters_to_open": ("Shelters to open", "ศูนย์พักพิงที่ต้องเปิด"),
+    "roads_to_close": ("Roads to close", "ถนนที่ต้องปิด"),
+    "vehicles_to_preposition": ("Vehicles to pre-position", "ยานพาหนะที่ต้องเตรียมพร้อม"),
+    "vehicle_bases": ("Vehicle bases", "ที่ตั้งยานพาหนะ"),
+    "expected_people": ("People expected", "จำนวนคนที่คาดว่าจะมา"),
+    "travel_min": ("Travel (min)", "เวลาเดินทาง (นาที)"),
+    "shelter_name": ("Shelter", "ศูนย์พักพิง"),
+    "share_inside": ("Share of the area inside", "สัดส่วนพื้นที่ที่อยู่ในเขตแจ้งเตือน"),
+    "room": ("Room left", "ยังมีที่ว่าง"),
+    "warning_people_by_tambon": ("People to warn, by sub-district", "ประชากรที่ต้องแจ้งเตือน จำแนกตามตำบล"),
+    "warning_shelter_load": ("Shelters to open: expected load", "ศูนย์พักพิงที่ต้องเปิด: สัดส่วนการใช้ความจุ"),
+    "desc": ("Description", "คำอธิบาย"),
+    "inside_area": ("Based inside the area", "ตั้งอยู่ในพื้นที่แจ้งเตือน"),
+    "source": ("Source", "ที่มา"),
 }
 
 
@@ -253,3 +418,91 @@ def _lang_index(lang: str) -> int:
         raise ValueError(
             f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}"
         ) from None
+
+
+# --------------------------------------------------------------------------- #
+# values: codes and the few English phrases the analyses write into their tables
+# --------------------------------------------------------------------------- #
+
+#: Value labels that differ from the column label of the same key: the status
+#: ``assigned`` is not the column ``assigned`` (people assigned).  value -> (English, Thai)
+_VALUE_LABELS: dict[str, tuple[str, str]] = {
+    "assigned": ("assigned", "จัดที่พักแล้ว"),
+    "beyond_max_time": ("beyond the time limit", "เกินเวลาที่กำหนด"),
+    "overflow": ("no place in time", "ไม่มีที่พักภายในเวลา"),
+    "unreachable": ("unreachable", "เข้าถึงไม่ได้"),
+}
+
+_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+#: English phrases written by the analyses (shelter exclusion, overflow and closure reasons,
+#: isochrone bands) and their Thai form; named groups are translated in turn when they are codes.
+_THAI_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), th) for p, th in (
+    (r"^inside hazard (?P<name>.+)$", "อยู่ในพื้นที่ภัย {name}"),
+    (r"^not safe for (?P<kind>.+)$", "ไม่ปลอดภัยสำหรับ{kind}"),
+    (r"^no capacity$", "ไม่มีความจุ"),
+    (r"^farther than (?P<m>[\d.,]+) m from a road$", "อยู่ห่างจากถนนเกิน {m} เมตร"),
+    (r"^no shelter capacity within (?P<n>[\d.]+) min$", "ไม่มีที่ว่างในศูนย์พักพิงภายใน {n} นาที"),
+    (r"^no shelter within (?P<n>[\d.]+) min$", "ไม่มีศูนย์พักพิงภายใน {n} นาที"),
+    (r"^nearest shelter over (?P<n>[\d.]+) min$", "ศูนย์พักพิงที่ใกล้ที่สุดใช้เวลาเกิน {n} นาที"),
+    (r"^shelters with room within (?P<n>[\d.]+) min are not among the (?P<k>\d+) nearest \(raise k_nearest\)$",
+     "ศูนย์พักพิงที่ยังว่างภายใน {n} นาทีไม่อยู่ใน {k} แห่งที่ใกล้ที่สุด (เพิ่มค่า k_nearest)"),
+    (r"^(?P<name>.+): severity (?P<sev>\w+)$", "{name}: ระดับความรุนแรง{sev}"),
+    (r"^(?P<name>.+): inside footprint$", "{name}: อยู่ในพื้นที่ภัย"),
+    (r"^(?P<name>.+): depth (?P<d>[\d.]+) m > (?P<thr>[\d.]+) m$", "{name}: น้ำลึก {d} ม. (เกิน {thr} ม.)"),
+    (r"^(?P<lo>[\d.]+)\s*[–-]\s*(?P<hi>[\d.]+) min$", "{lo}–{hi} นาที"),
+))
+
+
+def t_value(value: object, lang: str = "en") -> object:
+    """Label for a value shown in a map or chart: a code such as ``isolated_by_hazard``.
+
+    Codes known to :func:`t` (lower-case ``snake_case`` keys) get their label;
+    comma-separated lists of codes (``"flood,storm"``) and ``"; "``-joined
+    reasons are translated part by part; in Thai, the few English phrases the
+    analyses write (``"not safe for flood"``, ``"0–5 min"``) are translated
+    too.  Anything else (names, numbers, ids) comes back unchanged.
+
+    Parameters
+    ----------
+    value : object
+        The value; non-strings are returned as they are.
+    lang : {"en", "th"}
+        Language of the label.
+
+    Returns
+    -------
+    object
+        The label, or ``value`` unchanged.
+
+    Examples
+    --------
+    >>> t_value("isolated_by_hazard", "th")
+    'ถูกตัดขาดจากภัย'
+    >>> t_value("flood,storm", "en")
+    'Flood, Storm'
+    >>> t_value("not safe for flood", "th")
+    'ไม่ปลอดภัยสำหรับน้ำท่วม'
+    >>> t_value("Ban Tak Bai", "th")
+    'Ban Tak Bai'
+    """
+    index = _lang_index(lang)
+    if not isinstance(value, str) or not value:
+        return value
+    if value in _VALUE_LABELS:
+        return _VALUE_LABELS[value][index]
+    if _CODE_RE.match(value):
+        entry = _LABELS.get(value)
+        return entry[index] if entry is not None else value
+    if "; " in value:
+        return "; ".join(str(t_value(part, lang)) for part in value.split("; "))
+    if "," in value:
+        parts = [p.strip() for p in value.split(",")]
+        if all(p in _VALUE_LABELS or (_CODE_RE.match(p) and p in _LABELS) for p in parts):
+            return ", ".join(str(t_value(p, lang)) for p in parts)
+    if lang == "th":
+        for pattern, template in _THAI_PATTERNS:
+            m = pattern.match(value)
+            if m:
+                return template.format(**{k: t_value(v, lang) for k, v in m.groupdict().items()})
+    return value

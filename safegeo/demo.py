@@ -17,7 +17,8 @@ from safegeo.io import write_text_atomic
 log = logging.getLogger(__name__)
 
 #: Demo steps in order: output folder -> module whose ``demo_step(study, out_dir, lang=...)`` runs it.
-DEMO_STEPS = {"evacuation": "safegeo.evacuation", "coverage": "safegeo.coverage", "response": "safegeo.vehicles.response"}
+DEMO_STEPS = {"evacuation": "safegeo.evacuation", "coverage": "safegeo.coverage", "response": "safegeo.vehicles.response",
+              "exposure": "safegeo.exposure", "warning": "safegeo.warning.targets"}
 
 
 @dataclass

@@ -22,12 +22,16 @@ def utm_crs_for_lonlat(lon: float, lat: float) -> CRS:
     """The WGS 84 / UTM zone CRS containing (lon, lat)."""
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise CRSError(f"cannot pick a UTM zone for lon={lon}, lat={lat}: not geographic coordinates")
+    # the regular 6-degree zones by arithmetic (the database query below takes ~0.1-0.4 s); the query decides
+    # on a zone edge, near the poles, and where Norway and Svalbard have wider zones
+    if -80 <= lat < 56 and -180 < lon < 180 and (lon + 180) % 6 != 0:
+        return CRS.from_epsg((32600 if lat >= 0 else 32700) + int((lon + 180) // 6) + 1)
     return _utm_crs(round(float(lon), 2), round(float(lat), 2))
 
 
 @functools.lru_cache(maxsize=256)
 def _utm_crs(lon: float, lat: float) -> CRS:
-    """(The pyproj database query takes about 0.4 s: asked once per 0.01° cell.)"""
+    """(The pyproj database query: asked once per 0.01° cell.)"""
     infos = query_utm_crs_info(
         datum_name="WGS 84",
         area_of_interest=AreaOfInterest(lon, lat, lon, lat),

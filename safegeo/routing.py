@@ -326,7 +326,7 @@ def route_geometries(network: RoadNetwork, paths: Paths) -> np.ndarray:
         lines = shapely.linestrings(coords, indices=np.searchsorted(np.flatnonzero(has), idx))
         out[has] = lines
         return out
-    geoms = network.geometry[paths.edges]
+    geoms = network.edge_geometries(paths.edges)
     coords, gidx = shapely.get_coordinates(geoms, return_index=True)
     path_of_edge = paths.edge_path_index()
     # drop the first vertex of every edge that is not the first of its path (it repeats the previous end)

@@ -79,6 +79,38 @@ DEFAULT_PARAMS: dict[str, Any] = {
         "depth_classes_m": [0.3, 1.0, 2.0],
         # a POI / shelter / village standing within this distance of a hazard footprint counts as inside it
         "inside_within_m": 0.0,
+        # numeric columns of the villages layer counted as vulnerable groups (those the layer has)
+        "village_groups": ["under5", "elderly", "disabled", "bedridden", "pregnant"],
+    },
+    # targeted warnings (safegeo warn): CAP codes, sender, and the message templates (Thai and English)
+    "warning": {
+        "sender": "safegeo@localhost",
+        "sender_name": "",
+        "urgency": "Expected",
+        "severity": "Severe",
+        "certainty": "Likely",
+        "response_type": ["Evacuate"],
+        "expires_hours": 24.0,
+        "vehicles_per_type": 2,
+        # most points per CAP polygon (the area is simplified outward, never cutting a target off)
+        "max_vertices": 100,
+        "web": "",
+        "contact": "",
+        # placeholders: {event} {areas} {onset} {expires} {village} {shelter} {minutes} {people} {sender}
+        "messages": {
+            "area_th": "เตือนภัย{event} พื้นที่ {areas} ตั้งแต่ {onset} ถึง {expires} "
+                       "ให้อพยพไปยังศูนย์พักพิงที่กำหนด ปฏิบัติตามคำแนะนำของเจ้าหน้าที่ สายด่วน 1784",
+            "area_en": "{event} warning for {areas} from {onset} to {expires}. Move to your designated shelter "
+                       "and follow officials' instructions. Hotline 1784.",
+            "village_th": "เตือนภัย{event} {village}: อพยพไปที่ {shelter} (ประมาณ {minutes} นาที) ก่อน {onset} "
+                          "สายด่วน 1784",
+            "village_en": "{event} warning, {village}: go to {shelter} (about {minutes} min) before {onset}. "
+                          "Hotline 1784.",
+            "village_noshelter_th": "เตือนภัย{event} {village}: ยังไม่มีศูนย์พักพิงที่ไปถึงได้ "
+                                    "รอทีมกู้ภัยและโทร 1784",
+            "village_noshelter_en": "{event} warning, {village}: no shelter can be reached; wait for the rescue "
+                                    "team and call 1784.",
+        },
     },
     "vehicles": {"bands_minutes": [5, 10, 15, 30], "isochrone_cell_m": 200.0,
                  "target_minutes": {"ambulance": 15, "fire_engine": 15, "rescue_truck": 20, "rescue_boat": 30,
@@ -132,13 +164,17 @@ _POSITIVE = {("network", "max_snap_m"), ("network", "walk_speed_kph"), ("network
              ("coverage", "camera_fov_deg"), ("events", "window_years"), ("events", "min_years_affected"),
              ("exposure", "depth_classes_m")}
 #: Settings that are whole numbers.
-_INTEGER = {("evacuation", "k_nearest"), ("events", "window_years"), ("events", "min_years_affected")}
+_INTEGER = {("evacuation", "k_nearest"), ("events", "window_years"), ("events", "min_years_affected"),
+            ("warning", "vehicles_per_type"), ("warning", "max_vertices")}
 #: Settings with an upper bound.
 _MAXIMUM = {("coverage", "camera_fov_deg"): 360.0, ("hazards", "severity_speed_factor"): 1.0}
 #: Lists whose values must increase.
 _INCREASING = {("vehicles", "bands_minutes"), ("exposure", "depth_classes_m")}
 #: Text settings with a fixed set of values.
-_CHOICES = {("network", "mode"): ("drive", "walk"), ("map", "lang"): ("en", "th")}
+_CHOICES = {("network", "mode"): ("drive", "walk"), ("map", "lang"): ("en", "th"),
+            ("warning", "urgency"): ("Immediate", "Expected", "Future", "Past", "Unknown"),
+            ("warning", "severity"): ("Extreme", "Severe", "Moderate", "Minor", "Unknown"),
+            ("warning", "certainty"): ("Observed", "Likely", "Possible", "Unlikely", "Unknown")}
 #: Tables whose keys are open (any OSM road class): every other table's keys are checked for typos.
 _OPEN_TABLES = {("network", "speeds_kph")}
 # road planning
@@ -210,6 +246,10 @@ def _check(key: tuple[str, str], default: Any, value: Any, where: str) -> None:
     if isinstance(default, list):
         if isinstance(value, tuple):
             value = list(value)
+        if default and isinstance(default[0], str):  # a list of names (column names, CAP codes)
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                raise SettingsError(f"{where} must be a list of text, not {value!r}", hint=_eg(where, default))
+            return
         if not isinstance(value, list) or not value or not all(_is_number(v) and v > 0 for v in value):
             raise SettingsError(f"{where} must be a list of numbers > 0, not {value!r}", hint=_eg(where, default))
         if key in _INCREASING and any(b <= a for a, b in zip(value, value[1:])):

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
+import rasterio
 import shapely
+from rasterio.transform import from_origin
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -92,6 +95,68 @@ def tiny_study(tmp_path: Path) -> Path:
                               geometry=[shapely.LineString([(X0 + 150, Y0 - 50), (X0 + 650, Y0 - 50)])], crs=UTM47)
     return write_study(tmp_path, {"roads": roads, "districts": districts, "border": border,
                                   "villages": villages, "shelters": shelters})
+
+
+def _box(x0, y0, x1, y1):
+    return shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+@pytest.fixture
+def hand_study(tmp_path: Path) -> Path:
+    """One district of two tambons (west T1, east T2), a road along the middle, a nested flood (high inside medium).
+
+    ::
+
+        y=1000 +-----------T1-----------+-----------T2-----------+
+               | high    | medium       |                        |
+               | V1  S1  |   V2         |        V3      S2      |
+        y=500  *---------*--------------*------------*-----------*   road, nodes at x = 0 250 750 1250 1750 2000
+               |         |  P1 (school) |                        |
+        y=0    +---------+--------------+------------------------+   border along y = 0
+               x=0     500            1000                     2000
+    """
+    d = gpd.GeoDataFrame({"district_id": ["D1"], "name_en": ["Dist"], "name_th": ["อำเภอ"]},
+                         geometry=[_box(0, 0, 2000, 1000)], crs=UTM47)
+    t = gpd.GeoDataFrame({"tambon_id": ["T1", "T2"], "name_en": ["West", "East"], "name_th": ["ตะวันตก", "ตะวันออก"],
+                          "district_id": ["D1", "D1"]}, geometry=[_box(0, 0, 1000, 1000), _box(1000, 0, 2000, 1000)],
+                         crs=UTM47)
+    xs = [0, 250, 750, 1250, 1750, 2000]
+    roads = gpd.GeoDataFrame({"road_id": range(5), "highway": "primary"},
+                             geometry=[shapely.LineString([(X0 + a, Y0 + 500), (X0 + b, Y0 + 500)])
+                                       for a, b in zip(xs, xs[1:])], crs=UTM47)
+    villages = gpd.GeoDataFrame({"village_id": ["V1", "V2", "V3"], "population": [100, 200, 300],
+                                 "under5": [10, 20, 30], "elderly": [5, 6, 7], "name_en": ["A", "B", "C"]},
+                                geometry=shapely.points([[X0 + 250, Y0 + 750], [X0 + 750, Y0 + 750],
+                                                         [X0 + 1500, Y0 + 750]]), crs=UTM47)
+    shelters = gpd.GeoDataFrame({"shelter_id": ["S1", "S2"], "capacity": [50, 500], "kind": ["hospital", "shelter"],
+                                 "name_en": ["Clinic", "Hall"]},
+                                geometry=shapely.points([[X0 + 400, Y0 + 750], [X0 + 1900, Y0 + 750]]), crs=UTM47)
+    pois = gpd.GeoDataFrame({"poi_id": ["P1", "P2"], "kind": ["school", "market"]},
+                            geometry=shapely.points([[X0 + 600, Y0 + 250], [X0 + 1600, Y0 + 250]]), crs=UTM47)
+    hazards = gpd.GeoDataFrame({"hazard_id": ["H1", "H2"], "kind": ["flood", "flood"], "severity": ["high", "medium"]},
+                               geometry=[_box(0, 0, 500, 1000), _box(0, 0, 1000, 1000)], crs=UTM47)
+    border = gpd.GeoDataFrame({"name": ["border"]}, geometry=[shapely.LineString([(X0, Y0), (X0 + 2000, Y0)])],
+                              crs=UTM47)
+    # population raster: 100 m cells over the district, 1 person per cell, 3 under-5s per cell in the east half
+    with rasterio.open(tmp_path / "pop.tif", "w", driver="GTiff", width=20, height=10, count=1, dtype="float32",
+                       crs=UTM47, transform=from_origin(X0, Y0 + 1000, 100, 100)) as ds:
+        ds.write(np.ones((10, 20), np.float32), 1)
+    u5 = np.zeros((10, 20), np.float32)
+    u5[:, 10:] = 3.0
+    with rasterio.open(tmp_path / "u5.tif", "w", driver="GTiff", width=20, height=10, count=1, dtype="float32",
+                       crs=UTM47, transform=from_origin(X0, Y0 + 1000, 100, 100)) as ds:
+        ds.write(u5, 1)
+    pd.DataFrame({"tambon_id": ["T1", "T1", "T1", "T2", "T2"], "kind": "flood",
+                  "date": ["2021-11-02", "2022-12-01", "2023-11-20", "2019-11-05", "2025-01-03"]}
+                 ).to_csv(tmp_path / "events.csv", index=False)
+    extra = ('population = [ { path = "pop.tif", group = "total" }, { path = "u5.tif", group = "under5" } ]\n'
+             'events = { path = "events.csv" }\n'
+             '[events]\nas_of = "2025-12-31"\n')
+    toml = write_study(tmp_path, {"roads": roads, "districts": d, "tambons": t, "border": border,
+                                  "villages": villages, "shelters": shelters, "pois": pois, "hazards": hazards})
+    text = toml.read_text().replace("\n[layers]\n", "\n[layers]\n" + extra.split("[events]")[0])
+    toml.write_text(text + "[events]\n" + extra.split("[events]\n")[1], encoding="utf-8")
+    return toml
 
 
 @pytest.fixture(scope="session")

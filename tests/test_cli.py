@@ -195,7 +195,7 @@ def test_prepare_a_study_with_only_osm_roads(runner, tmp_path):
     assert r.stdout.split() == [str(tmp_path / "p" / n) for n in ("network_drive.gpkg", "network_walk.gpkg",
                                                                    "prepare_report.json")]
     report = json.loads((tmp_path / "p" / "prepare_report.json").read_text())
-    assert report["layers"] == {} and report["networks"]["drive"]["nodes"] == 5
+    assert report["layers"] == {} and report["networks"]["drive"]["nodes"] == 9  # every grid node: crossings and way ends
 
 
 @pytest.mark.parametrize("args, message", [

@@ -21,7 +21,8 @@ XSS = '<img src=x onerror="alert(1)">'
 
 def test_committed_demo_is_the_generator_output(tmp_path):
     fresh = generate_demo(tmp_path / "demo").parent
-    for name in ("study.toml", "shelters.csv", "flood_depth.tif", "README.md"):
+    for name in ("study.toml", "shelters.csv", "flood_depth.tif", "population.tif", "under5.tif", "events.csv",
+                 "contacts.csv", "README.md"):
         assert (DEMO / name).read_bytes() == (fresh / name).read_bytes(), f"data/demo/{name} is stale"
     layers = list(pyogrio.list_layers(DEMO / "layers.gpkg")[:, 0])
     assert layers == list(pyogrio.list_layers(fresh / "layers.gpkg")[:, 0])
@@ -84,11 +85,19 @@ def test_demo_map_in_browser_offline(demo_run, browser, tmp_path):
     if os.environ.get("SAFEGEO_UPDATE_SCREENSHOT"):
         shutil.copy(shot, REPO / "docs" / "demo_map.png")
 
-    # every analysis map opens offline too
+    # every analysis map opens offline too, with its charts drawn and a link back to the overview
+    charted = {"evacuation", "coverage", "response", "exposure", "warning"}
     for html in sorted(Path(demo_run.out_dir).glob("*/*.html")):
         with browser.open(html) as page:
             assert page.blocked_requests == [] and page.page_errors == [] and page.console_errors == [], html.name
             assert page.layer_names, html.name
+            if html.stem in charted:
+                bars = page.evaluate("() => [...document.querySelectorAll('#sg-charts svg rect.sg-bar')]"
+                                     ".filter(r => r.getBoundingClientRect().width > 0).length")
+                assert bars > 0, html.name
+                href = page.evaluate("() => { const a = document.querySelector('.sg-back, a.sg-back-link');"
+                                     " return a ? a.getAttribute('href') : null; }")
+                assert href == "../index.html", html.name
 
 
 @pytest.mark.browser

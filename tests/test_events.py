@@ -38,9 +38,12 @@ def study_with_events(tmp_path):
     shutil.copytree(DEMO, dest, ignore=shutil.ignore_patterns(".safegeo"))
     (dest / "events.csv").write_text(CSV, encoding="utf-8")
     toml = dest / "study.toml"
-    text = toml.read_text(encoding="utf-8").replace(
-        "[layers]", '[layers]\nevents = { path = "events.csv", columns = { tambon_id = "รหัสตำบล", kind = "ภัย", '
-                    'start = "วันที่เกิดภัย", end = "วันที่สิ้นสุด", affected = "ผู้ได้รับผลกระทบ" } }', 1)
+    text = toml.read_text(encoding="utf-8")
+    # the demo's own events entry gives way to this table, named the way a DDPM export names its columns
+    assert 'events = { path = "events.csv" }\n' in text
+    text = text.replace('events = { path = "events.csv" }\n',
+                        'events = { path = "events.csv", columns = { tambon_id = "รหัสตำบล", kind = "ภัย", '
+                        'start = "วันที่เกิดภัย", end = "วันที่สิ้นสุด", affected = "ผู้ได้รับผลกระทบ" } }\n', 1)
     toml.write_text(text + '\n[events]\nas_of = "2025-12-31"\n', encoding="utf-8")
     return toml
 

@@ -91,7 +91,8 @@ def test_study_toml_and_files(demo_dir: Path) -> None:
     assert study["study"]["synthetic"] is True
     assert "seed=20261125" in study["study"]["description"]
     lay = study["layers"]
-    assert set(lay) == set(GPKG_LAYERS) - {"hazards"} | {"shelters", "hazards"}
+    assert set(lay) == set(GPKG_LAYERS) - {"hazards"} | {"shelters", "hazards", "population", "events", "contacts"}
+    assert lay["population"] == [{"path": "population.tif", "group": "total"}, {"path": "under5.tif", "group": "under5"}]
     assert lay["shelters"] == {"path": "shelters.csv", "x": "lon", "y": "lat", "crs": "EPSG:4326"}
     assert lay["hazards"][1] == {"path": "flood_depth.tif", "kind": "flood", "depth_threshold_m": 0.3, "name": "flood_depth"}
     for name in GPKG_LAYERS:
@@ -359,3 +360,29 @@ def test_synthetic_graph_to_roads() -> None:
     assert (shapely.get_num_coordinates(roads.geometry.values) == 2).all()
     lon, lat = roads.to_crs("EPSG:4326").total_bounds.reshape(2, 2).T
     assert lon[0] >= 101.4 and lon[1] <= 102.2 and lat[0] >= 5.7 and lat[1] <= 6.7
+
+
+def test_people_layers_add_up(demo_dir: Path) -> None:
+    """The population rasters hold exactly the villages' people; groups never exceed a village's population;
+    events are keyed by tambons that exist, floods come back most in the most flooded tambons."""
+    import pyogrio
+    import rasterio
+
+    v = pyogrio.read_dataframe(demo_dir / "layers.gpkg", layer="villages")
+    for g in ("under5", "elderly", "disabled", "bedridden"):
+        assert (v[g] >= 0).all() and (v[g] <= v["population"]).all()
+    assert 0.05 < v["under5"].sum() / v["population"].sum() < 0.10
+    for name, col in (("population.tif", "population"), ("under5.tif", "under5")):
+        with rasterio.open(demo_dir / name) as ds:
+            grid = ds.read(1).astype(float)
+            assert ds.crs.to_epsg() == 32647 and ds.res == (100.0, 100.0)
+        assert grid.min() >= 0
+        assert abs(grid.sum() - v[col].sum()) < 1e-4 * v[col].sum()
+    ev = pd.read_csv(demo_dir / "events.csv", encoding="utf-8-sig")
+    tam = pyogrio.read_dataframe(demo_dir / "layers.gpkg", layer="tambons")
+    assert set(ev["tambon_id"]) <= set(tam["tambon_id"])
+    assert {"flood", "landslide", "storm"} <= set(ev["kind"])
+    per = ev[ev["kind"] == "flood"].groupby("tambon_id")["start"].agg(lambda d: d.str[:4].nunique())
+    assert per.max() >= 5  # some tambon floods in most years: the repeat rule has something to find
+    c = pd.read_csv(demo_dir / "contacts.csv", encoding="utf-8-sig", dtype=str)
+    assert list(c["village_id"]) == list(v["village_id"]) and c["phone"].str.match(r"0\d\d-").all()

@@ -331,3 +331,211 @@ def test_links_allow_relative_and_http_only(layers):
     for bad in ("javascript:alert(1)", "data:text/html,<script>alert(1)</script>"):
         with pytest.raises(ValueError, match="only relative paths and http"):
             SafegeoMap(links=[("x", bad)])
+
+
+# --------------------------------------------------------------------------- #
+# opening view, back link, codes in Thai, charts beside the map
+# --------------------------------------------------------------------------- #
+
+
+def _config(html: str) -> dict:
+    return json.loads(re.search(r'id="safegeo-config">(.*?)</script>', html, re.S).group(1))
+
+
+def _opening_box(html: str) -> tuple[float, float, float, float]:
+    (s, w), (n, e) = _config(html)["bounds"]
+    return (w, s, e, n)
+
+
+def test_map_opens_on_the_named_layers(layers):
+    focus = _utm(gpd.GeoDataFrame({"hazard": ["flood"], "kind": ["flood"]}, geometry=[box(101.84, 6.42, 101.86, 6.43)]))
+
+    def page(bounds):
+        m = _build(layers, bounds=bounds)
+        return m.add_polygons(focus, name="hazards", tooltip=["hazard"]).to_html()
+
+    assert _opening_box(page("hazards")) == pytest.approx((101.84, 6.42, 101.86, 6.43), abs=1e-6)
+    # several names: their joint extent; names not on the map are ignored
+    assert _opening_box(page(["hazards", "shelters", "not_a_layer"])) == pytest.approx(
+        (101.78, 6.41, 101.86, 6.44), abs=1e-6)
+    everything = (101.75, 6.38, 101.90, 6.46)
+    assert _opening_box(page(["unreachable"])) == pytest.approx(everything, abs=1e-6)  # nothing to focus on
+    assert _opening_box(page(None)) == pytest.approx(everything, abs=1e-6)
+    assert _opening_box(page(focus)) == pytest.approx((101.84, 6.42, 101.86, 6.43), abs=1e-6)  # a frame still works
+
+
+def test_back_link_is_checked_and_translated(layers):
+    en = _config(SafegeoMap(tiles=False, back_href="../index.html").to_html())
+    assert en["back"] == {"label": "\u2190 Overview", "href": "../index.html"}
+    th = _config(SafegeoMap(tiles=False, lang="th", back_href="../index.html").to_html())
+    assert th["back"]["label"] == "\u2190 ภาพรวม"
+    assert _config(SafegeoMap(tiles=False).to_html())["back"] is None
+    with pytest.raises(ValueError, match="only relative paths and http"):
+        SafegeoMap(back_href="javascript:alert(1)")
+
+
+def test_codes_in_tooltips_and_popups_are_labelled(layers):
+    unreachable = _utm(gpd.GeoDataFrame(
+        {"origin_id": ["high", "V2"], "name_en": ["low", "Ban Lubo"], "reason": ["isolated_by_hazard", "off_network"],
+         "status": ["overflow", "assigned"], "safe_for": ["flood,storm", "flood,somewhere"],
+         "excluded_reason": ["not safe for flood; no capacity", "farther than 500 m from a road"]},
+        geometry=[Point(101.80, 6.42), Point(101.81, 6.43)]))
+    cols = ["origin_id", "name_en", "reason", "status", "safe_for", "excluded_reason"]
+
+    def values(lang):
+        m = SafegeoMap(tiles=False, lang=lang).add_points(unreachable, name="unreachable", tooltip=cols,
+                                                          color_column="reason")
+        html = m.to_html()
+        spec = _payload(html, "unreachable")
+        rows = {c: spec["values"][spec["labels"].index(t(c, lang))] for c in cols}
+        legend = next(lg for lg in _config(html)["legends"] if lg["layer"] == "unreachable")
+        return rows, [r["label"] for r in legend["rows"]]
+
+    th, legend = values("th")
+    assert th["origin_id"] == ["high", "V2"] and th["name_en"] == ["low", "Ban Lubo"]  # ids and names as written
+    assert th["reason"] == ["ถูกตัดขาดจากภัย", "อยู่ห่างจากถนน"]
+    assert th["status"] == ["ไม่มีที่พักภายในเวลา", "จัดที่พักแล้ว"]  # the status, not the column "assigned"
+    assert th["safe_for"] == ["น้ำท่วม, พายุ", "flood,somewhere"]  # a list of codes only
+    assert th["excluded_reason"] == ["ไม่ปลอดภัยสำหรับน้ำท่วม; ไม่มีความจุ", "อยู่ห่างจากถนนเกิน 500 เมตร"]
+    assert legend == ["ถูกตัดขาดจากภัย", "อยู่ห่างจากถนน"]
+    en, legend = values("en")
+    assert en["reason"] == ["cut off by the hazard", "far from any road"] and en["status"] == ["no place in time", "assigned"]
+    assert en["excluded_reason"] == ["not safe for flood; no capacity", "farther than 500 m from a road"]
+
+
+def test_charts_sit_in_the_page_escaped(layers):
+    from safegeo.maps.charts import bar_chart
+
+    chart = bar_chart({"<script>alert(1)</script>": 2.0, "Tak Bai": 1.0}, title="road_km")
+    m = _build(layers).add_chart(chart).add_chart(chart, title="{{ 7*7 }}")
+    html = m.to_html()
+    body = html.split("<body>", 1)[1]
+    assert "<script>alert(1)" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert body.count('<figure class="sg-chart"') == 2 and 'id="sg-chart-0"' in body and 'id="sg-chart-1"' in body
+    assert "{{ 7*7 }}" in body  # a title, never templated
+    assert '<html lang="en" class="sg-with-charts">' in html
+    assert body.index('class="folium-map"') < body.index('<aside id="sg-charts"')
+    assert _config(html)["charts"]["label"] == "Charts"
+    assert "sg-with-charts" not in _build(layers).to_html().split("<head>")[0]  # no panel without charts
+    with pytest.raises(TypeError, match="Chart"):
+        SafegeoMap().add_chart("<svg></svg>")  # type: ignore[arg-type]
+
+
+def _rect(page, selector: str) -> dict | None:
+    return page.evaluate(
+        "(s) => { const e = document.querySelector(s); if (!e) return null; const r = e.getBoundingClientRect();"
+        " const st = getComputedStyle(e); return {left: r.left, top: r.top, right: r.right, bottom: r.bottom,"
+        " width: r.width, height: r.height, visible: st.display !== 'none' && st.visibility !== 'hidden'"
+        " && r.width > 0 && r.height > 0}; }", selector)
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+@pytest.mark.browser
+def test_browser_charts_beside_the_map_and_on_paper(layers, browser, tmp_path):
+    from safegeo.maps.charts import bar_chart, step_chart
+
+    m = _build(layers)
+    m.add_chart(bar_chart({"Mueang Narathiwat": 82.0, "Tak Bai": 41.0}, title="share_30min", percent=True))
+    m.add_chart(step_chart({"ambulance": [3, 8, 20], "rescue_boat": [5, float("nan")]}, title="resp_curve",
+                           markers={15: "target 15"}))
+    path = m.save(tmp_path / "charts.html")
+    with browser.open(path) as page:
+        assert page.blocked_requests == [] and page.console_errors == [] and page.page_errors == []
+        assert page.drawn_counts == {"districts": 2, "roads": 2, "shelters": 4}
+        panel, map_box = _rect(page, "#sg-charts"), _rect(page, ".folium-map")
+        assert panel["visible"] and panel["left"] >= map_box["right"] - 1  # beside the map, not over it
+        svgs = page.evaluate("() => [...document.querySelectorAll('#sg-charts svg')].map(s => {"
+                             " const r = s.getBoundingClientRect(); return [r.width, r.height]; })")
+        assert len(svgs) == 2 and all(w > 200 and h > 100 for w, h in svgs)
+        bars = page.evaluate("() => [...document.querySelectorAll('#sg-charts rect.sg-bar')]"
+                             ".map(r => r.getBoundingClientRect().width)")
+        assert len(bars) == 2 and bars[0] == pytest.approx(2 * bars[1], rel=0.01)  # 82 % against 41 %
+        assert page.evaluate("() => document.querySelectorAll('#sg-charts path.sg-curve').length") == 2
+        # the button folds the panel away and the map takes the room
+        page.page.click(".sg-charts-toggle")
+        assert not _rect(page, "#sg-charts")["visible"]
+        assert _rect(page, ".folium-map")["width"] == pytest.approx(1024, abs=1)
+        assert page.evaluate("() => safegeo.map.getSize().x") == pytest.approx(1024, abs=1)
+        # on paper: the map, then every chart, even when the panel was folded
+        page.page.emulate_media(media="print")
+        map_box, panel = _rect(page, ".folium-map"), _rect(page, "#sg-charts")
+        assert map_box["visible"] and map_box["height"] > 300 and panel["visible"]
+        assert panel["top"] >= map_box["bottom"] - 1
+        assert all(_rect(page, f"#sg-chart-{n}")["visible"] for n in (0, 1))
+        assert not _rect(page, ".leaflet-control-layers")["visible"] and not _rect(page, ".sg-charts-toggle")["visible"]
+        assert page.canvas_pixels > 1000
+        assert page.page_errors == []
+
+
+@pytest.mark.browser
+def test_browser_popup_near_the_top_opens_below_the_title(browser, tmp_path):
+    pts = gpd.GeoDataFrame({"name_en": ["North", "South"]}, geometry=[Point(101.80, 6.50), Point(101.80, 6.30)],
+                           crs="EPSG:4326")
+    m = SafegeoMap(title="A title long enough to sit over the top of the map", synthetic=True, tiles=False,
+                   back_href="index.html")
+    path = m.add_points(pts, name="shelters", tooltip=["name_en"], popup=["name_en"]).save(tmp_path / "top.html")
+    with browser.open(path) as page:
+        head = _rect(page, ".sg-header")
+        north = page.evaluate("() => safegeo.map.latLngToContainerPoint([6.50, 101.80]).y")
+        assert north >= head["bottom"]  # the map opens with every feature below the title box
+        page.evaluate("() => safegeo.openPopup('shelters', 0)")
+        # the popup pans the map until it sits clear of the title box
+        page.page.wait_for_function(
+            "() => { const p = document.querySelector('.leaflet-popup'), h = document.querySelector('.sg-header');"
+            " return p && p.getBoundingClientRect().top >= h.getBoundingClientRect().bottom; }", timeout=3000)
+        popup = _rect(page, ".leaflet-popup")
+        assert not _overlap(popup, _rect(page, ".sg-title")) and not _overlap(popup, _rect(page, ".sg-badge"))
+        assert "North" in page.evaluate("() => document.querySelector('.leaflet-popup').textContent")
+
+
+@pytest.mark.browser
+def test_browser_thai_map_on_a_phone(browser, tmp_path):
+    districts = _utm(gpd.GeoDataFrame(
+        {"name_th": ["ตากใบ"], "severity": ["high"]}, geometry=[box(101.75, 6.38, 101.90, 6.46)]))
+    origins = _utm(gpd.GeoDataFrame(
+        {"origin_id": ["V1", "V2", "V3"], "reason": ["isolated_by_hazard", "off_network", "no_path"],
+         "status": ["overflow", "unreachable", "assigned"], "type": ["ambulance", "rescue_boat", "pickup_4x4"]},
+        geometry=[Point(101.80, 6.42), Point(101.83, 6.43), Point(101.86, 6.44)]))
+    (tmp_path / "index.html").write_text("<!DOCTYPE html><title>index</title><p>overview</p>", encoding="utf-8")
+    m = SafegeoMap(title="การอพยพ นราธิวาส – สถานการณ์น้ำท่วมปี 2565 (ทดสอบชื่อยาว)", lang="th", synthetic=True,
+                   tiles=True, back_href="index.html")
+    m.add_polygons(districts, name="districts", fill_column="severity", tooltip=["name_th", "severity"])
+    m.add_points(origins, name="unreachable", color_column="reason", tooltip=["origin_id", "reason", "type"],
+                 popup=["origin_id", "reason", "status", "type"])
+    path = m.save(tmp_path / "phone.html")
+    with browser.open(path) as page:
+        page.page.set_viewport_size({"width": 390, "height": 844})
+        page.page.reload()
+        page.page.wait_for_function("() => window.safegeo && window.safegeo.ready")
+        assert page.page_errors == [] and page.console_errors == []
+        title, layers_box = _rect(page, ".sg-header"), _rect(page, ".leaflet-control-layers")
+        assert title["visible"] and layers_box["visible"]
+        assert not _overlap(title, layers_box) and not _overlap(title, _rect(page, ".leaflet-control-zoom"))
+        assert layers_box["width"] < 60  # folded into its button
+        # the legend is folded into one button, and opens on a tap
+        legend = _rect(page, ".sg-legend")
+        assert legend["height"] < 40 and legend["width"] * legend["height"] < 0.05 * 390 * 844
+        assert page.evaluate("() => document.querySelector('.sg-legend-toggle').getAttribute('aria-expanded')") == "false"
+        page.page.click(".sg-legend-toggle")
+        assert _rect(page, ".sg-legend-body")["visible"] and _rect(page, ".sg-legend")["height"] > 60
+        # every popup, tooltip, legend and layer label: no raw code
+        texts = page.evaluate(
+            "() => { const out = [document.querySelector('.sg-legend').innerText,"
+            " document.querySelector('.leaflet-control-layers').textContent];"
+            " for (let i = 0; i < 3; i++) { out.push(safegeo.openPopup('unreachable', i).textContent);"
+            " out.push(safegeo.openTooltip('unreachable', i).textContent); }"
+            " out.push(safegeo.openTooltip('districts', 0).textContent); return out.join('\\n'); }")
+        for code in ("isolated_by_hazard", "off_network", "no_path", "overflow", "unreachable", "assigned",
+                     "ambulance", "rescue_boat", "pickup_4x4", "high", "Reason", "Status", "Severity", "Legend"):
+            assert code not in texts, code
+        assert "ถูกตัดขาดจากภัย" in texts and "รถพยาบาล" in texts and "สูง" in texts
+        # the way back: a relative link that works offline
+        href = page.evaluate("() => document.querySelector('.sg-back').getAttribute('href')")
+        assert href == "index.html" and not re.match(r"^[a-z]+:|^/", href)
+        assert page.evaluate("() => document.querySelector('.sg-back').textContent") == "\u2190 ภาพรวม"
+        page.page.click(".sg-back")
+        page.page.wait_for_url("**/index.html")
+        assert page.blocked_requests == []  # basemap listed but off: nothing fetched

@@ -61,10 +61,15 @@
     }
   }
 
+  // Popups pan the map so that they open below the title box, never under it.
+  function popupOptions() {
+    return { maxWidth: 360, className: "sg-popup", autoPan: true,
+             autoPanPaddingTopLeft: sg.popupPadding || L.point(5, 5), autoPanPaddingBottomRight: L.point(5, 5) };
+  }
+
   function ensurePopup(spec, layer) {
     if (!layer.getPopup()) {
-      layer.bindPopup(function (l) { return infoBox(spec, spec.popup, l, true); },
-        { maxWidth: 360, className: "sg-popup" });
+      layer.bindPopup(function (l) { return infoBox(spec, spec.popup, l, true); }, popupOptions());
     }
   }
 
@@ -121,6 +126,15 @@
       opts.interactive = interactive;
       opts.style = function (f) { return styles[f.properties._c || 0]; };
     }
+    if (spec.mark !== null && spec.mark !== undefined) {
+      // a permanent label per feature (an ETA beside a vehicle, a rank on a road), text from the values table
+      opts.onEachFeature = function (f, l) {
+        var v = spec.values[spec.mark][f.properties.i];
+        if (v === null || v === undefined) return;
+        l.bindTooltip(String(v), { permanent: true, direction: spec.kind === "point" ? "right" : "center",
+                                   className: "sg-label", interactive: false });
+      };
+    }
     var gj = L.geoJSON(spec.data, opts);
     var group = spec.cluster && L.markerClusterGroup
       ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false })
@@ -140,17 +154,32 @@
     return s;
   }
 
-  function legendControl(map, legends) {
+  // The legend folds into one "Legend" button; folded when the page opens on a small screen.
+  function legendControl(map, legends, words, folded) {
     var control = L.control({ position: "bottomright" });
     var blocks = [];
     control.onAdd = function () {
       var div = el("div", "sg-legend leaflet-bar");
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
+      var button = el("button", "sg-legend-toggle", words.label);
+      button.type = "button";
+      var body = el("div", "sg-legend-body");
+      body.id = "sg-legend-body";
+      button.setAttribute("aria-controls", body.id);
+      function fold(on) {
+        div.classList.toggle("sg-collapsed", on);
+        button.setAttribute("aria-expanded", on ? "false" : "true");
+        button.title = on ? words.show : words.hide;
+      }
+      L.DomEvent.on(button, "click", function () { fold(!div.classList.contains("sg-collapsed")); });
+      fold(folded);
+      div.appendChild(button);
+      div.appendChild(body);
       legends.forEach(function (lg) {
         var block = el("div", "sg-legend-block");
         block._layer = lg.layer;
-        if (lg.title) block.appendChild(el("div", "sg-legend-title", lg.title));
+        if (lg.title && lg.title !== words.label) block.appendChild(el("div", "sg-legend-title", lg.title));
         if (lg.ramp) {
           var bar = el("div", "sg-ramp");
           var c = lg.ramp.colors, stops = [];
@@ -172,7 +201,7 @@
           block.appendChild(r);
           blocks.push(r);
         });
-        div.appendChild(block);
+        body.appendChild(block);
         blocks.push(block);
       });
       return div;
@@ -190,27 +219,132 @@
     return control;
   }
 
-  sg.finish = function (map, dataId) {
-    var cfg = readJSON(dataId);
-    if (map.attributionControl) map.attributionControl.setPrefix(cfg.prefix);
-    L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
-    if (cfg.title || cfg.badge || (cfg.links && cfg.links.length)) {
-      var head = el("div", "sg-header");
-      if (cfg.title) head.appendChild(el("div", "sg-title", cfg.title));
-      if (cfg.badge) head.appendChild(el("div", "sg-badge", cfg.badge));
-      if (cfg.links && cfg.links.length) {
-        var nav = el("div", "sg-links");
-        cfg.links.forEach(function (ln) {
-          var a = el("a", null, ln.label);
-          a.setAttribute("href", ln.href);  // checked in Python: relative paths and http(s) only
-          nav.appendChild(a);
-        });
-        head.appendChild(nav);
-      }
-      map.getContainer().appendChild(head);
+  function matches(query) {
+    return !!(window.matchMedia && window.matchMedia(query).matches);
+  }
+
+  // The title box takes the free band between the top-left and top-right controls, so it
+  // never covers the zoom buttons, the layer list or the charts button.
+  function placeHeader(map, head) {
+    var box = map.getContainer().getBoundingClientRect();
+    var left = 10, right = box.width - 10;
+    var corner = map.getContainer().querySelectorAll(".leaflet-top .leaflet-control");
+    for (var i = 0; i < corner.length; i++) {
+      var r = corner[i].getBoundingClientRect();
+      if (!r.width || !r.height) continue;
+      if (r.left - box.left < box.width / 2) left = Math.max(left, r.right - box.left + 8);
+      else right = Math.min(right, r.left - box.left - 8);
     }
-    if (cfg.legends.length) legendControl(map, cfg.legends);
-    if (cfg.bounds) map.fitBounds(cfg.bounds, { padding: [12, 12], maxZoom: cfg.maxZoom, animate: false });
+    if (right - left < 120) { left = 10; right = box.width - 10; }  // too narrow: full width
+    head.style.left = left + "px";
+    head.style.width = (right - left) + "px";
+    var bottom = head.getBoundingClientRect().bottom - box.top;
+    sg.popupPadding = L.point(5, Math.max(5, Math.ceil(bottom) + 8));
+    return bottom;
+  }
+
+  function header(cfg) {
+    var back = cfg.back, links = cfg.links || [];
+    if (!(cfg.title || cfg.badge || links.length || back)) return null;
+    var head = el("div", "sg-header");
+    if (back) {
+      var b = el("a", "sg-back", back.label);
+      b.setAttribute("href", back.href);  // checked in Python: relative paths and http(s) only
+      head.appendChild(b);
+    }
+    if (cfg.title) head.appendChild(el("div", "sg-title", cfg.title));
+    if (cfg.badge) head.appendChild(el("div", "sg-badge", cfg.badge));
+    if (links.length) {
+      var nav = el("div", "sg-links");
+      links.forEach(function (ln) {
+        var a = el("a", null, ln.label);
+        a.setAttribute("href", ln.href);  // checked in Python: relative paths and http(s) only
+        nav.appendChild(a);
+      });
+      head.appendChild(nav);
+    }
+    L.DomEvent.disableClickPropagation(head);
+    return head;
+  }
+
+  // The chart panel (drawn in Python beside the map) opens and closes with one button.
+  function chartsControl(map, words, relayout) {
+    var panel = document.getElementById("sg-charts");
+    if (!panel) return;
+    var root = document.documentElement;
+    var control = L.control({ position: "topright" });
+    var button;
+    function show(open) {
+      root.classList.toggle("sg-charts-hidden", !open);
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      button.title = open ? words.hide : words.show;
+      map.invalidateSize({ animate: false });
+      relayout();
+    }
+    control.onAdd = function () {
+      button = el("button", "sg-charts-toggle leaflet-bar", words.label);
+      button.type = "button";
+      button.setAttribute("aria-controls", "sg-charts");
+      L.DomEvent.disableClickPropagation(button);
+      L.DomEvent.on(button, "click", function () {
+        if (matches("(max-width: 700px)")) {  // the panel is under the map: go there
+          show(true);
+          panel.scrollIntoView({ block: "start" });
+        } else {
+          show(root.classList.contains("sg-charts-hidden"));
+        }
+      });
+      return button;
+    };
+    control.addTo(map);
+    var close = panel.querySelector(".sg-charts-close");
+    if (close) close.addEventListener("click", function () { show(false); });
+    show(!root.classList.contains("sg-charts-hidden"));
+  }
+
+  sg.finish = function (map, dataId, layerControl) {
+    var cfg = readJSON(dataId);
+    var small = matches("(max-width: 600px), (max-height: 500px)");
+    if (map.attributionControl) map.attributionControl.setPrefix(cfg.prefix);
+    if (layerControl && small && !layerControl.options.collapsed) {
+      // a phone: the layer list folds into its button instead of covering the title and the map
+      layerControl.remove();
+      layerControl.options.collapsed = true;
+      layerControl.addTo(map);
+    }
+    L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+    var head = header(cfg), headBottom = 0;
+    function relayout() {
+      if (head) headBottom = placeHeader(map, head);
+    }
+    if (head) map.getContainer().appendChild(head);
+    if (cfg.charts) chartsControl(map, cfg.charts, relayout);
+    relayout();
+    map.on("resize", relayout);
+    if (cfg.legends.length) legendControl(map, cfg.legends, cfg.legend, small);
+    function fit() {
+      if (cfg.bounds) {
+        map.fitBounds(cfg.bounds, { paddingTopLeft: [12, Math.max(12, headBottom + 6)], paddingBottomRight: [12, 12],
+                                    maxZoom: cfg.maxZoom, animate: false });
+      }
+    }
+    fit();
+    // printing changes the map's size: draw it again for the paper, and back after
+    var printing = false;
+    function toPaper(on) {
+      if (on === printing) return;
+      printing = on;
+      map.invalidateSize({ animate: false });
+      relayout();
+      fit();
+    }
+    window.addEventListener("beforeprint", function () { toPaper(true); });
+    window.addEventListener("afterprint", function () { toPaper(false); });
+    if (window.matchMedia) {
+      var mq = window.matchMedia("print");
+      var onChange = function (e) { toPaper(e.matches); };
+      if (mq.addEventListener) mq.addEventListener("change", onChange); else if (mq.addListener) mq.addListener(onChange);
+    }
     sg.map = map;
     sg.ready = true;
     document.documentElement.setAttribute("data-safegeo-ready", "1");
@@ -246,7 +380,7 @@
       layer.openPopup();
       popup = layer.getPopup();
     } else {  // hidden inside a cluster
-      popup = L.popup({ maxWidth: 360, className: "sg-popup" })
+      popup = L.popup(popupOptions())
         .setLatLng(layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter())
         .setContent(infoBox(spec, spec.popup, layer, true)).openOn(sg.map);
     }

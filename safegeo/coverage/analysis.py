@@ -211,4 +211,4 @@ def demo_step(study: StudyArea, out_dir: Path, *, lang: str = "en") -> list[Path
     """Coverage of the demo province: every asset, 10 proposed street lights; map first."""
     asset = "lights" if study.has("lights") or "lights" in study.layers else None
     result = analyze_coverage(study, propose=10 if asset else 0, asset_type=asset)
-    return write_coverage(result, out_dir, lang=lang)
+    return write_coverage(result, out_dir, lang=lang, back_href="../index.html")

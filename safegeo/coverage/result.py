@@ -63,13 +63,16 @@ class CoverageResult:
     intervals: dict[str, Intervals] = field(default_factory=dict, repr=False)
     index: SegmentIndex | None = field(default=None, repr=False)
 
-    def map(self, *, lang: str = "en", public: bool = False, tiles: bool = True, title: str | None = None):
+    def map(self, *, lang: str = "en", public: bool = False, tiles: bool = True, title: str | None = None,
+            back_href: str | None = None, charts: bool = True):
         """The coverage map (:func:`coverage_map`)."""
-        return coverage_map(self, lang=lang, public=public, tiles=tiles, title=title)
+        return coverage_map(self, lang=lang, public=public, tiles=tiles, title=title, back_href=back_href,
+                            charts=charts)
 
-    def write(self, out_dir: str | Path, *, lang: str = "en", public: bool = False, tiles: bool = True) -> list[Path]:
+    def write(self, out_dir: str | Path, *, lang: str = "en", public: bool = False, tiles: bool = True,
+              back_href: str | None = None) -> list[Path]:
         """Write the map, GeoPackage and summary CSV as one set (:func:`write_coverage`)."""
-        return write_coverage(self, out_dir, lang=lang, public=public, tiles=tiles)
+        return write_coverage(self, out_dir, lang=lang, public=public, tiles=tiles, back_href=back_href)
 
     def report_lines(self) -> list[str]:
         """A few human-readable lines: km of road, % covered per asset, high-priority gaps, proposals."""
@@ -142,8 +145,12 @@ _GAP_COLOURS = {"high": "#b10026", "medium": "#fd8d3c", "low": "#fed976"}
 
 
 def coverage_map(result: CoverageResult, *, lang: str = "en", public: bool = False, synthetic: bool | None = None,
-                 tiles: bool = True, title: str | None = None) -> SafegeoMap:
+                 tiles: bool = True, title: str | None = None, back_href: str | None = None,
+                 charts: bool = True) -> SafegeoMap:
     """The coverage map: segments by % covered, gaps by priority, camera sectors, districts, proposals.
+
+    With *charts*, the charts of :func:`safegeo.maps.charts.coverage_charts`
+    sit beside the map; *back_href* links the title box back to an overview.
 
     Returns
     -------
@@ -157,7 +164,12 @@ def coverage_map(result: CoverageResult, *, lang: str = "en", public: bool = Fal
     name = getattr(study, "name", "") or ""
     m = SafegeoMap(title=title or (f"{name} – coverage" if lang == "en" else f"{name} – ความครอบคลุม"), lang=lang,
                    bounds=result.segments if len(result.segments) else None, public=public, synthetic=synthetic,
-                   tiles=tiles)
+                   tiles=tiles, back_href=back_href)
+    if charts:
+        from safegeo.maps.charts import coverage_charts
+
+        for chart in coverage_charts(result, lang=lang):
+            m.add_chart(chart)
     pct_cols = [f"{PREFIX[a]}_pct" for a in result.assets]
     if isinstance(result.districts, gpd.GeoDataFrame) and len(result.districts):
         m.add_polygons(result.districts, name="districts", fill_column="covered_pct", cmap="RdYlGn", vmin=0, vmax=100,
@@ -193,7 +205,7 @@ def coverage_map(result: CoverageResult, *, lang: str = "en", public: bool = Fal
 
 
 def write_coverage(result: CoverageResult, out_dir: str | Path, *, lang: str = "en", public: bool = False,
-                   tiles: bool = True) -> list[Path]:
+                   tiles: bool = True, back_href: str | None = None) -> list[Path]:
     """Write ``coverage.html``, ``coverage.gpkg`` and ``coverage_summary.csv`` into *out_dir*, as one set.
 
     The GeoPackage has layers ``segments``, ``gaps``, ``districts``,
@@ -223,7 +235,7 @@ def write_coverage(result: CoverageResult, out_dir: str | Path, *, lang: str = "
         summary = public_frame(summary, what="coverage summary")
 
     def write(stage: Path) -> list[Path]:
-        html = coverage_map(result, lang=lang, public=public, tiles=tiles).save(stage / "coverage.html")
+        html = coverage_map(result, lang=lang, public=public, tiles=tiles, back_href=back_href).save(stage / "coverage.html")
         gpkg = write_gpkg(stage / "coverage.gpkg", layers)
         csv = write_csv(stage / "coverage_summary.csv", summary)
         return [html, gpkg, csv]

@@ -648,4 +648,4 @@ def demo_step(study: StudyArea, out_dir: Path, *, lang: str = "en") -> list[Path
     res = evacuate(study, at_risk_within_m=1000.0)
     for line in res.report_lines():
         log.info("%s", line)
-    return res.write(Path(out_dir), lang=lang, title=f"{study.name}: evacuation")
+    return res.write(Path(out_dir), lang=lang, title=f"{study.name}: evacuation", back_href="../index.html")

@@ -176,18 +176,25 @@ class EvacuationResult:
             "shelters": self.shelters,
         }
 
-    def map(self, *, lang: str = "en", public: bool = False, tiles: bool = True, title: str | None = None):
+    def map(self, *, lang: str = "en", public: bool = False, tiles: bool = True, title: str | None = None,
+            back_href: str | None = None, charts: bool = True):
         """The evacuation map (:class:`~safegeo.maps.SafegeoMap`).
 
         Routes coloured by travel time, shelters sized by load against
         capacity, the hazard footprint, unreachable origins, critical roads,
-        and districts with their summary in popups.
+        and districts with their summary in popups; it opens on the hazard,
+        the routes and the people cut off.  With *charts*, the charts of
+        :func:`safegeo.maps.charts.evacuation_charts` sit beside the map;
+        *back_href* links the title box back to an overview page.
         """
         from safegeo.maps import SafegeoMap
+        from safegeo.maps.charts import evacuation_charts
 
-        bounds = self.districts if self.districts is not None and len(self.districts) else None
-        m = SafegeoMap(title=title or "Evacuation", lang=lang, bounds=bounds, public=public,
-                       synthetic=self.synthetic, tiles=tiles)
+        m = SafegeoMap(title=title or "Evacuation", lang=lang, bounds=["hazards", "routes", "unreachable"],
+                       public=public, synthetic=self.synthetic, tiles=tiles, back_href=back_href)
+        if charts:
+            for chart in evacuation_charts(self, lang=lang):
+                m.add_chart(chart)
         if self.districts is not None and len(self.districts):
             d = self.districts
             summ = self.summary[self.summary["level"] == "district"]
@@ -234,7 +241,7 @@ class EvacuationResult:
         return m
 
     def write(self, out_dir: str | Path, *, lang: str = "en", public: bool = False, tiles: bool = True,
-              title: str | None = None) -> list[Path]:
+              title: str | None = None, back_href: str | None = None) -> list[Path]:
         """Write ``evacuation.html``, ``evacuation.gpkg`` and ``summary.csv`` into *out_dir*, as one set.
 
         The files are written into a staging folder and put in place together
@@ -261,7 +268,8 @@ class EvacuationResult:
             summary = public_frame(summary, what="evacuation summary")
 
         def write(stage: Path) -> list[Path]:
-            html = self.map(lang=lang, public=public, tiles=tiles, title=title).save(stage / "evacuation.html")
+            html = self.map(lang=lang, public=public, tiles=tiles, title=title,
+                            back_href=back_href).save(stage / "evacuation.html")
             gpkg = write_gpkg(stage / "evacuation.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
             csv = write_csv(stage / "summary.csv", summary)
             return [html, gpkg, csv]

@@ -13,7 +13,8 @@ All geometry is built in EPSG:32647 (UTM 47N, metres).
 Two entry points:
 
 * :func:`synthetic_road_graph` - a fast numpy road graph of any size (1M nodes
-  in a few seconds) for benchmarks;
+  in a few seconds) for benchmarks, and :func:`write_osm` to save it as an
+  OSM file (``.osm.pbf`` ...) with streets as ways through their junctions;
 * :func:`generate_study_area` / :func:`generate_demo` - a complete study area
   folder (``study.toml``, ``layers.gpkg``, ``shelters.csv``,
   ``flood_depth.tif``, ``README.md``).
@@ -30,6 +31,7 @@ from safegeo._errors import OutputExistsError
 from safegeo.generate.area import generate_demo, generate_study_area
 from safegeo.generate.geography import CRS, DEMO_N_NODES, DEMO_SEED, OUTPUT_FILES
 from safegeo.generate.graph import MIN_N_NODES, SyntheticGraph, synthetic_road_graph
+from safegeo.generate.osm import write_osm
 
 __all__ = [
     "CRS",
@@ -42,4 +44,5 @@ __all__ = [
     "generate_demo",
     "generate_study_area",
     "synthetic_road_graph",
+    "write_osm",
 ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 from safegeo._errors import OutputExistsError
 from safegeo.generate.geography import (
@@ -32,6 +33,7 @@ from safegeo.generate.graph import (
     _merge_chains,
 )
 from safegeo.generate.layers import _point_layers
+from safegeo.generate.people import POP_CELL_M, disaster_events, population_grid, village_contacts, village_groups
 from safegeo.io import write_csv
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ class _StudyArea:
     shelters: gpd.GeoDataFrame
     flood: _Flood
     n_road_nodes: int
+    events: pd.DataFrame
+    contacts: pd.DataFrame
 
 
 def _build_study_area(n_nodes: int, seed: int) -> _StudyArea:
@@ -62,6 +66,11 @@ def _build_study_area(n_nodes: int, seed: int) -> _StudyArea:
     scale = n_nodes / DEMO_N_NODES
     points = _point_layers(seed, g, node_town, flood, scale)
     shelters = points.pop("shelters")
+    villages = village_groups(seed, points["villages"])
+    in_tambon = gpd.sjoin(villages[["village_id", "geometry"]], tambons[["tambon_id", "geometry"]],
+                          how="left", predicate="within").drop_duplicates("village_id")
+    contacts = village_contacts(seed, villages, in_tambon["tambon_id"].astype(object).to_numpy())
+    events = disaster_events(seed, tambons, flood)
     rivers = gpd.GeoDataFrame(
         {"name_en": [r[0] for r in geo.rivers], "name_th": [r[1] for r in geo.rivers]},
         geometry=[r[2] for r in geo.rivers],
@@ -78,7 +87,7 @@ def _build_study_area(n_nodes: int, seed: int) -> _StudyArea:
         "tambons": tambons,
         "border": border,
         "rivers": rivers,
-        "villages": points["villages"],
+        "villages": villages,
         "cameras": points["cameras"],
         "lights": points["lights"],
         "sos": points["sos"],
@@ -87,7 +96,8 @@ def _build_study_area(n_nodes: int, seed: int) -> _StudyArea:
         "vehicles": points["vehicles"],
         "hazards": flood.polygons,
     }
-    return _StudyArea(layers=layers, shelters=shelters, flood=flood, n_road_nodes=g.n_nodes)
+    return _StudyArea(layers=layers, shelters=shelters, flood=flood, n_road_nodes=g.n_nodes, events=events,
+                      contacts=contacts)
 
 
 def _study_toml(seed: int) -> str:
@@ -112,6 +122,9 @@ pois = {{ path = "layers.gpkg", layer = "pois" }}
 incidents = {{ path = "layers.gpkg", layer = "incidents" }}
 vehicles = {{ path = "layers.gpkg", layer = "vehicles" }}
 hazards = [ {{ path = "layers.gpkg", layer = "hazards", kind = "flood" }}, {{ path = "flood_depth.tif", kind = "flood", depth_threshold_m = 0.3, name = "flood_depth" }} ]
+population = [ {{ path = "population.tif", group = "total" }}, {{ path = "under5.tif", group = "under5" }} ]
+events = {{ path = "events.csv" }}
+contacts = {{ path = "contacts.csv" }}
 """
 
 
@@ -149,6 +162,14 @@ The same seed always gives the same layer contents.
   floods - hold 90-105 % of the population of villages inside the flood
   polygons; some shelters lie inside the flood, or are safe only for storms,
   on purpose.  Contacts (`contact`) are fake phone numbers.
+* People: each village carries invented counts of under-5s, elderly, disabled
+  and bed-ridden people; `population.tif` and `under5.tif` spread the villages'
+  people over 100 m cells around them (a Gaussian of 250 m), totals kept.
+* Past disasters (`events.csv`, one row per tambon and event, as the DDPM
+  declares disaster areas by tambon): floods most years in the tambons the
+  flood covers most, landslides inland, storms and haze now and then, 2016-2025.
+* `contacts.csv`: one invented village head per village, with an invented
+  phone number (private: safegeo never puts it in a public output).
 
 ## Files
 
@@ -156,6 +177,9 @@ The same seed always gives the same layer contents.
 * `layers.gpkg` - every layer except shelters, EPSG:32647
 * `shelters.csv` - shelters with `lon` / `lat` (EPSG:4326)
 * `flood_depth.tif` - flood depth raster
+* `population.tif`, `under5.tif` - people and under-5s per 100 m cell
+* `events.csv` - past disasters per tambon
+* `contacts.csv` - village heads (private)
 
 | layer | features |
 |---|---|
@@ -230,6 +254,16 @@ def generate_study_area(
         for name, gdf in study.layers.items():
             gdf.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
         write_csv(tmp / "shelters.csv", study.shelters.drop(columns="geometry"))
+        write_csv(tmp / "events.csv", study.events)
+        write_csv(tmp / "contacts.csv", study.contacts)
+        villages = study.layers["villages"]
+        for name, column in (("population.tif", "population"), ("under5.tif", "under5")):
+            grid, transform = population_grid(villages, tuple(study.layers["districts"].total_bounds), column=column)
+            with rasterio.open(tmp / name, "w", driver="GTiff", width=grid.shape[1], height=grid.shape[0], count=1,
+                               dtype="float32", crs=CRS, transform=transform, nodata=None, compress="deflate",
+                               predictor=3, tiled=True, blockxsize=256, blockysize=256) as dst:
+                dst.write(grid, 1)
+                dst.set_band_description(1, f"{column} (people per {POP_CELL_M:g} m cell, synthetic)")
         depth = study.flood.depth
         with rasterio.open(
             tmp / "flood_depth.tif",

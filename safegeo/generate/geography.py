@@ -22,7 +22,8 @@ DEMO_SEED = 20261125
 #: Road-node count of the demo study area.
 DEMO_N_NODES = 6000
 #: Files written into the output folder.
-OUTPUT_FILES = ("study.toml", "layers.gpkg", "shelters.csv", "flood_depth.tif", "README.md")
+OUTPUT_FILES = ("study.toml", "layers.gpkg", "shelters.csv", "flood_depth.tif", "population.tif", "under5.tif",
+                "events.csv", "contacts.csv", "README.md")
 
 _PROVINCE = "Narathiwat (synthetic)"
 _REFINE = 8  # town grid spacing = rural grid spacing / _REFINE

@@ -2,7 +2,16 @@
 
 Every analysis renders through :class:`SafegeoMap`: one Folium map with a layer
 per theme, a layer control, legends, a metric scale bar, tooltips and popups,
-English or Thai labels, and an optional "synthetic data" badge.
+English or Thai labels, and an optional "synthetic data" badge.  Charts
+(:mod:`safegeo.maps.charts`) go in a side panel of the same page
+(:meth:`SafegeoMap.add_chart`); printing the page prints the map, then the charts.
+
+The page adapts to small screens: the title box takes the band between the
+corner controls (and popups pan clear of it), and on a phone the layer list and
+the legend fold into buttons.  ``back_href`` adds a link back to an overview
+page; ``bounds`` may name layers, so a map opens on its hazard or result.
+Codes in tooltips, popups and legends (``isolated_by_hazard``, ``high``) are
+shown as labels in the map's language (:func:`safegeo._i18n.t_value`).
 
 The page works with no network at all.  Leaflet (and Leaflet.markercluster when
 a layer asks for clustering) is inlined from the installed ``xstatic`` packages,
@@ -52,8 +61,10 @@ import numpy as np
 import shapely
 
 from safegeo._i18n import LANGUAGES, t
+from safegeo.maps.charts import Chart
 from safegeo.maps.page import (
     _Assets,
+    _chart_panel,
     _control_label,
     _Finish,
     _OfflineFigure,
@@ -72,6 +83,7 @@ from safegeo.maps.style import (
     _colour,
     _colour_classes,
     _format_values,
+    _is_code_column,
     _layer_payload,
     _LayerSpec,
     _prepare,
@@ -99,10 +111,14 @@ class SafegeoMap:
     lang : {"en", "th"}
         Language of layer names, legend titles and column labels
         (see :func:`safegeo._i18n.t`).
-    bounds : GeoDataFrame, GeoSeries or (minx, miny, maxx, maxy), optional
-        Study-area extent the map opens on.  A GeoDataFrame may be in any CRS;
-        a 4-tuple must be longitude/latitude (EPSG:4326).  Default: the extent
-        of all layers added.
+    bounds : GeoDataFrame, GeoSeries, (minx, miny, maxx, maxy), str or sequence of str, optional
+        The area the map opens on.  A GeoDataFrame may be in any CRS; a
+        4-tuple must be longitude/latitude (EPSG:4326); layer names (e.g.
+        ``["hazards", "unreachable"]``) open on the extent of those layers as
+        added to this map, ignoring names that were not added or are empty, so
+        an analysis map can open on its hazard or result whatever is present.
+        Default (and when no named layer has a feature): the extent of all
+        layers added.
     public : bool
         Apply the public filter (:func:`safegeo.privacy.public_frame`) to every
         layer before it is serialised: contact, personal and free-text columns
@@ -122,6 +138,11 @@ class SafegeoMap:
     links : sequence of (label, href), optional
         Links shown under the title, e.g. to the other maps of a report
         (relative paths, or http(s) URLs; labels are translated when known).
+    back_href : str, optional
+        A link back to the overview, shown first in the title box, e.g.
+        ``"../index.html"`` (relative paths or http(s) URLs).
+    back_label : str, optional
+        Its text; default "← Overview" / "← ภาพรวม" (translated when a known key).
 
     Examples
     --------
@@ -135,12 +156,14 @@ class SafegeoMap:
         *,
         title: str | None = None,
         lang: str = "en",
-        bounds: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[float] | None = None,
+        bounds: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[float] | str | Sequence[str] | None = None,
         public: bool = False,
         synthetic: bool = False,
         tiles: bool = True,
         tiles_visible: bool = False,
         links: Sequence[tuple[str, str]] | None = None,
+        back_href: str | None = None,
+        back_label: str | None = None,
     ) -> None:
         if lang not in LANGUAGES:
             raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
@@ -151,9 +174,19 @@ class SafegeoMap:
         self.tiles = tiles
         self.tiles_visible = tiles_visible
         self.links = [(str(label), _check_href(str(href))) for label, href in (links or [])]
-        self.bounds = _bounds_4326(bounds) if bounds is not None else None
+        self.back_href = _check_href(str(back_href)) if back_href is not None else None
+        self.back_label = back_label
+        self.focus_layers: tuple[str, ...] | None = None
+        self.bounds: tuple[float, float, float, float] | None = None
+        if isinstance(bounds, str) or (
+            isinstance(bounds, Sequence) and len(bounds) and all(isinstance(b, str) for b in bounds)
+        ):
+            self.focus_layers = (bounds,) if isinstance(bounds, str) else tuple(bounds)
+        elif bounds is not None:
+            self.bounds = _bounds_4326(bounds)
         self._layers: list[_LayerSpec] = []
         self._legends: list[dict[str, Any]] = []
+        self._charts: list[Chart] = []
 
     # ------------------------------------------------------------------ layers
 
@@ -256,6 +289,7 @@ class SafegeoMap:
         popup: Sequence[str] | None = None,
         legend_title: str | None = None,
         show: bool = True,
+        label_column: str | None = None,
     ) -> SafegeoMap:
         """Add a line layer (roads, routes, critical roads, border...).
 
@@ -279,6 +313,8 @@ class SafegeoMap:
             Default ``t(color_column, lang)``.
         show : bool
             Visible when the page opens.
+        label_column : str, optional
+            A column shown as a permanent label on each line (an ETA, a rank).
 
         Returns
         -------
@@ -296,7 +332,7 @@ class SafegeoMap:
         self._add(
             gdf, name=name, kind="line", style=style, default_colour=_colour(color),
             color_column=color_column, categories=categories, cmap=cmap, vmin=vmin, vmax=vmax,
-            tooltip=tooltip, popup=popup, legend_title=legend_title, show=show,
+            tooltip=tooltip, popup=popup, legend_title=legend_title, show=show, label_column=label_column,
         )
         return self
 
@@ -321,6 +357,7 @@ class SafegeoMap:
         cluster: bool = False,
         legend_title: str | None = None,
         show: bool = True,
+        label_column: str | None = None,
     ) -> SafegeoMap:
         """Add a point layer drawn as circle markers (shelters, cameras, vehicles...).
 
@@ -357,6 +394,9 @@ class SafegeoMap:
             Default ``t(color_column, lang)``.
         show : bool
             Visible when the page opens.
+        label_column : str, optional
+            A column shown as a permanent label beside each point (an ETA, a
+            name); meant for a handful of points, not thousands.
 
         Returns
         -------
@@ -383,7 +423,7 @@ class SafegeoMap:
             color_column=color_column, categories=categories, cmap=cmap, vmin=vmin, vmax=vmax,
             tooltip=tooltip, popup=popup, legend_title=legend_title, show=show,
             radius_column=radius_column, radius_range=(lo, hi), cluster=cluster,
-            auto_outline=stroke_color == "auto",
+            auto_outline=stroke_color == "auto", label_column=label_column,
         )
         return self
 
@@ -410,6 +450,38 @@ class SafegeoMap:
         self._legends.append({"title": t(title, self.lang), "rows": rows, "layer": None, "ramp": None})
         return self
 
+    def add_chart(self, chart: Chart, *, title: str | None = None) -> SafegeoMap:
+        """Show a chart beside the map, in the same offline page.
+
+        Charts sit in a side panel that a "Charts" button opens and closes
+        (under the map on screens narrower than 700 px); printing the page
+        prints the map, then every chart.
+
+        Parameters
+        ----------
+        chart : Chart
+            From :mod:`safegeo.maps.charts` (e.g. :func:`~safegeo.maps.charts.bar_chart`
+            or :func:`~safegeo.maps.charts.evacuation_charts`).
+        title : str, optional
+            Replaces the chart's own title (translated when a known key).
+
+        Returns
+        -------
+        SafegeoMap
+            ``self``, for chaining.
+
+        Examples
+        --------
+        >>> from safegeo.maps.charts import bar_chart
+        >>> m = SafegeoMap(tiles=False).add_chart(bar_chart({"Tak Bai": 3.2}, title="road_km"))
+        >>> 'class="sg-charts"' in m.to_html()
+        True
+        """
+        if not isinstance(chart, Chart):
+            raise TypeError(f"add_chart expects a safegeo.maps.charts.Chart, got {type(chart).__name__}")
+        self._charts.append(chart.with_title(t(title, self.lang)) if title is not None else chart)
+        return self
+
     # ------------------------------------------------------------------ output
 
     def to_folium(self) -> folium.Map:
@@ -434,7 +506,7 @@ class SafegeoMap:
         fmap.default_css = []
         fmap._id = "safegeo"
         fmap.options["max_zoom"] = 19  # markercluster needs it when there are no tiles
-        figure = _OfflineFigure(title=self.title, lang=self.lang)
+        figure = _OfflineFigure(title=self.title, lang=self.lang, page_class="sg-with-charts" if self._charts else None)
         figure.add_child(fmap)
         fmap.add_child(_Assets(cluster=any(spec.cluster for spec in layers)), name="safegeo_assets")
 
@@ -454,16 +526,23 @@ class SafegeoMap:
             control._id = "safegeo"
             fmap.add_child(control, name="layer_control")
 
+        lang = self.lang
         config = {
             "title": self.title,
-            "badge": t("synthetic_data", self.lang) if self.synthetic else None,
-            "links": [{"label": t(label, self.lang), "href": href} for label, href in self.links],
+            "badge": t("synthetic_data", lang) if self.synthetic else None,
+            "links": [{"label": t(label, lang), "href": href} for label, href in self.links],
+            "back": None if self.back_href is None else
+            {"label": t(self.back_label or "back_overview", lang), "href": self.back_href},
             "prefix": "Leaflet",
             "legends": self._legend_config(layers),
+            "legend": {"label": t("legend", lang), "show": t("show_legend", lang), "hide": t("hide_legend", lang)},
+            "charts": {"label": t("charts", lang), "show": t("show_charts", lang), "hide": t("hide_charts", lang)}
+            if self._charts else None,
             "bounds": [[round(v, PRECISION) for v in (south, west)], [round(v, PRECISION) for v in (north, east)]],
             "maxZoom": 16,
         }
-        fmap.add_child(_Finish(_script_json(config)), name="safegeo_finish")
+        panel = _chart_panel(self._charts, lang) if self._charts else None
+        fmap.add_child(_Finish(_script_json(config), panel=panel), name="safegeo_finish")
         return fmap
 
     def to_html(self) -> str:
@@ -507,7 +586,12 @@ class SafegeoMap:
     def _extent(self, layers: list[_LayerSpec]) -> tuple[float, float, float, float]:
         if self.bounds is not None:
             return self.bounds
-        boxes = [spec.bounds for spec in layers if spec.bounds is not None]
+        boxes = []
+        if self.focus_layers is not None:
+            boxes = [spec.bounds for spec in layers if spec.name in self.focus_layers and spec.bounds is not None]
+            if not boxes:
+                log.debug("none of the focus layers %s has a feature: opening on every layer", self.focus_layers)
+        boxes = boxes or [spec.bounds for spec in layers if spec.bounds is not None]
         if not boxes:
             return _THAILAND_BOUNDS
         arr = np.array(boxes)
@@ -544,6 +628,7 @@ class SafegeoMap:
         radius_range: tuple[float, float] = (3.0, 12.0),
         cluster: bool = False,
         auto_outline: bool = False,
+        label_column: str | None = None,
     ) -> None:
         if any(spec.name == name for spec in self._layers):
             raise ValueError(f"layer {name!r} was already added to this map; use another name")
@@ -553,8 +638,10 @@ class SafegeoMap:
         frame = _prepare(gdf, name=name, kind=kind, public=self.public)
         tooltip = _visible_columns(tooltip, self.public)
         popup = _visible_columns(popup, self.public)
-        _check_columns(frame, name, tooltip=tooltip, popup=popup, color_column=color_column,
-                       radius_column=radius_column, public=self.public, original=gdf)
+        if label_column is not None:
+            label_column = next(iter(_visible_columns([label_column], self.public)), None)
+        _check_columns(frame, name, tooltip=[*tooltip, *([label_column] if label_column else [])], popup=popup,
+                       color_column=color_column, radius_column=radius_column, public=self.public, original=gdf)
 
         geoms = frame.geometry.to_numpy()
         n = len(geoms)
@@ -583,8 +670,8 @@ class SafegeoMap:
             radii = _scale_radius(frame[radius_column], radius_range)
 
         # values shown in tooltips / popups (columnar, formatted in Python)
-        fields = list(dict.fromkeys([*tooltip, *popup]))
-        values = [_format_values(frame[c], self.lang) for c in fields]
+        fields = list(dict.fromkeys([*tooltip, *popup, *([label_column] if label_column else [])]))
+        values = [_format_values(frame[c], self.lang, translate=_is_code_column(c)) for c in fields]
         payload = _layer_payload(
             name=name, label=label, kind=kind, cluster=cluster and kind == "point",
             palette=palette, style=style,
@@ -592,6 +679,7 @@ class SafegeoMap:
             tooltip=[fields.index(c) for c in tooltip],
             popup=[fields.index(c) for c in popup],
             values=values, geoms=geoms, codes=codes, radii=radii,
+            mark=fields.index(label_column) if label_column else None,
         )
         self._layers.append(_LayerSpec(
             name=name, label=label, kind=kind, payload=payload, bounds=bounds, n_features=n,

@@ -61,7 +61,7 @@ def add_study_layers(m: SafegeoMap, study: StudyArea, layers: Sequence[str] | No
             m.add_polygons(d, name=name, color="#343a40", fill_column="border", categories={"yes": "#f4a261", "no": "#e9ecef"},
                            fill_opacity=0.25, weight=1.5, tooltip=name_columns(d, lang) + ids,
                            popup=name_columns(d, lang) + ids + _cols(d, ["is_border", "border_km"]),
-                           legend_title="border", show=vis)
+                           legend_title="is_border", show=vis)
         elif name == "tambons":
             m.add_polygons(gdf, name=name, color="#868e96", fill_opacity=0.0, weight=0.6,
                            tooltip=name_columns(gdf, lang) + ids, show=vis)

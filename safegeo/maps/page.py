@@ -7,6 +7,7 @@ import html as _html
 import json
 import logging
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -16,6 +17,8 @@ from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElemen
 from folium.map import Layer
 from folium.template import Template
 
+from safegeo._i18n import t
+from safegeo.maps.charts import Chart
 from safegeo.maps.style import _LayerSpec
 
 log = logging.getLogger(__name__)
@@ -31,7 +34,7 @@ class _OfflineFigure(Figure):
 
     _template = Template(
         "<!DOCTYPE html>\n"
-        '<html lang="{{ this.lang }}">\n'
+        '<html lang="{{ this.lang }}"{% if this.page_class %} class="{{ this.page_class }}"{% endif %}>\n'
         "<head>\n"
         '<meta charset="utf-8" />\n'
         "{% if this.title %}<title>{{ this.title }}</title>\n{% endif %}"
@@ -46,10 +49,11 @@ class _OfflineFigure(Figure):
         "</html>\n"
     )
 
-    def __init__(self, *, title: str | None, lang: str) -> None:
+    def __init__(self, *, title: str | None, lang: str, page_class: str | None = None) -> None:
         super().__init__(title=_html.escape(title) if title else None)
         self.header._children.pop("meta_http", None)
         self.lang = lang
+        self.page_class = page_class
 
     def render(self, **kwargs: Any) -> str:
         for child in self._children.values():
@@ -115,25 +119,46 @@ class _VectorLayer(Layer):
 
 
 class _Finish(MacroElement):
-    """Title, badge, legends, scale bar and the initial view; runs after every layer."""
+    """Title, badge, legends, charts, scale bar and the initial view; runs after every layer."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        safegeo.finish({{ this._parent.get_name() }}, "safegeo-config");
+        safegeo.finish({{ this._parent.get_name() }}, "safegeo-config",
+            typeof layer_control_safegeo === "undefined" ? null : layer_control_safegeo);
         {% endmacro %}
         """
     )
 
-    def __init__(self, payload: str) -> None:
+    def __init__(self, payload: str, *, panel: str | None = None) -> None:
         super().__init__()
         self._name = "SafegeoFinish"
         self.payload = payload
+        self.panel = panel
 
     def render(self, **kwargs: Any) -> None:
+        root = self.get_root()
+        if self.panel is not None:  # after the map in the page, so it sits beside or under it
+            root.html.add_child(_Raw(self.panel), name="safegeo-charts")
         block = f'<script type="application/json" id="safegeo-config">{self.payload}</script>'
-        self.get_root().html.add_child(_Raw(block), name="safegeo-config")
+        root.html.add_child(_Raw(block), name="safegeo-config")
         super().render(**kwargs)
+
+
+def _chart_panel(charts: Sequence[Chart], lang: str) -> str:
+    """The chart side panel: a heading, a close button and one figure per chart (SVG drawn in Python)."""
+    heading = _html.escape(t("charts", lang))
+    hide = _html.escape(t("hide_charts", lang), quote=True)
+    figures = "\n".join(
+        f'<figure class="sg-chart" data-chart-kind="{chart.kind}">{chart.to_svg(id=f"sg-chart-{n}")}</figure>'
+        for n, chart in enumerate(charts)
+    )
+    return (
+        f'<aside id="sg-charts" class="sg-charts" aria-label="{_html.escape(t("charts", lang), quote=True)}">\n'
+        f'<div class="sg-charts-head"><h2>{heading}</h2>'
+        f'<button type="button" class="sg-charts-close" aria-controls="sg-charts" title="{hide}" '
+        f'aria-label="{hide}">\u00d7</button></div>\n{figures}\n</aside>'
+    )
 
 
 def _control_label(label: str) -> str:

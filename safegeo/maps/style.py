@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from safegeo._errors import CRSError, Problem, ValidationError
-from safegeo._i18n import t
+from safegeo._i18n import t, t_value
 from safegeo.privacy import is_withheld, public_frame
 
 log = logging.getLogger(__name__)
@@ -265,7 +265,7 @@ def _colour_classes(
 def _category_label(key: Any, lang: str) -> str:
     if isinstance(key, (bool, np.bool_)):
         return t("yes" if key else "no", lang)
-    return t(str(key), lang)
+    return str(t_value(str(key), lang))
 
 
 def _scale_radius(series: pd.Series, radius_range: tuple[float, float]) -> np.ndarray:
@@ -290,8 +290,18 @@ def _fmt(value: float) -> str:
     return np.format_float_positional(value, precision=digits, trim="-")
 
 
-def _format_values(series: pd.Series, lang: str) -> list[str | None]:
-    """Display text per row; None for missing (shown as an en dash)."""
+def _is_code_column(column: Any) -> bool:
+    """Whether a column's text values may be codes to translate (not ids, names or contacts)."""
+    name = str(column).lower()
+    return not (name.endswith("_id") or name.startswith("name") or is_withheld(name))
+
+
+def _format_values(series: pd.Series, lang: str, *, translate: bool = True) -> list[str | None]:
+    """Display text per row; None for missing (shown as an en dash).
+
+    With ``translate``, text that is a known code (``isolated_by_hazard``,
+    ``high``) is shown as its label in ``lang`` (:func:`safegeo._i18n.t_value`).
+    """
     if pd.api.types.is_bool_dtype(series):
         yes, no = t("yes", lang), t("no", lang)
         return [None if pd.isna(v) else (yes if v else no) for v in series.tolist()]
@@ -302,11 +312,16 @@ def _format_values(series: pd.Series, lang: str) -> list[str | None]:
     if pd.api.types.is_datetime64_any_dtype(series):
         return [None if pd.isna(v) else v.isoformat() for v in series.tolist()]
     out: list[str | None] = []
+    labels: dict[str, str] = {}
     for v in series.tolist():
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
             out.append(None)
         elif isinstance(v, float):
             out.append(_fmt(v))
+        elif translate and isinstance(v, str):
+            if v not in labels:
+                labels[v] = str(t_value(v, lang))
+            out.append(labels[v])
         else:
             out.append(str(v))
     return out
@@ -337,11 +352,12 @@ def _layer_payload(
     geoms: np.ndarray,
     codes: np.ndarray | None,
     radii: np.ndarray | None,
+    mark: int | None = None,
 ) -> str:
     head = _script_json({
         "name": name, "label": label, "kind": kind, "cluster": cluster,
         "palette": palette, "style": style, "labels": labels,
-        "tooltip": tooltip, "popup": popup, "values": values,
+        "tooltip": tooltip, "popup": popup, "values": values, "mark": mark,
     })
     rounded = shapely.transform(geoms, lambda xy: np.round(xy, PRECISION))
     geometry = shapely.to_geojson(rounded).tolist()

@@ -9,8 +9,9 @@ matrix (cheapest of parallel edges kept, closed edges dropped) for
 
 Adapters build it from:
 
-* a local ``.osm`` / ``.osm.bz2`` / ``.osm.pbf`` file (offline) —
-  :func:`from_osm_file`;
+* a local ``.osm`` / ``.osm.bz2`` / ``.osm.gz`` / ``.osm.pbf`` file
+  (offline, one streaming pass, clipped extracts too) — :func:`from_osm_file`
+  on :func:`osm_arrays`;
 * a line layer (GeoPackage, GeoJSON, ...) noded at shared vertices —
   :func:`from_lines`;
 * osmnx downloads by place, bbox or polygon (online, cached) —
@@ -46,6 +47,13 @@ from safegeo.network.core import (
     SnapResult,
     build_csr,
 )
+from safegeo.network.osm import (
+    OsmArrays,
+    OsmWays,
+    osm_arrays,
+    osm_header_box,
+    read_osm_ways,
+)
 from safegeo.network.snap import Attachment, attach_points, line_substrings, point_xy
 
 __all__ = [
@@ -59,6 +67,8 @@ __all__ = [
     "Attachment",
     "CsrGraph",
     "NetworkReport",
+    "OsmArrays",
+    "OsmWays",
     "RoadNetwork",
     "SnapResult",
     "attach_points",
@@ -69,10 +79,13 @@ __all__ = [
     "from_osmnx_download",
     "from_osmnx_graph",
     "network_from_source",
+    "osm_arrays",
     "osm_file_center",
     "line_substrings",
+    "osm_header_box",
     "parse_maxspeed",
     "point_xy",
     "read_osm_graph",
+    "read_osm_ways",
     "speeds_for",
 ]

@@ -15,7 +15,7 @@ import shapely
 from pyproj import CRS
 
 from safegeo._errors import CRSError, NetworkError, OnlineError
-from safegeo.network.classes import classes_for_mode, parse_maxspeed
+from safegeo.network.classes import parse_maxspeed
 from safegeo.network.core import RoadNetwork
 
 if TYPE_CHECKING:
@@ -135,25 +135,32 @@ def from_lines(
 
 
 def osm_file_center(path: str | Path) -> tuple[float, float] | None:
-    """(lon, lat) of the centre of an OSM file: its header box, else the mean of up to 10,000 nodes."""
+    """(lon, lat) of the centre of an OSM file: its header box, else the mean of up to 10,000 nodes.
+
+    None when the file cannot be read (the error is reported when the network is built).
+    """
     import osmium
 
+    from safegeo._errors import LayerReadError
+    from safegeo.network.osm import osm_header_box
+
     try:
-        reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
-        box = reader.header().box()
-        reader.close()
-        if box.valid():
-            return ((box.bottom_left.lon + box.top_right.lon) / 2, (box.bottom_left.lat + box.top_right.lat) / 2)
-        lons, lats = [], []
+        box = osm_header_box(path)
+    except LayerReadError:
+        return None
+    if box is not None:
+        return ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+    lons, lats = [], []
+    try:
         for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
             if node.location.valid():
                 lons.append(node.location.lon)
                 lats.append(node.location.lat)
             if len(lons) >= 10_000:
                 break
-        return (float(np.mean(lons)), float(np.mean(lats))) if lons else None
-    except Exception:  # unreadable files are reported when the network is built
+    except Exception:  # unreadable data is reported when the network is built
         return None
+    return (float(np.mean(lons)), float(np.mean(lats))) if lons else None
 
 
 def _pbf_to_xml(pbf: Path, out: Path) -> None:
@@ -167,7 +174,10 @@ def _pbf_to_xml(pbf: Path, out: Path) -> None:
 def read_osm_graph(path: str | Path) -> nx.MultiDiGraph:
     """Read an OSM file (.osm, .osm.bz2, .osm.pbf) into an unsimplified osmnx graph.
 
-    Every way with a ``highway`` tag is kept (footways too); filter by mode afterwards.
+    Every way is kept (footways, and untagged ways too); filter by mode
+    afterwards.  Slow and memory-hungry (a PBF goes through XML): networks
+    are built with :func:`from_osm_file`; this is the osmnx reading, kept
+    for cross-checks and for graphs handed to :func:`from_osmnx_graph`.
     """
     import osmnx as ox
 
@@ -207,16 +217,20 @@ def from_osmnx_graph(
     """
     import osmnx as ox
 
+    from safegeo.network.osm import usable_ways
+
     g = g.copy()
-    # OSM ways without a highway tag (railways, barriers...) are not roads
-    hw = np.array([d.get("highway", "none") for _, _, _, d in g.edges(keys=True, data=True)], dtype=object)
-    usable = classes_for_mode(hw, mode)
-    # private / no-access ways
-    access_bad = np.array([str(d.get("access", "")).lower() in ("private", "no") or
-                           (mode == "drive" and str(d.get("motor_vehicle", d.get("motorcar", ""))).lower() == "no") or
-                           (mode == "walk" and str(d.get("foot", "")).lower() == "no")
-                           for _, _, _, d in g.edges(keys=True, data=True)], dtype=bool)
-    drop = [e for e, ok in zip(list(g.edges(keys=True)), usable & ~access_bad) if not ok]
+
+    def first(val):
+        return val[0] if isinstance(val, list) and val else val
+
+    # OSM ways without a highway tag (railways, barriers...) are not roads; private / no-access ways neither
+    tags = pd.DataFrame([{k: first(d.get(k)) for k in ("highway", "access", "motor_vehicle", "motorcar", "foot")}
+                         for _, _, _, d in g.edges(keys=True, data=True)],
+                        columns=["highway", "access", "motor_vehicle", "motorcar", "foot"], dtype=object)
+    tags["highway"] = tags["highway"].fillna("none")
+    usable = usable_ways(tags, mode) if len(tags) else np.zeros(0, bool)
+    drop = [e for e, ok in zip(list(g.edges(keys=True)), usable) if not ok]
     dropped_by_class = len(drop)
     g.remove_edges_from(drop)
     g.remove_nodes_from([n for n in list(g.nodes) if g.degree(n) == 0])
@@ -246,9 +260,6 @@ def from_osmnx_graph(
     # osmnx lengths are great-circle metres; use the projected geometry's length for consistency
     length = geo_len
 
-    def first(val):
-        return val[0] if isinstance(val, list) and val else val
-
     highway = np.array([first(d.get("highway", "road")) for *_, d in edges], dtype=object)
     maxspeed = np.array([parse_maxspeed(first(d.get("maxspeed"))) for *_, d in edges], dtype=float)
     attrs = pd.DataFrame({
@@ -260,9 +271,16 @@ def from_osmnx_graph(
     # osmnx already expanded two-way ways into both directions (bidirectional=False keeps one-ways one way)
     oneway_directed = np.ones(len(u), dtype=bool)
     if mode == "walk":
-        # walkers use one-way streets both ways: add the reverse of edges that have none
+        # walkers use one-way streets both ways: add the reverse of osmnx's one-way edges (its two-way
+        # edges come in pairs already); an edge without the flag gets a reverse unless one joins the same nodes
+        def one_way(f):  # osmnx sets a bool; a graph read back from GraphML has the text "True"/"False"
+            return f.strip().lower() in ("true", "yes", "1") if isinstance(f, str) else bool(f)
+
+        flag = [first(d.get("oneway")) for *_, d in edges]
         n = np.int64(len(x))
-        oneway_directed = np.isin(v * n + u, u * n + v)
+        has_reverse = np.isin(v * n + u, u * n + v)
+        oneway_directed = np.array([has_reverse[i] if f is None else not one_way(f) for i, f in enumerate(flag)],
+                                   dtype=bool)
     net = RoadNetwork.from_arrays(
         x, y, u, v, crs=crs, highway=highway, oneway=oneway_directed, length_m=length, geometry=geoms,
         attrs=attrs, node_id=node_id, mode=mode, maxspeed_kph=maxspeed, directed_input=True,
@@ -277,9 +295,48 @@ def from_osmnx_graph(
 
 def from_osm_file(path: str | Path, *, mode: str = "drive", crs: Any = None, params: dict | None = None,
                   largest_component: bool = True) -> RoadNetwork:
-    """Build a network from a local OSM extract (``.osm``, ``.osm.bz2``, ``.osm.pbf``), offline."""
-    return from_osmnx_graph(read_osm_graph(path), mode=mode, crs=crs, params=params,
-                            largest_component=largest_component)
+    """Build a network from a local OSM extract (``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.osm.pbf``), offline.
+
+    The file is read in one streaming pass straight into arrays (see
+    :mod:`safegeo.network.osm`): ways are split at junctions, one-way
+    streets kept one way (``oneway=-1`` turned round), ways not usable for
+    *mode* left out.  A clipped extract is fine: ways are cut where their
+    nodes are missing, and ``report.ways_cut`` says how many.
+
+    Parameters
+    ----------
+    path
+        The OSM file.
+    mode
+        ``"drive"`` or ``"walk"``.
+    crs
+        Projected working CRS; the UTM zone of the roads when None.
+    params
+        The study's ``[network]`` section (speeds).
+    largest_component
+        Keep only the largest strongly connected component.
+
+    Raises
+    ------
+    LayerReadError
+        If the file is missing or not OSM data.
+    NetworkError
+        If no way in it is usable for *mode*.
+
+    Examples
+    --------
+    >>> net = from_osm_file("narathiwat.osm.pbf", mode="drive")  # doctest: +SKIP
+    >>> print(net.report.format())  # doctest: +SKIP
+    """
+    from safegeo.network.osm import osm_arrays
+
+    arrays = osm_arrays(path, mode=mode, crs=crs)
+    net = RoadNetwork.from_arrays(**arrays.from_arrays_kwargs(), mode=mode, largest_component=largest_component,
+                                  **_net_kwargs(params))
+    if net.report is not None:
+        net.report.dropped_by_class = arrays.dropped_segments
+        net.report.ways_cut = arrays.ways_cut
+    return net
 
 
 def from_osmnx_download(source: dict, *, mode: str = "drive", crs: Any = None, params: dict | None = None,

@@ -52,7 +52,7 @@ def _class_codes(highway: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     osmnx gives a list of classes for merged ways; the first is used.  Missing
     classes become ``"road"``.
     """
-    codes, uniques = pd.factorize(pd.Series(np.asarray(highway, dtype=object)), use_na_sentinel=True)
+    codes, uniques = pd.factorize(pd.Series(np.asarray(highway, dtype=object), dtype=object), use_na_sentinel=True)
     # "Residential " from a hand-made layer is the OSM class residential
     names = np.array([str(u[0] if isinstance(u, list) and u else u).strip().lower() for u in uniques] + ["road"],
                      dtype=object)

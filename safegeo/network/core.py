@@ -135,16 +135,20 @@ class NetworkReport:
     dropped_edges: int
     largest_dropped_island: int
     dropped_by_class: int = 0  # edges excluded by road class for this mode
+    ways_cut: int = 0  # OSM ways cut (or dropped) where a clipped extract lacks their nodes
 
     def format(self) -> str:
+        extra = ""
+        if self.dropped_by_class:
+            extra += f"; {self.dropped_by_class:,} edges not usable for {self.mode}"
+        if self.ways_cut:
+            extra += f"; {self.ways_cut:,} OSM ways cut where the extract lacks their nodes (clipped extract)"
         if self.components <= 1 and not self.dropped_nodes:
-            return (f"{self.mode} network: {self.nodes:,} nodes / {self.edges:,} directed edges, all strongly connected"
-                    + (f"; {self.dropped_by_class:,} edges not usable for {self.mode}" if self.dropped_by_class else ""))
+            return f"{self.mode} network: {self.nodes:,} nodes / {self.edges:,} directed edges, all strongly connected" + extra
         return (f"{self.mode} network: kept {self.nodes:,} nodes / {self.edges:,} directed edges "
                 f"(the largest of {self.components:,} strongly connected components); dropped "
                 f"{self.dropped_nodes:,} nodes and {self.dropped_edges:,} edges in smaller islands "
-                f"(largest island {self.largest_dropped_island:,} nodes)"
-                + (f"; {self.dropped_by_class:,} edges not usable for {self.mode}" if self.dropped_by_class else ""))
+                f"(largest island {self.largest_dropped_island:,} nodes)" + extra)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -190,7 +194,10 @@ class RoadNetwork:
         ``speed_kph``), one row per directed edge.
     geometry
         Per-edge LineStrings in travel direction, or ``None`` for straight
-        edges (built on demand).
+        edges (built on demand).  The backward edges of two-way roads share
+        their road's line until the first use of ``geometry`` turns them round
+        (:meth:`edge_geometries` turns round only the edges asked for), so a
+        network used for routing alone never pays for them.
     """
 
     crs: CRS
@@ -202,7 +209,7 @@ class RoadNetwork:
     length_m: np.ndarray
     time_s: np.ndarray
     edge_data: pd.DataFrame
-    geometry: np.ndarray | None = None
+    _geometry: np.ndarray | None = field(default=None, repr=False)
     mode: str = "drive"
     report: NetworkReport | None = None
     parent_edge: np.ndarray | None = None  # edge row of the network this one was split from (None: itself)
@@ -211,6 +218,20 @@ class RoadNetwork:
     base_network: RoadNetwork | None = field(default=None, repr=False)  # the network it was split from
     _csr_cache: dict = field(default_factory=dict, repr=False)
     _tree: Any = field(default=None, repr=False)
+    _flip: np.ndarray | None = field(default=None, repr=False)  # edges whose stored line runs v -> u
+
+    @property
+    def geometry(self) -> np.ndarray | None:
+        """Per-edge LineStrings in travel direction (None: straight edges, built on demand)."""
+        if self._flip is not None and self._geometry is not None:
+            g = self._geometry.copy()
+            g[self._flip] = shapely.reverse(g[self._flip])
+            self._geometry, self._flip = g, None
+        return self._geometry
+
+    @geometry.setter
+    def geometry(self, value: np.ndarray | None) -> None:
+        self._geometry, self._flip = value, None
 
     # -- sizes ----------------------------------------------------------------------------------
     @property
@@ -325,13 +346,11 @@ class RoadNetwork:
         edata["speed_kph"] = speed[src]
         egeom = None
         if geometry is not None:
-            g = np.asarray(geometry, dtype=object)[src]
-            if rev.any():
-                g = g.copy()
-                g[rev] = shapely.reverse(g[rev])
-            egeom = g
+            egeom = np.asarray(geometry, dtype=object)[src]
         node_id = np.arange(len(x)) if node_id is None else np.asarray(node_id)
         net = cls(crs, x, y, node_id, eu, ev, elen, etime, edata, egeom, mode)
+        if egeom is not None and rev.any():
+            net._flip = rev  # backward edges: the road's line, turned round on first use
         # nodes only on roads of other modes (footpaths in a drive network) are not "islands"
         net._drop_unused_nodes()
         nodes_in, edges_in = net.n_nodes, net.n_edges
@@ -357,8 +376,10 @@ class RoadNetwork:
         self.length_m = self.length_m[edge_keep]
         self.time_s = self.time_s[edge_keep]
         self.edge_data = self.edge_data[edge_keep].reset_index(drop=True)
-        if self.geometry is not None:
-            self.geometry = self.geometry[edge_keep]
+        if self._geometry is not None:
+            self._geometry = self._geometry[edge_keep]
+            if self._flip is not None:
+                self._flip = self._flip[edge_keep]
         if self.parent_edge is not None:
             self.parent_edge = self.parent_edge[edge_keep]
             self.parent_start_m = self.parent_start_m[edge_keep] if self.parent_start_m is not None else None
@@ -421,8 +442,14 @@ class RoadNetwork:
     def edge_geometries(self, edges: np.ndarray | None = None) -> np.ndarray:
         """LineStrings (travel direction) of *edges* (all when None)."""
         idx = np.arange(self.n_edges) if edges is None else np.asarray(edges, dtype=np.int64)
-        if self.geometry is not None:
-            return self.geometry[idx]
+        if self._geometry is not None:
+            if edges is None or self._flip is None:
+                return self.geometry[idx]
+            g = self._geometry[idx]  # a copy: turn round only the edges asked for
+            flip = self._flip[idx]
+            if flip.any():
+                g[flip] = shapely.reverse(g[flip])
+            return g
         coords = np.empty((len(idx), 2, 2))
         coords[:, 0, 0] = self.x[self.u[idx]]
         coords[:, 0, 1] = self.y[self.u[idx]]

@@ -391,7 +391,16 @@ def read_study_layers(path: str | Path, *, only: Collection[str] | None = None) 
                  "has no kind: every hazard needs one (no kind in the entry and no 'kind' column)",
                  'add kind to the entry, e.g. kind = "flood", or map a column: columns = { kind = "..." }')
             continue
-        hazards.append(HazardSource(hname, str(entry.get("kind", "hazard")), polygons=gdf))
+        kind = entry.get("kind")
+        if kind is None:  # the layer's own kind column: its one value, or the most common one
+            kinds = gdf["kind"].astype("string").str.strip().str.lower().dropna()
+            kind = kinds.mode().iloc[0] if len(kinds) else "hazard"
+            if kinds.nunique() > 1:
+                notes.setdefault(label, []).append(Problem(
+                    label, f"holds several kinds ({', '.join(sorted(kinds.unique()))}); the entry is treated as {kind!r}",
+                    "warning", sources.get(f"hazard:{hname}", hname), "kind",
+                    fix="split it into one entry per kind (where = \"kind = 'flood'\") to keep them apart"))
+        hazards.append(HazardSource(hname, str(kind), polygons=gdf))
 
     # layers that lie elsewhere: reported, and left out of everything after (the working CRS above all)
     labels = {f"hazards[{h.name}]": h for h in hazards}
@@ -710,15 +719,12 @@ def _osm_box(path: Path, *, max_nodes: int = 200_000) -> tuple[tuple[float, floa
     """(lon/lat box, None) of an OSM file from its header (else its first nodes), or (None, (problem, fix))."""
     import osmium
 
+    from safegeo.network.osm import osm_header_box
+
     try:
-        reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
-        try:
-            box = reader.header().box()
-        finally:
-            reader.close()
-        if box.valid():
-            bl, tr = box.bottom_left, box.top_right
-            return (bl.lon, bl.lat, tr.lon, tr.lat), None
+        box = osm_header_box(path)
+        if box is not None:
+            return box, None
         lon_min = lat_min = np.inf
         lon_max = lat_max = -np.inf
         n = 0

@@ -626,6 +626,9 @@ def dispatch_for_study(
     return result
 
 
+#: Most road lines drawn under a dispatch map's routes (a denser window leaves the roads out).
+MAP_ROADS_MAX = 20_000
+
 #: Colours of vehicle types on maps.
 TYPE_COLOURS = {"ambulance": "#d62728", "fire_engine": "#ff7f0e", "rescue_truck": "#1f77b4",
                 "rescue_boat": "#17becf", "water_tanker": "#9467bd", "pickup_4x4": "#8c564b", "other": "#7f7f7f"}
@@ -651,6 +654,10 @@ def dispatch_map(
     tiles: bool = True,
 ) -> SafegeoMap:
     """A map of one dispatch: the incident, the proposed vehicles' routes and bases, the rest of the fleet.
+
+    The roads around the routes are drawn under them (from the study's
+    ``roads`` layer) and each proposed vehicle carries its rank and ETA as a
+    label.
 
     Parameters
     ----------
@@ -679,6 +686,20 @@ def dispatch_map(
         fp = hazard_footprint(study.hazard(result.hazard), study.crs)
         if len(fp):
             m.add_polygons(fp, name="hazards", color="#1f78b4", fill_opacity=0.35, tooltip=["hazard", "kind"])
+    if study is not None and study.has("roads"):
+        # the roads under the routes (within the map's window and a margin), so a reader sees which way they go
+        x0, y0, x1, y1 = gpd.GeoSeries(focus.to_numpy(), crs=result.incident.crs).total_bounds
+        pad = 0.2 * max(x1 - x0, y1 - y0, 2000.0)
+        roads = study.layer("roads")
+        rx0, ry0, rx1, ry1 = gpd.GeoSeries(shapely.box(x0 - pad, y0 - pad, x1 + pad, y1 + pad),
+                                           crs=result.incident.crs).to_crs(roads.crs).total_bounds
+        near = roads.cx[rx0:rx1, ry0:ry1]
+        if len(near) > MAP_ROADS_MAX:
+            near = near.iloc[:0]
+            log.info("dispatch map: more than %d roads in the window; roads left out", MAP_ROADS_MAX)
+        if len(near):
+            m.add_lines(near, name="roads", color="#8c8c8c", weight=1.5, opacity=0.8,
+                        tooltip=[c for c in ("name", "name_th", "highway", "road_class") if c in near.columns])
     if fleet is not None and len(fleet):
         f = fleet[~fleet["vehicle_id"].isin(result.proposals["vehicle_id"])]
         if len(f):
@@ -695,10 +716,12 @@ def dispatch_map(
         bases = gpd.GeoDataFrame(
             pd.DataFrame(routes.drop(columns="geometry")),
             geometry=gpd.points_from_xy(routes["base_lon"], routes["base_lat"]), crs="EPSG:4326")
+        unit = "นาที" if lang == "th" else "min"
+        bases["eta_label"] = [f"{int(r)}. {e:.0f} {unit}" for r, e in zip(bases["rank"], bases["eta_min"], strict=True)]
         cols = [c for c in ("rank", "vehicle_id", "type", "agency", "eta_min", "distance_m", "contact")
                 if c in bases.columns]
         m.add_points(bases, name=_label("proposed", lang), color_column="type", categories=TYPE_COLOURS, radius=8,
-                     tooltip=cols, popup=cols)
+                     tooltip=cols, popup=cols, label_column="eta_label")
     inc = result.incident.assign(snap_m=result.incident["snap_m"].round(1))
     m.add_points(inc, name=_label("incident", lang), color="#000000", radius=9, tooltip=["lon", "lat", "snap_m"])
     return m

@@ -139,14 +139,15 @@ class ResponseResult:
         return lines + [f"note: {n}" for n in self.notes]
 
     def map(self, *, study: StudyArea | None = None, lang: str = "en", public: bool = False, tiles: bool = True,
-            title: str | None = None) -> SafegeoMap:
+            title: str | None = None, back_href: str | None = None, charts: bool = True) -> SafegeoMap:
         """The response map (:func:`response_map`)."""
-        return response_map(self, study=study, lang=lang, public=public, tiles=tiles, title=title)
+        return response_map(self, study=study, lang=lang, public=public, tiles=tiles, title=title,
+                            back_href=back_href, charts=charts)
 
     def write(self, out_dir: str | Path, *, study: StudyArea | None = None, lang: str = "en", public: bool = False,
-              tiles: bool = True) -> list[Path]:
+              tiles: bool = True, back_href: str | None = None) -> list[Path]:
         """Write the map, GeoPackage and summary CSV as one set (:func:`write_response`)."""
-        return write_response(self, out_dir, study=study, lang=lang, public=public, tiles=tiles)
+        return write_response(self, out_dir, study=study, lang=lang, public=public, tiles=tiles, back_href=back_href)
 
     def node_times_gdf(self, network: RoadNetwork | None = None) -> gpd.GeoDataFrame:
         """Network nodes with one ``<type>_min`` column per type (NaN: unreachable); default the result's network."""
@@ -582,8 +583,13 @@ def response_map(
     title: str | None = None,
     tiles: bool = True,
     show_type: str | None = None,
+    back_href: str | None = None,
+    charts: bool = True,
 ) -> SafegeoMap:
     """The response map: isochrone bands per type, villages beyond target, vehicles by type and status.
+
+    With *charts*, the charts of :func:`safegeo.maps.charts.response_charts`
+    sit beside the map; *back_href* links the title box back to an overview.
 
     Parameters
     ----------
@@ -603,7 +609,12 @@ def response_map(
     synthetic = bool(getattr(study, "synthetic", False))
     bounds = study.layers["districts"] if study is not None and study.has("districts") else None
     m = SafegeoMap(title=title or _label("title", lang), lang=lang, public=public, synthetic=synthetic,
-                   tiles=tiles, bounds=bounds)
+                   tiles=tiles, bounds=bounds, back_href=back_href)
+    if charts:
+        from safegeo.maps.charts import response_charts
+
+        for chart in response_charts(result, lang=lang):
+            m.add_chart(chart)
     if study is not None and study.has("districts"):
         d = study.layers["districts"]
         m.add_polygons(d, name="districts", color="#555555", fill_opacity=0.03,
@@ -652,6 +663,7 @@ def write_response(
     lang: str = "en",
     public: bool = False,
     tiles: bool = True,
+    back_href: str | None = None,
 ) -> list[Path]:
     """Write ``response.html``, ``response.gpkg`` and ``response_summary.csv`` into *out_dir*.
 
@@ -687,7 +699,8 @@ def write_response(
         # declared geometry types: an empty layer (no village unserved) is still a point layer in QGIS
         gpkg = write_gpkg(stage / "response.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
         csv = write_csv(stage / "response_summary.csv", summary)
-        html = response_map(result, study=study, lang=lang, public=public, tiles=tiles).save(stage / "response.html")
+        html = response_map(result, study=study, lang=lang, public=public, tiles=tiles,
+                            back_href=back_href).save(stage / "response.html")
         return [Path(html), gpkg, csv]
 
     return write_set(out_dir, write)
@@ -723,7 +736,8 @@ def demo_step(study: StudyArea, out_dir: Path, *, lang: str = "en") -> list[Path
     out.mkdir(parents=True, exist_ok=True)
     db, fleet = _fleet_for_demo(study, out)
     result = response_for_study(study, fleet)
-    paths = write_response(result, out, network=study.network("drive"), study=study, lang=lang)
+    paths = write_response(result, out, network=study.network("drive"), study=study, lang=lang,
+                           back_href="../index.html")
     # one dispatch: to the first incident (or the most populous village), nearest 3 available vehicles
     if study.has("incidents"):
         at = study.layers["incidents"].geometry.to_crs(4326).iloc[0]
