@@ -210,6 +210,13 @@ _LABELS: dict[str, tuple[str, str]] = {
     "minutes_before": ("Minutes before", "เวลาก่อนปรับปรุง (นาที)"),
     "minutes_after": ("Minutes after", "เวลาหลังปรับปรุง (นาที)"),
     "gain_min": ("Minutes saved", "เวลาที่ลดได้ (นาที)"),
+    "road_plan_top": ("Best projects: evacuation time saved", "โครงการที่ดีที่สุด: เวลาอพยพที่ลดได้"),
+    "road_plan_routes": ("Travel time to a shelter before and after (min)",
+                         "เวลาเดินทางไปศูนย์พักพิงก่อนและหลังปรับปรุง (นาที)"),
+    "road_plan_by_district": ("Chosen projects: time saved per district (person-min)",
+                              "โครงการที่เลือก: เวลาที่ลดได้รายอำเภอ (คน-นาที)"),
+    "road_plan_no_portfolio": ("No projects chosen (no budget given, or none fits it)",
+                               "ไม่มีโครงการที่ได้รับเลือก (ไม่ได้กำหนดงบประมาณ หรือไม่มีโครงการใดอยู่ในงบ)"),
     # --- columns shown by the analysis maps (tooltips, popups, legends) -------------------
     "hazard": ("Hazard", "ภัย"),
     "hazard_source": ("Hazard scenario", "สถานการณ์ภัย"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -14,7 +17,7 @@ from pyproj import Transformer
 
 from safegeo._errors import RoadPlanError
 from safegeo.evacuation import evacuate_network
-from safegeo.roadplan import apply_to_network, plan_roads, read_candidates
+from safegeo.roadplan import KINDS, apply_to_network, plan_roads, read_candidates, road_plan_charts
 from safegeo.roadplan.benefit import Change, RoutingGraph, driving_rule, evacuation_rule
 from safegeo.study import HazardSource, StudyArea
 
@@ -468,6 +471,33 @@ def test_public_outputs_leave_out_personal_columns(tmp_path):
                 assert "contact" not in pyogrio.read_dataframe(p, layer=layer).columns
         else:
             assert "081-234-5678" not in p.read_text(encoding="utf-8-sig")
+
+
+def test_charts_beside_the_map_in_thai(tmp_path):
+    from test_charts import RAW_CODES, THAI, _shown
+
+    plan = plan_roads(_river_towns(), candidates=_bridge_file(tmp_path), budget=100, verify_top=0)
+    top, routes, by_district = road_plan_charts(plan, lang="th")
+    assert top.data["series"][0]["values"] == [pytest.approx(1752.0)] and "สะพาน" in top.data["labels"][0]
+    # the bridge's route: 456 s before (3800 m residential), 105.6 s after (400 m residential + 800 m tertiary)
+    before, after = (s["values"][0] for s in routes.data["series"])
+    assert before == pytest.approx(3800 / RES / 60, abs=0.01) and after == pytest.approx((400 / RES + 800 / TER) / 60,
+                                                                                           abs=0.01)
+    assert routes.data["labels"] == ["East (B1)"]
+    # the portfolio (the bridge) saves 1752 person-min, all in the east district
+    assert by_district.data["labels"] == ["East"]
+    assert by_district.data["series"][0]["values"] == [pytest.approx(1752.0, abs=0.1)]
+    assert all(THAI.search(c.title) for c in (top, routes, by_district))
+    html = plan.map(lang="th", tiles=False, back_href="../index.html").to_html()
+    assert html.count('class="sg-chart"') == 3
+    config = json.loads(re.search(r'id="safegeo-config">(.*?)</script>', html, re.S).group(1))
+    assert config["back"]["href"] == "../index.html" and THAI.search(config["back"]["label"])
+    labels, shown = _shown(html)
+    assert not sorted({c for c in labels if not THAI.search(c)})
+    assert not sorted({v for v in shown if v in RAW_CODES or v in KINDS})
+    # without a budget the third chart says why it is empty
+    bare = plan_roads(_river_towns(), candidates=_bridge_file(tmp_path), verify_top=0)
+    assert road_plan_charts(bare)[2].kind == "message"
 
 
 @pytest.mark.browser

@@ -93,7 +93,7 @@ from safegeo.roadplan.candidates import (
 )
 from safegeo.roadplan.generate import generate_candidates
 from safegeo.roadplan.plan import demo_step, plan_roads, plan_roads_network
-from safegeo.roadplan.result import RoadPlanResult
+from safegeo.roadplan.result import RoadPlanResult, road_plan_charts
 
 __all__ = [
     "KINDS",
@@ -106,4 +106,5 @@ __all__ = [
     "plan_roads",
     "plan_roads_network",
     "read_candidates",
+    "road_plan_charts",
 ]

@@ -655,4 +655,4 @@ def demo_step(study, out_dir: Path, *, lang: str = "en") -> list[Path]:
     res = plan_roads(study, budget=500.0, at_risk_within_m=1000.0)
     for line in res.report_lines():
         log.info("%s", line)
-    return res.write(Path(out_dir), lang=lang, title=f"{study.name}: road plan")
+    return res.write(Path(out_dir), lang=lang, title=f"{study.name}: road plan", back_href="../index.html")

@@ -145,20 +145,26 @@ class RoadPlanResult:
                 "portfolio": self.portfolio, "portfolio_villages": self.village_gain, "response": self.response,
                 "verification": self.verification, "summary": self.summary}
 
-    def map(self, *, lang: str = "en", public: bool = False, tiles: bool = True, title: str | None = None):
+    def map(self, *, lang: str = "en", public: bool = False, tiles: bool = True, title: str | None = None,
+            back_href: str | None = None, charts: bool = True):
         """The road-plan map (:class:`~safegeo.maps.SafegeoMap`).
 
         Candidates coloured by the person-minutes they save (those that save
         nothing in a layer of their own, off at first), the chosen portfolio
         drawn wide under them, the routes before and after of the villages that
-        gain most, and those villages with their travel times.
+        gain most, and those villages with their travel times.  It opens on the
+        candidates with a benefit; with *charts*, :func:`road_plan_charts` sit
+        beside it; *back_href* links back to an index page.
         """
         from safegeo.maps import SafegeoMap
 
-        bounds = self.districts if self.districts is not None and len(self.districts) else None
-        m = SafegeoMap(title=title or t("road_plan_title", lang), lang=lang, bounds=bounds, public=public,
-                       synthetic=self.synthetic, tiles=tiles)
-        if bounds is not None:
+        m = SafegeoMap(title=title or t("road_plan_title", lang), lang=lang,
+                       bounds=["chosen_projects", "road_candidates"], public=public, synthetic=self.synthetic,
+                       tiles=tiles, back_href=back_href)
+        if charts:
+            for chart in road_plan_charts(self, lang=lang):
+                m.add_chart(chart)
+        if self.districts is not None and len(self.districts):
             d = self.districts
             m.add_polygons(d, name="districts", color="#555555", fill_opacity=0.03,
                            tooltip=[c for c in ("name_en", "name_th") if c in d.columns])
@@ -200,7 +206,7 @@ class RoadPlanResult:
         return m
 
     def write(self, out_dir: str | Path, *, lang: str = "en", public: bool = False, tiles: bool = True,
-              title: str | None = None) -> list[Path]:
+              title: str | None = None, back_href: str | None = None) -> list[Path]:
         """Write ``road_plan.html``, ``road_plan.gpkg`` and ``road_plan.csv`` into *out_dir*, as one set.
 
         With *public*, every file goes through the public filter
@@ -222,9 +228,85 @@ class RoadPlanResult:
             table = public_frame(table, what="road plan table")
 
         def write(stage: Path) -> list[Path]:
-            html = self.map(lang=lang, public=public, tiles=tiles, title=title).save(stage / "road_plan.html")
+            html = self.map(lang=lang, public=public, tiles=tiles, title=title,
+                            back_href=back_href).save(stage / "road_plan.html")
             gpkg = write_gpkg(stage / "road_plan.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
             csv = write_csv(stage / "road_plan.csv", table)
             return [Path(html), gpkg, csv]
 
         return write_set(out_dir, write)
+
+
+def road_plan_charts(result: RoadPlanResult, *, lang: str = "en", top: int = 12, width: int = 440) -> list:
+    """Charts of a road plan, for beside its map or a report.
+
+    1. The best candidates: person-minutes of evacuation saved, coloured by kind (bars).
+    2. Travel time before and after, for the villages on the routes drawn
+       (those that gain most from the best candidates; grouped bars).
+    3. What the chosen portfolio saves per district, person-minutes (bars; a
+       note when no budget was given or nothing fits it).
+
+    Parameters
+    ----------
+    result : RoadPlanResult
+    lang : {"en", "th"}
+        Language of the labels.
+    top : int
+        Bars in charts 1 and 2.
+    width : int
+        Width in pixels.
+
+    Returns
+    -------
+    list of Chart
+
+    Examples
+    --------
+    >>> charts = road_plan_charts(plan, lang="th")                          # doctest: +SKIP
+    """
+    from safegeo.maps.charts import bar_chart, grouped_bar_chart, message_chart
+
+    charts = []
+    c = result.candidates
+    good = c[c["benefit_people_min"] > 0].head(top)
+    if len(good):
+        labels = [f"{cid} {t(k, lang)}" for cid, k in zip(good["candidate_id"], good["kind"], strict=True)]
+        colours = {lab: KIND_COLOURS.get(k, "#555555") for lab, k in zip(labels, good["kind"], strict=True)}
+        charts.append(bar_chart(pd.Series(good["benefit_people_min"].to_numpy(float), index=labels),
+                                title="road_plan_top", value_label="benefit_people_min", lang=lang, color=colours,
+                                width=width))
+    else:
+        charts.append(message_chart(title="road_plan_top", lang=lang, width=width))
+    r = result.routes
+    if len(r):
+        wide = pd.DataFrame(r.drop(columns=r.geometry.name)).pivot_table(
+            index=["candidate_id", "origin_id"], columns="when", values="travel_time_min", aggfunc="first",
+            sort=False).reindex(columns=["before", "after"])
+        wide = wide.head(top).reset_index()
+        names = {}
+        v = result.villages
+        if len(v):
+            first = pd.DataFrame(v.drop(columns=v.geometry.name)).drop_duplicates("origin_id").set_index("origin_id")
+            order = ["name_th", "name_en"] if lang == "th" else ["name_en", "name_th"]
+            for col in [o for o in order if o in first.columns][::-1]:
+                names.update({k: str(x) for k, x in first[col].items() if isinstance(x, str) and x.strip()})
+        wide["label"] = [f"{names.get(o, o)} ({cid})" for cid, o in zip(wide["candidate_id"], wide["origin_id"],
+                                                                         strict=True)]
+        charts.append(grouped_bar_chart(wide, columns=["before", "after"], label_column="label",
+                                        title="road_plan_routes", value_label="travel_time_min", lang=lang,
+                                        colors=ROUTE_COLOURS, width=width,
+                                        series_labels={"before": t("before", lang), "after": t("after", lang)}))
+    else:
+        charts.append(message_chart(title="road_plan_routes", lang=lang, width=width))
+    s = result.summary
+    per = s[(s["level"] == "district") & (s["people_min_saved"] > 0)] if len(result.portfolio) else s.iloc[:0]
+    if len(per):
+        from safegeo.maps.charts import _area_labels
+
+        charts.append(bar_chart(pd.Series(per["people_min_saved"].to_numpy(float), index=_area_labels(per, lang)),
+                                title="road_plan_by_district", value_label="people_min_saved", lang=lang,
+                                color=KIND_COLOURS["new_link"], width=width))
+    else:
+        charts.append(message_chart(title="road_plan_by_district", lang=lang, width=width,
+                                    message=t("road_plan_no_portfolio", lang)))
+    return charts
