@@ -147,18 +147,37 @@ def _update_kernel(indptr, indices, data, entry_edge, blocked,
 
 
 def _pair_distance_kernel(indptr, indices, data, src, dst, limit):  # pragma: no cover - compiled
-    """Shortest distance from ``src[i]`` to ``dst[i]`` (``inf`` when farther than ``limit[i]``), one small search each."""
+    """Shortest distance from ``src[i]`` to ``dst[i]`` (``inf`` when farther than ``limit[i]``).
+
+    Pairs sharing a source share one search, which stops once every target of
+    that source is settled or the largest of their limits is passed.
+    """
     n = indptr.shape[0] - 1
     m = src.shape[0]
     out = np.full(m, np.inf)
     dist = np.full(n, np.inf)
     done = np.zeros(n, np.bool_)
+    slot = np.full(n, -1, np.int64)  # pair index of a target of the current source
+    nxt = np.full(m, -1, np.int64)  # next pair with the same target and source (duplicates)
     touched = np.empty(1024, np.int64)
     heap = np.empty((1024, 2), np.int64)
-    for i in range(m):
-        o = src[i]
-        t = dst[i]
-        lim = limit[i]
+    order = np.argsort(src, kind="mergesort")
+    g0 = 0
+    while g0 < m:
+        o = src[order[g0]]
+        g1 = g0
+        lim = 0.0
+        left = 0
+        while g1 < m and src[order[g1]] == o:
+            i = order[g1]
+            t = dst[i]
+            if slot[t] < 0:
+                left += 1
+            nxt[i] = slot[t]
+            slot[t] = i
+            if limit[i] > lim:
+                lim = limit[i]
+            g1 += 1
         n_t = 0
         size = 0
         dist[o] = 0.0
@@ -166,16 +185,20 @@ def _pair_distance_kernel(indptr, indices, data, src, dst, limit):  # pragma: no
         n_t += 1
         heap = _heap_push(heap, size, np.float64(0.0).view(np.int64), np.int64(o))
         size += 1
-        while size > 0:
+        while size > 0 and left > 0:
             d = np.int64(heap[0, 0]).view(np.float64)
             x = heap[0, 1]
             size = _heap_pop(heap, size)
             if done[x] or d > dist[x]:
                 continue
             done[x] = True
-            if x == t:
-                out[i] = d
-                break
+            if slot[x] >= 0:
+                left -= 1
+                i = slot[x]
+                while i >= 0:
+                    if d <= limit[i]:
+                        out[i] = d
+                    i = nxt[i]
             for k in range(indptr[x], indptr[x + 1]):
                 y = indices[k]
                 nd = d + data[k]
@@ -191,6 +214,9 @@ def _pair_distance_kernel(indptr, indices, data, src, dst, limit):  # pragma: no
         for z in range(n_t):
             dist[touched[z]] = np.inf
             done[touched[z]] = False
+        for g in range(g0, g1):
+            slot[dst[order[g]]] = -1
+        g0 = g1
     return out
 
 

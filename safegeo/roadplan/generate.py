@@ -209,17 +209,22 @@ def _links(evac: EvacuationModel, w: np.ndarray, start: np.ndarray, *, params, s
     lcsr = base.csr("length").matrix
     csr_arrays = (np.asarray(lcsr.indptr, np.int64), np.asarray(lcsr.indices, np.int64),
                   np.asarray(lcsr.data, np.float64))
-    chunk = max(1000, 2 * want)
+    chunk = max(10_000, 4 * want)
     parts = []
     found = 0
     for c0 in range(0, len(a), chunk):
         sl = slice(c0, c0 + chunk)
         ca, cb, cs, cl = a[sl], b[sl], s[sl], lines[sl]
         straight = shapely.length(cl)
-        road = pair_distances(*csr_arrays, ca.astype(np.int64), cb.astype(np.int64), 2.0 * ratio * straight)
+        # searches bounded at the detour threshold: most pairs are rejected there
+        road = pair_distances(*csr_arrays, ca.astype(np.int64), cb.astype(np.int64), ratio * straight)
+        keep = ~(road < ratio * straight)
+        if keep.any():
+            # how far the kept pairs are by road (up to twice the threshold), for the table
+            road[keep] = pair_distances(*csr_arrays, ca[keep].astype(np.int64), cb[keep].astype(np.int64),
+                                        2.0 * ratio * straight[keep])
         with np.errstate(divide="ignore", invalid="ignore"):
             detour = road / straight
-        keep = ~(detour < ratio)
         if keep.any():
             tmp = CandidateSet(_frame(crs, {"kind": np.full(int(keep.sum()), "new_link", dtype=object)},
                                       list(cl[keep])), ca[keep].astype(np.int64), cb[keep].astype(np.int64),
