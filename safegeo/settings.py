@@ -122,8 +122,10 @@ DEFAULT_PARAMS: dict[str, Any] = {
         "max_candidates": 500,
         # a generated link joins two junctions at most this far apart in a straight line (m) ...
         "link_max_m": 1500.0,
-        # ... that are at least this many times farther apart by road (a river without a bridge)
+        # ... that are at least this many times farther apart by road (a river without a bridge); at most this many
+        # close pairs, best screened first, are checked by road (on a dense network most are close by road too)
         "min_detour_ratio": 3.0,
+        "max_link_checks": 25000,
         # new links and bridges are built as this road class; upgrades raise a road to this class
         "new_link_class": "tertiary",
         "upgrade_class": "tertiary",
@@ -178,9 +180,10 @@ _CHOICES = {("network", "mode"): ("drive", "walk"), ("map", "lang"): ("en", "th"
 #: Tables whose keys are open (any OSM road class): every other table's keys are checked for typos.
 _OPEN_TABLES = {("network", "speeds_kph")}
 # road planning
-_POSITIVE |= {("roadplan", k) for k in ("max_candidates", "link_max_m", "min_detour_ratio", "upgrade_below_kph",
+_POSITIVE |= {("roadplan", k) for k in ("max_candidates", "max_link_checks", "link_max_m", "min_detour_ratio", "upgrade_below_kph",
                                         "floodproof_max_m", "endpoint_snap_m", "match_m", "unreachable_minutes")}
-_INTEGER |= {("roadplan", k) for k in ("max_candidates", "verify_top", "route_candidates", "route_villages")}
+_INTEGER |= {("roadplan", k) for k in ("max_candidates", "verify_top", "route_candidates", "route_villages",
+                                       "max_link_checks")}
 _CHOICES |= {("roadplan", k): tuple(sorted(DRIVE_CLASSES)) for k in ("new_link_class", "upgrade_class")}
 
 

@@ -146,77 +146,66 @@ def _update_kernel(indptr, indices, data, entry_edge, blocked,
     return nodes, labels, pn, pe
 
 
-def _pair_distance_kernel(indptr, indices, data, src, dst, limit):  # pragma: no cover - compiled
-    """Shortest distance from ``src[i]`` to ``dst[i]`` (``inf`` when farther than ``limit[i]``).
+def _pair_distance_kernel(indptr, indices, data, x, y, src, dst, limit):  # pragma: no cover - compiled
+    """Shortest distance from ``src[i]`` to ``dst[i]`` (``inf`` when farther than ``limit[i]``), by A*.
 
-    Pairs sharing a source share one search, which stops once every target of
-    that source is settled or the largest of their limits is passed.
+    *data* are road lengths (m) and *x*, *y* the node coordinates (m): the
+    straight-line distance to the target (scaled by 0.999 against rounding of
+    lengths) never exceeds the road distance, so A* settles the target at its
+    exact distance; paths whose length so far plus that distance pass the
+    limit are never extended.  A pair close by road explores a thin ellipse
+    around its straight line, a pair far by road at most the limit's ellipse.
     """
     n = indptr.shape[0] - 1
     m = src.shape[0]
     out = np.full(m, np.inf)
     dist = np.full(n, np.inf)
     done = np.zeros(n, np.bool_)
-    slot = np.full(n, -1, np.int64)  # pair index of a target of the current source
-    nxt = np.full(m, -1, np.int64)  # next pair with the same target and source (duplicates)
     touched = np.empty(1024, np.int64)
     heap = np.empty((1024, 2), np.int64)
-    order = np.argsort(src, kind="mergesort")
-    g0 = 0
-    while g0 < m:
-        o = src[order[g0]]
-        g1 = g0
-        lim = 0.0
-        left = 0
-        while g1 < m and src[order[g1]] == o:
-            i = order[g1]
-            t = dst[i]
-            if slot[t] < 0:
-                left += 1
-            nxt[i] = slot[t]
-            slot[t] = i
-            if limit[i] > lim:
-                lim = limit[i]
-            g1 += 1
+    for i in range(m):
+        o = src[i]
+        t = dst[i]
+        lim = limit[i]
+        tx = x[t]
+        ty = y[t]
         n_t = 0
         size = 0
         dist[o] = 0.0
         touched[n_t] = o
         n_t += 1
-        heap = _heap_push(heap, size, np.float64(0.0).view(np.int64), np.int64(o))
-        size += 1
-        while size > 0 and left > 0:
-            d = np.int64(heap[0, 0]).view(np.float64)
-            x = heap[0, 1]
+        h0 = 0.999 * np.sqrt((x[o] - tx) ** 2 + (y[o] - ty) ** 2)
+        if h0 <= lim:
+            heap = _heap_push(heap, size, np.float64(h0).view(np.int64), np.int64(o))
+            size += 1
+        while size > 0:
+            v = heap[0, 1]
             size = _heap_pop(heap, size)
-            if done[x] or d > dist[x]:
+            if done[v]:
                 continue
-            done[x] = True
-            if slot[x] >= 0:
-                left -= 1
-                i = slot[x]
-                while i >= 0:
-                    if d <= limit[i]:
-                        out[i] = d
-                    i = nxt[i]
-            for k in range(indptr[x], indptr[x + 1]):
-                y = indices[k]
+            done[v] = True
+            d = dist[v]
+            if v == t:
+                out[i] = d
+                break
+            for k in range(indptr[v], indptr[v + 1]):
+                w = indices[k]
                 nd = d + data[k]
-                if nd > lim or done[y] or nd >= dist[y]:
+                if done[w] or nd >= dist[w]:
                     continue
-                if dist[y] == np.inf:
+                f = nd + 0.999 * np.sqrt((x[w] - tx) ** 2 + (y[w] - ty) ** 2)
+                if f > lim:
+                    continue
+                if dist[w] == np.inf:
                     touched = _grow(touched, n_t)
-                    touched[n_t] = y
+                    touched[n_t] = w
                     n_t += 1
-                dist[y] = nd
-                heap = _heap_push(heap, size, np.float64(nd).view(np.int64), np.int64(y))
+                dist[w] = nd
+                heap = _heap_push(heap, size, np.float64(f).view(np.int64), np.int64(w))
                 size += 1
         for z in range(n_t):
             dist[touched[z]] = np.inf
             done[touched[z]] = False
-        for g in range(g0, g1):
-            slot[dst[order[g]]] = -1
-        g0 = g1
     return out
 
 

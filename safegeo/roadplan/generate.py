@@ -11,7 +11,8 @@ read off the nearest-shelter tree of the evacuation (``d(x)``: time from node
   population of the cut-off area.  The pairs are found by one scan of a grid
   of cells ``link_max_m`` wide.  A link is kept only when the junctions are at
   least ``min_detour_ratio`` times farther apart by road than in a straight
-  line (on the network without the hazard: a river without a bridge), when it
+  line (on the network without the hazard: a river without a bridge; the best
+  ``max_link_checks`` pairs by the bound are checked, by A* searches), when it
   does not cross the international border or leave the study area, and when
   the hazard does not close it; a link crossing a river is a ``bridge``.
 * **flood-proofing**: from each junction on a road the hazard closes, a
@@ -209,19 +210,20 @@ def _links(evac: EvacuationModel, w: np.ndarray, start: np.ndarray, *, params, s
     lcsr = base.csr("length").matrix
     csr_arrays = (np.asarray(lcsr.indptr, np.int64), np.asarray(lcsr.indices, np.int64),
                   np.asarray(lcsr.data, np.float64))
-    chunk = max(10_000, 4 * want)
+    n_check = min(len(a), int(params["max_link_checks"]))
+    chunk = max(5_000, 4 * want)
     parts = []
     found = 0
-    for c0 in range(0, len(a), chunk):
-        sl = slice(c0, c0 + chunk)
+    for c0 in range(0, n_check, chunk):
+        sl = slice(c0, min(c0 + chunk, n_check))
         ca, cb, cs, cl = a[sl], b[sl], s[sl], lines[sl]
         straight = shapely.length(cl)
-        # searches bounded at the detour threshold: most pairs are rejected there
-        road = pair_distances(*csr_arrays, ca.astype(np.int64), cb.astype(np.int64), ratio * straight)
+        # A* searches bounded at the detour threshold: a pair close by road (most) costs a few nodes
+        road = pair_distances(*csr_arrays, x, y, ca.astype(np.int64), cb.astype(np.int64), ratio * straight)
         keep = ~(road < ratio * straight)
         if keep.any():
             # how far the kept pairs are by road (up to twice the threshold), for the table
-            road[keep] = pair_distances(*csr_arrays, ca[keep].astype(np.int64), cb[keep].astype(np.int64),
+            road[keep] = pair_distances(*csr_arrays, x, y, ca[keep].astype(np.int64), cb[keep].astype(np.int64),
                                         2.0 * ratio * straight[keep])
         with np.errstate(divide="ignore", invalid="ignore"):
             detour = road / straight
@@ -233,6 +235,7 @@ def _links(evac: EvacuationModel, w: np.ndarray, start: np.ndarray, *, params, s
             ok = factor > 0  # a link the hazard closes helps nobody in this scenario
             parts.append(tuple(v[keep][ok] for v in (ca, cb, cs, cl, straight, road, detour)))
             found += int(ok.sum())
+        log.debug("links: %d of %d close pairs checked by road, %d far by road", sl.stop, len(a), found)
         if found >= 2 * want:
             break
     if not parts:
@@ -294,10 +297,31 @@ def _floodproofing(evac: EvacuationModel, w: np.ndarray, start: np.ndarray, scen
     open_out = np.bincount(g.u[~g.closed], minlength=g.n_nodes) > 0
     target_ok = np.zeros(nb, bool)
     target_ok[:] = np.isfinite(evac.labels.cost[:nb]) & open_out[:nb]
-    score, node, ptr, rows = best_stretches(
-        np.asarray(mat.indptr, np.int64), np.asarray(mat.indices, np.int64), np.asarray(mat.data, np.float64),
-        ent_len, np.asarray(csr.edge_of, np.int64), src.astype(np.int64), w[src], start[src], evac.labels.cost[:nb],
-        target_ok, float(params["floodproof_max_m"]))
+    # W(a) * start(a) bounds what any stretch from a can save: search the junctions in that order, in chunks,
+    # and stop once the bound of the next chunk cannot beat the candidates already found (3x the number wanted,
+    # for the near-duplicates dropped below)
+    src = src[np.argsort(-(w[src] * start[src]), kind="stable")]
+    bound = w[src] * start[src]
+    arrays = (np.asarray(mat.indptr, np.int64), np.asarray(mat.indices, np.int64), np.asarray(mat.data, np.float64),
+              ent_len, np.asarray(csr.edge_of, np.int64))
+    parts = []
+    found = np.zeros(0)
+    chunk = max(2000, 4 * want)
+    for c0 in range(0, len(src), chunk):
+        cs = src[c0:c0 + chunk]
+        part = best_stretches(*arrays, cs.astype(np.int64), w[cs], start[cs], evac.labels.cost[:nb], target_ok,
+                              float(params["floodproof_max_m"]))
+        parts.append(part)
+        found = np.sort(np.r_[found, part[0][(part[1] >= 0) & (part[0] > 0)]])[::-1][:3 * want]
+        nxt = c0 + chunk
+        if nxt < len(src) and len(found) >= 3 * want and found[-1] >= bound[nxt]:
+            log.debug("flood-proofing: searched %d of %d junctions (the rest cannot save more)", nxt, len(src))
+            break
+    score = np.concatenate([p[0] for p in parts])
+    node = np.concatenate([p[1] for p in parts])
+    ptr = np.zeros(len(score) + 1, np.int64)
+    np.cumsum(np.concatenate([np.diff(p[2]) for p in parts]), out=ptr[1:])
+    rows = np.concatenate([p[3] for p in parts])
     good = np.flatnonzero((node >= 0) & (score > 0))
     good = good[np.argsort(-score[good], kind="stable")]
     kept_sets: list[set] = []
