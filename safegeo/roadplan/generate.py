@@ -340,12 +340,12 @@ def _floodproofing(evac: EvacuationModel, w: np.ndarray, start: np.ndarray, scen
         return empty_set(crs)
     geoms, length, rid = [], [], []
     ed = base.edge_data
+    road_id = ed["road_id"] if "road_id" in ed.columns else None
     for _, r in kept:
         one = _one_direction(base, r)
         geoms.append(_merge_lines(base.edge_geometries(one)))
         length.append(float(base.length_m[one].sum()))
-        rid.append(",".join(sorted(set(ed["road_id"].astype(str).to_numpy()[one].tolist())))
-                   if "road_id" in ed.columns else None)
+        rid.append(",".join(sorted(set(road_id.iloc[one].astype(str).tolist()))) if road_id is not None else None)
     k = len(kept)
     idx = np.array([i for i, _ in kept])
     table = _frame(crs, {
