@@ -23,6 +23,7 @@ from safegeo._errors import (
     OutputExistsError,
     Problem,
     RegistryError,
+    RoadPlanError,
     SafegeoError,
     SettingsError,
     SnapError,
@@ -49,6 +50,7 @@ _LAZY = {
     "Registry": "safegeo.vehicles",
     "dispatch_for_study": "safegeo.vehicles",
     "response_for_study": "safegeo.vehicles",
+    "plan_roads": "safegeo.roadplan",
 }
 
 
@@ -79,6 +81,7 @@ __all__ = [
     "OutputExistsError",
     "Problem",
     "RegistryError",
+    "RoadPlanError",
     "SafegeoError",
     "SettingsError",
     "SnapError",

@@ -143,6 +143,16 @@ class CapError(SafegeoError, ValueError):
     """A CAP alert cannot be built or read: a value outside CAP's lists, malformed XML, not a CAP document."""
 
 
+class RoadPlanError(SafegeoError, ValueError):
+    """Road-improvement candidates or planning options are unusable; ``problems`` lists every finding in a file."""
+
+    def __init__(self, message: str, *, problems: list[Problem] | None = None, hint: str | None = None) -> None:
+        self.problems = list(problems or [])
+        if self.problems:
+            message = "\n".join([message, *(f"  - {p.format()}" for p in self.problems)])
+        super().__init__(message, hint=hint)
+
+
 class ExposureError(SafegeoError, ValueError):
     """An exposure or warning input cannot be used: a population or hazard raster, a warning area, an option."""
 
@@ -170,6 +180,7 @@ __all__ = [
     "OutputExistsError",
     "Problem",
     "RegistryError",
+    "RoadPlanError",
     "SafegeoError",
     "ScorecardError",
     "SettingsError",

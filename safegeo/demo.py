@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 #: Demo steps in order: output folder -> module whose ``demo_step(study, out_dir, lang=...)`` runs it.
 DEMO_STEPS = {"evacuation": "safegeo.evacuation", "coverage": "safegeo.coverage", "response": "safegeo.vehicles.response",
-              "exposure": "safegeo.exposure", "warning": "safegeo.warning.targets", "scorecard": "safegeo.scorecard"}
+              "exposure": "safegeo.exposure", "warning": "safegeo.warning.targets", "road_plan": "safegeo.roadplan",
+              "scorecard": "safegeo.scorecard"}
 
 
 @dataclass

@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "DEFAULT_DEPTH_THRESHOLD_M",
     "DEFAULT_SEVERITY_SPEED_FACTOR",
+    "HAZARD_PROOF_COLUMN",
     "WATER_KINDS",
     "HazardEdges",
     "HazardScenario",
@@ -200,6 +201,7 @@ def hazard_edge_costs(
             thr = depth_threshold_m if depth_threshold_m is not None else hz.depth_threshold_m
             thr = DEFAULT_DEPTH_THRESHOLD_M if thr is None else float(thr)
             wet[hz.name] = _apply_raster(network, geoms, hz, thr, sample_step_m, factor, reason)
+    _keep_proof_open(network, factor, reason)
     closed = factor <= 0.0
     if weight in ("length", "length_m", "distance"):
         cost = np.where(closed, np.inf, base)
@@ -209,6 +211,24 @@ def hazard_edge_costs(
     log.info("hazards %s: %d edges closed, %d slowed", [h.name for h in hazards], int(closed.sum()),
              int(((factor < 1) & ~closed).sum()))
     return HazardEdges(cost, closed, factor, reason, weight, wet)
+
+
+#: Edge attribute (``edge_data`` column) of roads built to stay passable (raised, culverted, flood-proofed):
+#: no hazard closes or slows them.  Road planning (:mod:`safegeo.roadplan`) sets it on the roads it flood-proofs.
+HAZARD_PROOF_COLUMN = "hazard_proof"
+
+
+def _keep_proof_open(network: RoadNetwork, factor: np.ndarray, reason: np.ndarray) -> None:
+    """Undo the hazard's effect on the edges marked :data:`HAZARD_PROOF_COLUMN` (in place)."""
+    col = network.edge_data.get(HAZARD_PROOF_COLUMN)
+    if col is None:
+        return
+    vals = col.to_numpy()
+    known = pd.notna(vals)
+    proof = np.zeros(len(vals), bool)
+    proof[known] = vals[known].astype(bool)
+    factor[proof] = 1.0
+    reason[proof] = ""
 
 
 def _note(reason: np.ndarray, idx: np.ndarray, text: np.ndarray | str) -> None:
@@ -403,6 +423,7 @@ def _carry(he: HazardEdges, base: RoadNetwork, net: RoadNetwork, scenario: Hazar
                 _note(r, np.flatnonzero(hit), labels)
         factor[idx] = f
         reason[idx] = r
+    _keep_proof_open(net, factor, reason)
     closed = factor <= 0.0
     base_cost = net.edge_cost(weight)
     if weight in ("length", "length_m", "distance"):

@@ -141,6 +141,41 @@ DEFAULT_PARAMS: dict[str, Any] = {
         "proposals": 10,
         "actions": 3,
     },
+    # road-network improvement planning (safegeo.roadplan)
+    "roadplan": {
+        # generated candidates: at most this many (near-identical ones merged first)
+        "max_candidates": 500,
+        # a generated link joins two junctions at most this far apart in a straight line (m) ...
+        "link_max_m": 1500.0,
+        # ... that are at least this many times farther apart by road (a river without a bridge); at most this many
+        # close pairs, best screened first, are checked by road (on a dense network most are close by road too)
+        "min_detour_ratio": 3.0,
+        "max_link_checks": 25000,
+        # new links and bridges are built as this road class; upgrades raise a road to this class
+        "new_link_class": "tertiary",
+        "upgrade_class": "tertiary",
+        # generated upgrades: roads slower than this (km/h) that carry evacuees
+        "upgrade_below_kph": 40.0,
+        # generated flood-proofing: closed stretches up to this long (m)
+        "floodproof_max_m": 5000.0,
+        # candidate files: a link's end joins the nearest junction within this distance (m); a road to upgrade
+        # or flood-proof is every road lying within match_m of the line drawn along it
+        "endpoint_snap_m": 250.0,
+        "match_m": 25.0,
+        # generated candidates whose ends are both within this distance (m) of a better one's are dropped
+        "dedupe_m": 200.0,
+        # a person who cannot reach a shelter (or a village no vehicle can reach) counts as this many minutes
+        "unreachable_minutes": 120.0,
+        # rough costs (million baht per km) for candidates without one
+        "unit_cost_mthb_per_km": {"new_link": 12.0, "bridge": 150.0, "upgrade": 6.0, "floodproof": 20.0},
+        # the best candidates re-checked by a full evacuation run (nearest shelter and with capacities)
+        "verify_top": 5,
+        # weight of the response-time gain (person-minutes) in the benefit used for ranking (0: evacuation only)
+        "response_weight": 0.0,
+        # candidates whose routes before and after are drawn, and villages drawn per candidate
+        "route_candidates": 10,
+        "route_villages": 3,
+    },
 }
 
 #: Keys that moved to another section; the old place still works (with a note in the log).
@@ -171,6 +206,12 @@ _CHOICES = {("network", "mode"): ("drive", "walk"), ("map", "lang"): ("en", "th"
             ("warning", "certainty"): ("Observed", "Likely", "Possible", "Unlikely", "Unknown")}
 #: Tables whose keys are open (any OSM road class): every other table's keys are checked for typos.
 _OPEN_TABLES = {("network", "speeds_kph")}
+# road planning
+_POSITIVE |= {("roadplan", k) for k in ("max_candidates", "max_link_checks", "link_max_m", "min_detour_ratio", "upgrade_below_kph",
+                                        "floodproof_max_m", "endpoint_snap_m", "match_m", "unreachable_minutes")}
+_INTEGER |= {("roadplan", k) for k in ("max_candidates", "verify_top", "route_candidates", "route_villages",
+                                       "max_link_checks")}
+_CHOICES |= {("roadplan", k): tuple(sorted(DRIVE_CLASSES)) for k in ("new_link_class", "upgrade_class")}
 
 
 def deep_update(base: dict, new: Mapping) -> None:

@@ -87,7 +87,7 @@ def test_demo_map_in_browser_offline(demo_run, browser, tmp_path):
         shutil.copy(shot, REPO / "docs" / "demo_map.png")
 
     # every analysis map opens offline too, with its charts drawn and a link back to the overview
-    charted = {"evacuation", "coverage", "response", "exposure", "warning", "scorecard"}
+    charted = {"evacuation", "coverage", "response", "exposure", "warning", "road_plan", "scorecard"}
     for html in sorted(Path(demo_run.out_dir).glob("*/*.html")):
         with browser.open(html) as page:
             assert page.blocked_requests == [] and page.page_errors == [] and page.console_errors == [], html.name

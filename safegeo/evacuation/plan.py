@@ -285,15 +285,12 @@ def evacuate_network(
     len_cost = np.where(he.closed, np.inf, network.length_m)
     # people inside a closed area (every road out of their junction closed) may still leave it along the
     # closed roads, slowly, to the first junction with an open road; nobody can enter that way
-    exit_edge = np.zeros(network.n_edges, bool)
-    stuck = np.zeros(network.n_nodes, bool)  # junctions whose every road out is closed
-    if hazard_exit_kph and hazard_exit_kph > 0 and he.closed.any():
-        out_deg = np.bincount(network.u, minlength=network.n_nodes)
-        open_out = np.bincount(network.u[~he.closed], minlength=network.n_nodes)
-        stuck = (out_deg > 0) & (open_out == 0)
-        exit_edge = he.closed & stuck[network.u]
-        time_cost = np.where(exit_edge, network.length_m / (hazard_exit_kph / 3.6), time_cost)
-        len_cost = np.where(exit_edge, network.length_m, len_cost)
+    time_cost, exit_edge = hazard_exit_costs(network.u, he.closed, network.length_m, time_cost,
+                                             hazard_exit_kph=hazard_exit_kph)
+    len_cost = np.where(exit_edge, network.length_m, len_cost)
+    stuck = np.zeros(network.n_nodes, bool)  # junctions whose every road out is closed (they wade out)
+    if exit_edge.any():
+        stuck[network.u[exit_edge]] = True
     exit_len = np.where(exit_edge, network.length_m, 0.0)
     cost = time_cost if weight == "time" else len_cost
     he_out = he if weight == "time" else HazardEdges(len_cost, he.closed, he.speed_factor, he.reason, "length")
@@ -558,7 +555,44 @@ def evacuate_network(
     result = EvacuationResult(assignments, routes_gdf, unreachable, critical, edge_load_gdf, sh_out, summary,
                               comparison, he_out, hazard_areas, settings, districts, synthetic, seconds)
     result.network = network
+    result.routing = {"origin_node": np.where(o_ok, onode, -1), "population": pop, "origin_id": ids,
+                      "origin_geometry": org.geometry.values, "shelter_nodes": snode[elig_idx], "cost": cost,
+                      "hazard_edges": he, "exit_edge": exit_edge, "max_s": max_s, "hazard_exit_kph": hazard_exit_kph}
     return result
+
+
+def hazard_exit_costs(u: np.ndarray, closed: np.ndarray, length_m: np.ndarray, time_cost: np.ndarray, *,
+                      hazard_exit_kph: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Travel times with the way out of closed areas: the rule of ``hazard_exit_kph``, in one place.
+
+    A node whose every outgoing edge is closed is *inside* a closed area; its
+    closed outgoing edges may be used at *hazard_exit_kph* (on foot, by small
+    boat), so people there can leave, but nobody can enter that way.
+
+    Parameters
+    ----------
+    u
+        Tail node of each edge.  A subset of the edges may be given, as long as
+        it holds *every* outgoing edge of the nodes it mentions.
+    closed, length_m, time_cost
+        Per edge: closed by the hazard, length (m), and travel time (s; ``inf`` where closed).
+    hazard_exit_kph
+        Exit speed (km/h); ``None`` or 0: nobody leaves a closed area.
+
+    Returns
+    -------
+    time_cost, exit_edge
+        The times with exit edges at walking (boating) speed, and which edges are exits.
+    """
+    exit_edge = np.zeros(len(u), bool)
+    if hazard_exit_kph and hazard_exit_kph > 0 and closed.any():
+        n = int(u.max()) + 1
+        out_deg = np.bincount(u, minlength=n)
+        open_out = np.bincount(u[~closed], minlength=n)
+        inside = (out_deg > 0) & (open_out == 0)
+        exit_edge = closed & inside[u]
+        time_cost = np.where(exit_edge, length_m / (hazard_exit_kph / 3.6), time_cost)
+    return time_cost, exit_edge
 
 
 # ---------------------------------------------------------------------------------------------

@@ -89,6 +89,8 @@ class EvacuationResult:
     synthetic: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
     network: RoadNetwork | None = field(default=None, repr=False)  # the network with origins and shelters attached
+    # the run's routing inputs (origin nodes, eligible shelter nodes, edge costs) for analyses built on it (roadplan)
+    routing: dict[str, Any] | None = field(default=None, repr=False)
 
     # -- quick facts ----------------------------------------------------------------------------
     @property

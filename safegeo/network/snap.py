@@ -36,7 +36,7 @@ from pyproj import CRS
 
 from safegeo.network.core import RoadNetwork
 
-__all__ = ["Attachment", "attach_points", "line_points", "line_substrings", "point_xy"]
+__all__ = ["ACCESS_COLUMN", "Attachment", "attach_points", "line_points", "line_substrings", "point_xy"]
 
 
 @dataclass
@@ -195,6 +195,23 @@ def _find_twins(net: RoadNetwork) -> np.ndarray:
     return twin
 
 
+#: Edge attribute (``edge_data`` column): False on roads that places cannot join along their length (a bridge, a
+#: planned link reached only at its two junctions); :func:`attach_points` attaches no point to them.
+ACCESS_COLUMN = "access"
+
+
+def _no_access(network: RoadNetwork) -> np.ndarray | None:
+    """Rows marked ``access = False`` (None when every row may be joined)."""
+    col = network.edge_data.get(ACCESS_COLUMN)
+    if col is None:
+        return None
+    vals = col.to_numpy()
+    known = pd.notna(vals)
+    out = np.zeros(len(vals), bool)
+    out[known] = ~vals[known].astype(bool)
+    return out if out.any() else None
+
+
 def attach_points(
     network: RoadNetwork,
     points: gpd.GeoDataFrame | gpd.GeoSeries | np.ndarray,
@@ -216,6 +233,9 @@ def attach_points(
         A point within this distance of a junction, or of another point on
         the same road, shares its node.
 
+    Roads whose ``access`` attribute (:data:`ACCESS_COLUMN`) is False are
+    never joined along their length: a point goes to the nearest other road.
+
     Returns
     -------
     network, attachment
@@ -234,15 +254,22 @@ def attach_points(
     finite = np.all(np.isfinite(xy), axis=1) if n else np.zeros(0, bool)
     if n == 0 or not finite.any() or network.n_edges == 0:
         return network, Attachment(node, dist, np.zeros(n, bool), px, py, edge, along, float(max_snap_m))
-    if network._tree is None:
-        network._tree = shapely.STRtree(network.edge_geometries())
+    no_access = _no_access(network)
+    if no_access is None:
+        if network._tree is None:
+            network._tree = shapely.STRtree(network.edge_geometries())
+        tree, rows = network._tree, None
+    else:  # roads reached only at their ends (a planned bridge): points never join them
+        rows = np.flatnonzero(~no_access)
+        tree = shapely.STRtree(network.edge_geometries(rows))
     qi = np.flatnonzero(finite)
     pts = shapely.points(xy[qi])
     # (GEOS finds the nearest faster without a search radius; the limit is applied after)
-    (pi, ei), d = network._tree.query_nearest(pts, return_distance=True, all_matches=False)
+    (pi, ti), d = tree.query_nearest(pts, return_distance=True, all_matches=False)
     near = d <= max_snap_m
-    pi, ei, d = qi[pi[near]], ei[near], d[near]
-    lines = network._tree.geometries[ei]
+    pi, ti, d = qi[pi[near]], ti[near], d[near]
+    lines = tree.geometries[ti]
+    ei = ti if rows is None else rows[ti]
     s = shapely.line_locate_point(lines, shapely.points(xy[pi]))
     proj = shapely.get_coordinates(shapely.line_interpolate_point(lines, s))
     dist[pi], edge[pi], along[pi] = d, ei, s
