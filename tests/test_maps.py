@@ -639,3 +639,14 @@ def test_browser_draws_packed_layers_with_their_values(browser, tmp_path):
                                " safegeoLayers.coverage.getLayers()[1].options.color]")
         spec = _payload(path.read_text(encoding="utf-8"), "coverage")
         assert colour == [spec["palette"][spec["codes"][0]], spec["palette"][spec["codes"][1]]]
+
+
+def test_column_number_format_equals_the_per_value_format():
+    from safegeo.maps.style import _fmt, _fmt_array
+
+    rng = np.random.default_rng(1)
+    v = np.concatenate([rng.normal(0, 1, 5000), rng.normal(0, 1000, 5000), rng.random(500) * 1e-5,
+                        -rng.random(500) * 1e-5, np.round(rng.normal(0, 100, 500)), np.round(rng.random(500) * 100, 2),
+                        [0.0, -0.0, 1e15, 1e16 + 2, 2.5e15, 99.999, 0.99999, 0.999949, 1.005, 2.675, -1.5, 1e-4]])
+    assert _fmt_array(v) == [_fmt(x) for x in v]
+    assert _fmt_array(np.array([np.nan, np.inf, -np.inf, 3.0])) == [None, None, None, "3"]

@@ -290,6 +290,20 @@ def _fmt(value: float) -> str:
     return np.format_float_positional(value, precision=digits, trim="-")
 
 
+def _fmt_array(values: np.ndarray) -> list[str | None]:
+    """:func:`_fmt` for a whole column at C speed (None where not finite)."""
+    out = np.full(len(values), None, dtype=object)
+    finite = np.isfinite(values)
+    whole = finite & (np.floor(values) == values) & (np.abs(values) < 1e15)
+    out[whole] = values[whole].astype(np.int64).astype(str)
+    rest = finite & ~whole
+    for mask, fmt in ((rest & (np.abs(values) >= 1), "%.2f"), (rest & (np.abs(values) < 1), "%.4f")):
+        if mask.any():
+            text = np.char.mod(fmt, values[mask])
+            out[mask] = np.char.rstrip(np.char.rstrip(text, "0"), ".")
+    return out.tolist()
+
+
 def _is_code_column(column: Any) -> bool:
     """Whether a column's text values may be codes to translate (not ids, names or contacts)."""
     name = str(column).lower()
@@ -308,7 +322,7 @@ def _format_values(series: pd.Series, lang: str, *, translate: bool = True) -> l
     if pd.api.types.is_integer_dtype(series):
         return [None if pd.isna(v) else str(int(v)) for v in series.tolist()]
     if pd.api.types.is_float_dtype(series):
-        return [None if not math.isfinite(v) else _fmt(v) for v in series.to_numpy(dtype=float, na_value=np.nan)]
+        return _fmt_array(series.to_numpy(dtype=float, na_value=np.nan))
     if pd.api.types.is_datetime64_any_dtype(series):
         return [None if pd.isna(v) else v.isoformat() for v in series.tolist()]
     out: list[str | None] = []
