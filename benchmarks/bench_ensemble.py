@@ -110,7 +110,7 @@ def timed_run(payload, scenarios, *, workers: int | None) -> dict:
 
             t = time.perf_counter()
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   memory_limit=0)
+                                   memory_limit=0, scheduler_kwargs={"dashboard_address": ":0"})
             address = cluster.scheduler_address
             row["cluster_start_s"] = time.perf_counter() - t
         t0 = time.perf_counter()

@@ -298,7 +298,9 @@ def run_scenarios(
     try:
         if scheduler is None:
             n = workers or max(1, os.cpu_count() or 1)
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+            # no dashboard, and its HTTP server on a free port: no clash with another cluster on 8787
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   scheduler_kwargs={"dashboard_address": ":0"})
             client = Client(cluster)
         else:
             try:
