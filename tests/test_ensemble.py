@@ -166,6 +166,19 @@ def test_cli_writes_the_outputs(scenario_file, tmp_path):
     assert r.exit_code == 1 and "scenario file not found" in r.output
 
 
+def test_a_failed_critical_road_cuts_off_the_people_it_was_said_to(payload, sequential):
+    sc, outs = sequential
+    dry = outs[[s.name for s in sc].index("no hazard")]
+    edge = int(dry.critical_edges[np.argmax(dry.critical_people)])
+    net = payload.network
+    both = [edge, *np.flatnonzero((net.u == net.v[edge]) & (net.v == net.u[edge])).tolist()]
+    (o,) = run_scenarios(payload, [Scenario("bridge down", hazards="none", closed_edges=tuple(both))],
+                         scheduler="sequential")
+    pop = payload.villages["population"].to_numpy(float)
+    assert (o.status == CUT_OFF).any()
+    assert pop[o.status == CUT_OFF].sum() == dry.critical_people.max()
+
+
 def test_weighted_percentiles_by_hand():
     v, w = np.array([3.0, 1.0, 2.0, np.nan, 9.0]), np.array([1.0, 1.0, 1.0, 5.0, 0.0])
     assert weighted_percentiles(v, w, [0, 33, 34, 50, 67, 100]) == [1.0, 1.0, 2.0, 2.0, 3.0, 3.0]

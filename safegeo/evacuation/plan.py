@@ -209,7 +209,9 @@ def evacuate_network(
         How many of the most-loaded segments join the bridges in ``critical_roads``.
     closed_edges
         Edge rows of *network* closed as well (a bridge that failed, a road
-        closed in a scenario), on top of the hazard.
+        closed in a scenario), on top of the hazard.  Nobody crosses them:
+        unlike roads closed by a hazard, people do not leave along them at
+        *hazard_exit_kph*.
     critical
         Find the critical roads (bridges of the open network); off for speed
         when only the assignments are wanted.
@@ -273,9 +275,11 @@ def evacuate_network(
 
     # hazard-aware costs (on the pieces of road each point stands on too)
     he = scenario.edges(network)
+    cut = np.zeros(network.n_edges, bool)  # closed in the scenario (a failed bridge): nobody crosses, not even slowly
     if closed_edges is not None and len(closed_edges):
         parent = network.parent_edge if network.parent_edge is not None else np.arange(network.n_edges)
-        extra = np.isin(parent, np.asarray(closed_edges, dtype=np.int64)) & ~he.closed
+        cut = np.isin(parent, np.asarray(closed_edges, dtype=np.int64))
+        extra = cut & ~he.closed
         if extra.any():
             reason = he.reason.copy()
             reason[extra] = "closed in the scenario"
@@ -290,7 +294,7 @@ def evacuate_network(
         out_deg = np.bincount(network.u, minlength=network.n_nodes)
         open_out = np.bincount(network.u[~he.closed], minlength=network.n_nodes)
         inside = (out_deg > 0) & (open_out == 0)
-        exit_edge = he.closed & inside[network.u]
+        exit_edge = he.closed & inside[network.u] & ~cut
         time_cost = np.where(exit_edge, network.length_m / (hazard_exit_kph / 3.6), time_cost)
         len_cost = np.where(exit_edge, network.length_m, len_cost)
     exit_len = np.where(exit_edge, network.length_m, 0.0)
