@@ -428,6 +428,23 @@ _LABELS: dict[str, tuple[str, str]] = {
     "desc": ("Description", "คำอธิบาย"),
     "inside_area": ("Based inside the area", "ตั้งอยู่ในพื้นที่แจ้งเตือน"),
     "source": ("Source", "ที่มา"),
+    # --- scenario ensembles ---------------------------------------------------------------------
+    "ens_title": ("Scenario ensemble", "ผลรวมหลายสถานการณ์จำลอง"),
+    "ens_cut_off_by_district": ("Chance of being cut off, by district", "โอกาสถูกตัดขาด จำแนกตามอำเภอ"),
+    "ens_people_pct": ("People, averaged over the scenarios (%)", "ประชากร เฉลี่ยทุกสถานการณ์ (%)"),
+    "ens_time_bands": ("Travel time to a shelter across the scenarios, by district",
+                       "เวลาเดินทางถึงศูนย์พักพิงในทุกสถานการณ์ จำแนกตามอำเภอ"),
+    "ens_p50": ("half of the people (median)", "ครึ่งหนึ่งของประชากร (มัธยฐาน)"),
+    "ens_p50_p90": ("up to 9 in 10 people (90th percentile)", "ถึง 9 ใน 10 คน (เปอร์เซ็นไทล์ที่ 90)"),
+    "ens_cut_off_hist": ("People cut off, per scenario", "ประชากรที่ถูกตัดขาด ในแต่ละสถานการณ์"),
+    "ens_people_cut_off": ("People cut off", "ประชากรที่ถูกตัดขาด (คน)"),
+    "ens_scenarios": ("Scenarios", "จำนวนสถานการณ์"),
+    "ens_roads": ("Roads whose loss cuts off the most people", "ถนนที่หากขาดแล้วตัดขาดประชากรมากที่สุด"),
+    "ens_expected_isolated": ("People cut off, averaged over the scenarios", "ประชากรที่ถูกตัดขาด เฉลี่ยทุกสถานการณ์ (คน)"),
+    "ens_no_critical_road": ("No road's loss cuts anyone off", "ไม่มีถนนใดที่หากขาดแล้วตัดขาดประชากร"),
+    "ens_shelters_full": ("Shelters full most often", "ศูนย์พักพิงที่เต็มบ่อยที่สุด"),
+    "ens_scenarios_pct": ("Scenarios in which it is full (%)", "สถานการณ์ที่ศูนย์พักพิงเต็ม (%)"),
+    "edge": ("edge", "ช่วงถนน"),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -135,6 +137,36 @@ def test_save_load_roundtrip(tmp_path):
     d1 = dijkstra(net.csr().matrix, indices=0)
     d2 = dijkstra(back.csr().matrix, indices=0)
     assert np.allclose(d1, d2)
+
+
+def test_pickle_keeps_lines_shared_and_equal():
+    # a bent road (3 vertices) and a grid: the backward edges share their road's line until first use
+    roads = grid_roads(3, 100.0)
+    roads.loc[0, "geometry"] = shapely.LineString([(X0, Y0), (X0 + 50, Y0 - 30), (X0 + 100, Y0)])
+    net = from_lines(roads)
+    assert net._flip is not None
+    shared = len({id(g) for g in net._geometry})
+    assert shared < net.n_edges  # two directions, one line object
+    back = pickle.loads(pickle.dumps(net, protocol=5))
+    assert len({id(g) for g in back._geometry}) == shared
+    np.testing.assert_array_equal(back._flip, net._flip)
+    assert shapely.equals_exact(back.edge_geometries(), net.edge_geometries(), tolerance=0).all()
+    net.snap(gpd.GeoDataFrame(geometry=[shapely.Point(X0 + 20, Y0 - 10)], crs=UTM47), max_snap_m=50)  # builds a tree
+    assert net._tree is not None
+    back = pickle.loads(pickle.dumps(net, protocol=5))
+    assert back._tree is None and shapely.equals_exact(back.geometry, net.geometry, tolerance=0).all()
+    np.testing.assert_array_equal(dijkstra(back.csr().matrix, indices=0), dijkstra(net.csr().matrix, indices=0))
+    # some straight edges without a line, and lines not packable (3-D) round-trip too
+    full = net.geometry.copy()
+    g = full.copy()
+    g[::3] = None
+    net.geometry = g
+    back = pickle.loads(pickle.dumps(net))
+    assert [x is None for x in back.geometry] == [x is None for x in g]
+    assert shapely.equals_exact(back.geometry[1::3], g[1::3], tolerance=0).all()
+    net.geometry = shapely.force_3d(full)
+    back = pickle.loads(pickle.dumps(net))
+    assert shapely.has_z(back.geometry).all() and shapely.equals_exact(back.geometry, net.geometry, tolerance=0).all()
 
 
 # --- real OSM extracts ------------------------------------------------------------------------

@@ -18,7 +18,7 @@ Examples
 >>> res.write("out/ensemble")                                       # doctest: +SKIP
 """
 
-from safegeo.ensemble.result import EnsembleResult, aggregate, run_ensemble
+from safegeo.ensemble.result import EnsembleResult, aggregate, ensemble_charts, run_ensemble, weighted_percentiles
 from safegeo.ensemble.run import EnsembleError, Outcome, Payload, payload_for, run_scenario, run_scenarios
 from safegeo.ensemble.scenarios import Scenario, read_scenarios
 
@@ -29,9 +29,11 @@ __all__ = [
     "Payload",
     "Scenario",
     "aggregate",
+    "ensemble_charts",
     "payload_for",
     "read_scenarios",
     "run_ensemble",
     "run_scenario",
     "run_scenarios",
+    "weighted_percentiles",
 ]

@@ -37,7 +37,9 @@ class EnsembleResult:
     summary
         Per district / tambon / study (the shared summary shape): people,
         expected people cut off and in overflow, ``p_cut_off`` (share of the
-        people), villages cut off in any scenario.
+        people), villages cut off in any scenario, and ``p10_min``,
+        ``p50_min``, ``p90_min``: percentiles of the villages' travel times
+        over every scenario, weighted by population.
     roads
         Roads whose loss cuts people off in some scenario: ``scenarios``
         (how many), ``p_critical``, ``expected_isolated`` (people, averaged
@@ -83,12 +85,18 @@ class EnsembleResult:
         return {"villages": self.villages, "roads": self.roads, "shelters": self.shelters,
                 "scenarios": self.scenarios, "summary": self.summary}
 
-    def map(self, *, lang: str = "en", public: bool = False, tiles: bool = True, title: str | None = None):
-        """Villages by probability of being cut off, the roads that matter, shelters by chance of filling up."""
+    def map(self, *, lang: str = "en", public: bool = False, tiles: bool = True, title: str | None = None,
+            back_href: str | None = None, charts: bool = True):
+        """Villages by probability of being cut off, the roads that matter, shelters by chance of filling up;
+        the charts of :func:`ensemble_charts` beside them."""
+        from safegeo._i18n import t
         from safegeo.maps import SafegeoMap
 
-        m = SafegeoMap(title=title or "Scenario ensemble", lang=lang, public=public, synthetic=self.synthetic,
-                       tiles=tiles, bounds=self.villages if len(self.villages) else None)
+        m = SafegeoMap(title=title or t("ens_title", lang), lang=lang, public=public, synthetic=self.synthetic,
+                       tiles=tiles, bounds=self.villages if len(self.villages) else None, back_href=back_href)
+        if charts:
+            for chart in ensemble_charts(self, lang=lang):
+                m.add_chart(chart)
         if len(self.roads):
             m.add_lines(self.roads.head(200), name="roads_that_matter", color_column="expected_isolated",
                         cmap="YlOrRd", weight=5, tooltip=["name", "scenarios", "p_critical", "expected_isolated"])
@@ -101,14 +109,17 @@ class EnsembleResult:
                               if c in self.shelters.columns])
         return m
 
-    def write(self, out_dir: str | Path, *, lang: str = "en", public: bool = False, tiles: bool = True) -> list[Path]:
-        """``ensemble.gpkg``, ``ensemble.csv`` (per-area summary), ``scenarios.csv`` and ``ensemble.html``, as one set."""
+    def write(self, out_dir: str | Path, *, lang: str = "en", public: bool = False, tiles: bool = True,
+              title: str | None = None, back_href: str | None = None) -> list[Path]:
+        """``ensemble.gpkg``, ``ensemble.csv`` (per-area summary), ``scenarios.csv`` and ``ensemble.html`` (with its
+        charts), as one set."""
         from safegeo.io import write_csv, write_gpkg
         from safegeo.output import write_set
         from safegeo.privacy import public_frame
 
         def write(stage: Path) -> list[Path]:
-            html = self.map(lang=lang, public=public, tiles=tiles).save(stage / "ensemble.html")
+            html = self.map(lang=lang, public=public, tiles=tiles, title=title,
+                            back_href=back_href).save(stage / "ensemble.html")
             layers = self.layers()
             if public:
                 layers = {k: public_frame(v, what=f"ensemble layer {k}") for k, v in layers.items()}
@@ -169,14 +180,16 @@ def aggregate(payload: Payload, scenarios: Sequence[Scenario], outcomes: Sequenc
     where = areas.locate(v.geometry)
     for c in where.columns:
         v[c] = where[c].to_numpy()
-    per = pd.DataFrame({"population": pop, "expected_cut_off": pop * v["p_cut_off"].fillna(0.0).to_numpy(),
+    p_cut = (status == CUT_OFF).mean(axis=0) if k else np.zeros(n)  # unrounded: expected people are sums of it
+    per = pd.DataFrame({"population": pop, "expected_cut_off": pop * p_cut,
                         "expected_overflow": v["expected_overflow"].fillna(0.0).to_numpy(),
-                        "villages_ever_cut_off": (v["p_cut_off"].fillna(0.0) > 0).astype(float).to_numpy()})
+                        "villages_ever_cut_off": (p_cut > 0).astype(float)})
     for c in ("district_id", "tambon_id"):
         if c in where.columns:
             per[c] = where[c].to_numpy()
     summary = areas.summary(per, sums=["population", "expected_cut_off", "expected_overflow", "villages_ever_cut_off"],
                             shares={"p_cut_off": ("expected_cut_off", "population")})
+    _add_time_percentiles(summary, times, pop, where)
     # roads: how often and how many people their loss cuts off
     base = payload.network
     if k:
@@ -207,6 +220,104 @@ def aggregate(payload: Payload, scenarios: Sequence[Scenario], outcomes: Sequenc
     sh["max_load"] = loads.max(axis=0) if k else np.nan
     sh["p_full"] = np.round(((loads >= cap - 1e-9) & (cap > 0)).mean(axis=0), 4) if k else np.nan
     return EnsembleResult(table, v, summary, roads, sh, list(outcomes), synthetic)
+
+
+#: Travel-time percentiles of the per-area summary (column -> percentile).
+TIME_PERCENTILES = {"p10_min": 10.0, "p50_min": 50.0, "p90_min": 90.0}
+
+
+def weighted_percentiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[float]) -> list[float]:
+    """Weighted percentiles: the smallest value whose cumulative weight reaches q % of the total (NaN: no weight).
+
+    Examples
+    --------
+    >>> weighted_percentiles(np.array([1.0, 2.0, 10.0]), np.array([1.0, 1.0, 2.0]), [25, 50, 90])
+    [1.0, 2.0, 10.0]
+    """
+    ok = np.isfinite(values) & (weights > 0)
+    v, w = values[ok], weights[ok]
+    if not len(v):
+        return [np.nan] * len(qs)
+    order = np.argsort(v, kind="stable")
+    v, cum = v[order], np.cumsum(w[order])
+    return [float(v[min(len(v) - 1, int(np.searchsorted(cum, q / 100.0 * cum[-1] * (1 - 1e-12))))]) for q in qs]
+
+
+def _add_time_percentiles(summary: pd.DataFrame, times: np.ndarray, pop: np.ndarray, where: pd.DataFrame) -> None:
+    """Per area: percentiles (minutes) of the villages' travel times over every scenario, weighted by population.
+
+    Villages whose people reach no shelter in a scenario count in neither
+    (they are in ``p_cut_off`` / ``expected_overflow``).
+    """
+    k = times.shape[0]
+    flat_t = times.reshape(-1) / 60.0 if k else np.zeros(0)
+    flat_w = np.tile(pop, k)
+    for col in TIME_PERCENTILES:
+        summary[col] = np.nan
+    groups = {"study": np.zeros(len(pop), dtype=object)}
+    for level, col in (("district", "district_id"), ("tambon", "tambon_id")):
+        if col in where.columns:
+            groups[level] = where[col].to_numpy(object)
+    for level, ids in groups.items():
+        flat_ids = np.tile(ids, k)
+        rows = summary.index[summary["level"] == level]
+        for r in rows:
+            mask = np.ones(len(flat_ids), bool) if level == "study" else flat_ids == summary.at[r, "area_id"]
+            got = weighted_percentiles(flat_t[mask], flat_w[mask], list(TIME_PERCENTILES.values()))
+            for col, value in zip(TIME_PERCENTILES, got, strict=True):
+                summary.at[r, col] = round(value, 2) if np.isfinite(value) else np.nan
+
+
+def ensemble_charts(result: EnsembleResult, *, lang: str = "en", width: int = 440, max_items: int = 10) -> list:
+    """The charts beside ``ensemble.html``, every number from :class:`EnsembleResult`.
+
+    1. Chance of being cut off per district: ``summary.p_cut_off`` (share of the people), in %.
+    2. Travel time to a shelter per district across the scenarios: ``summary.p50_min`` and the band up to
+       ``p90_min`` (stacked).
+    3. People cut off per scenario (histogram of ``scenarios.people_cut_off``).
+    4. The roads that matter most: ``roads.expected_isolated`` of the first *max_items*.
+    5. The shelters full most often: ``shelters.p_full`` in % (ties: higher ``mean_load`` first).
+    """
+    from safegeo._i18n import t
+    from safegeo.maps.charts import _area_labels, bar_chart, histogram, message_chart, stacked_bar_chart
+
+    charts = []
+    s = result.summary
+    level = "district" if (s["level"] == "district").any() else "study"
+    rows = s[s["level"] == level].reset_index(drop=True)
+    labels = _area_labels(rows, lang)
+    charts.append(bar_chart(pd.Series(100.0 * rows["p_cut_off"].to_numpy(float), index=labels),
+                            title="ens_cut_off_by_district", value_label="ens_people_pct", percent=True, lang=lang,
+                            width=width))
+    bands = pd.DataFrame({"label": labels, "ens_p50": rows["p50_min"].to_numpy(float),
+                          "ens_p50_p90": (rows["p90_min"] - rows["p50_min"]).to_numpy(float)})
+    charts.append(stacked_bar_chart(bands, columns=["ens_p50", "ens_p50_p90"], label_column="label",
+                                    title="ens_time_bands", colors={"ens_p50": "#2171b5", "ens_p50_p90": "#9ecae1"},
+                                    value_label="travel_time_min", lang=lang, sort=False, width=width))
+    ok = result.scenarios[result.scenarios["ok"]]
+    charts.append(histogram(ok["people_cut_off"].to_numpy(float), title="ens_cut_off_hist", x_label="ens_people_cut_off",
+                            y_label="ens_scenarios", lang=lang, color="#7b1fa2", width=width))
+    roads = result.roads.head(max_items)
+    if len(roads):
+        names = roads["name"].astype(object) if "name" in roads.columns else pd.Series([None] * len(roads))
+        road_labels = [f"{n} ({t('edge', lang)} {e})" if isinstance(n, str) and n.strip() else f"{t('edge', lang)} {e}"
+                       for n, e in zip(names, roads["edge"], strict=True)]
+        charts.append(bar_chart(pd.Series(roads["expected_isolated"].to_numpy(float), index=road_labels),
+                                title="ens_roads", value_label="ens_expected_isolated", lang=lang, sort=False,
+                                color="#D55E00", width=width))
+    else:
+        charts.append(message_chart(title="ens_roads", message=t("ens_no_critical_road", lang), lang=lang, width=width))
+    sh = result.shelters
+    if len(sh) and sh["p_full"].notna().any():
+        top = sh.assign(_m=sh["mean_load"].astype(float)).sort_values(["p_full", "_m"], ascending=False,
+                                                                     kind="stable").head(max_items)
+        charts.append(bar_chart(pd.Series(100.0 * top["p_full"].to_numpy(float),
+                                          index=_area_labels(top, lang, id_column="shelter_id")),
+                                title="ens_shelters_full", value_label="ens_scenarios_pct", percent=True,
+                                max_value=100.0, sort=False, color="#0072B2", lang=lang, width=width))
+    else:
+        charts.append(message_chart(title="ens_shelters_full", lang=lang, width=width))
+    return charts
 
 
 def run_ensemble(study, scenarios_file: str | Path, *, scheduler: str | None = None, workers: int | None = None,

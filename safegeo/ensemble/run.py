@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +65,14 @@ class Payload:
     districts: gpd.GeoDataFrame | None
     tambons: gpd.GeoDataFrame | None
     capacity: bool = True
+
+    def __setstate__(self, state: dict) -> None:
+        RECEIVED["payloads"] += 1  # how often this process unpickled a payload: once per run on a worker
+        self.__dict__.update(state)
+
+
+#: Payloads this process has received (unpickled); a worker of a run counts one (``Client.run`` reads it).
+RECEIVED = {"payloads": 0}
 
 
 @dataclass
@@ -138,7 +147,7 @@ def run_scenario(payload: Payload, scenario: Scenario) -> Outcome:
 
     t0 = time.perf_counter()
     try:
-        state = _WORKER_STATE.setdefault(id(payload), {"reuse": {}, "hazards": {}, "areas": None})
+        state = _state_of(payload)
         if state["areas"] is None:
             state["areas"] = AreaIndex(payload.districts, payload.tambons)
         key = (scenario.hazards, scenario.depth_threshold_m)
@@ -167,6 +176,16 @@ def run_scenario(payload: Payload, scenario: Scenario) -> Outcome:
         log.debug("scenario %s failed", scenario.name, exc_info=True)
         tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return Outcome(scenario.name, seconds=time.perf_counter() - t0, error=tb)
+
+
+def _state_of(payload: Payload) -> dict:
+    """This process's reusable state for *payload*; dropped when the payload is (no stale state under a reused id)."""
+    key = id(payload)
+    state = _WORKER_STATE.get(key)
+    if state is None:
+        state = _WORKER_STATE[key] = {"reuse": {}, "hazards": {}, "areas": None}
+        weakref.finalize(payload, _WORKER_STATE.pop, key, None)
+    return state
 
 
 def _pick(sources: list, choice: str) -> list:
@@ -279,7 +298,9 @@ def run_scenarios(
     try:
         if scheduler is None:
             n = workers or max(1, os.cpu_count() or 1)
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")  # any free port: two runs never clash
+            # no dashboard, and its HTTP server on a free port: no clash with another cluster on 8787
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   scheduler_kwargs={"dashboard_address": ":0"})
             client = Client(cluster)
         else:
             try:

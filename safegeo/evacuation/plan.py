@@ -209,7 +209,9 @@ def evacuate_network(
         How many of the most-loaded segments join the bridges in ``critical_roads``.
     closed_edges
         Edge rows of *network* closed as well (a bridge that failed, a road
-        closed in a scenario), on top of the hazard.
+        closed in a scenario), on top of the hazard.  Nobody crosses them:
+        unlike roads closed by a hazard, people do not leave along them at
+        *hazard_exit_kph*.
     critical
         Find the critical roads (bridges of the open network); off for speed
         when only the assignments are wanted.
@@ -273,9 +275,11 @@ def evacuate_network(
 
     # hazard-aware costs (on the pieces of road each point stands on too)
     he = scenario.edges(network)
+    cut = np.zeros(network.n_edges, bool)  # closed in the scenario (a failed bridge): nobody crosses, not even slowly
     if closed_edges is not None and len(closed_edges):
         parent = network.parent_edge if network.parent_edge is not None else np.arange(network.n_edges)
-        extra = np.isin(parent, np.asarray(closed_edges, dtype=np.int64)) & ~he.closed
+        cut = np.isin(parent, np.asarray(closed_edges, dtype=np.int64))
+        extra = cut & ~he.closed
         if extra.any():
             reason = he.reason.copy()
             reason[extra] = "closed in the scenario"
@@ -286,7 +290,7 @@ def evacuate_network(
     # people inside a closed area (every road out of their junction closed) may still leave it along the
     # closed roads, slowly, to the first junction with an open road; nobody can enter that way
     time_cost, exit_edge = hazard_exit_costs(network.u, he.closed, network.length_m, time_cost,
-                                             hazard_exit_kph=hazard_exit_kph)
+                                             hazard_exit_kph=hazard_exit_kph, never=cut)
     len_cost = np.where(exit_edge, network.length_m, len_cost)
     stuck = np.zeros(network.n_nodes, bool)  # junctions whose every road out is closed (they wade out)
     if exit_edge.any():
@@ -562,7 +566,8 @@ def evacuate_network(
 
 
 def hazard_exit_costs(u: np.ndarray, closed: np.ndarray, length_m: np.ndarray, time_cost: np.ndarray, *,
-                      hazard_exit_kph: float | None) -> tuple[np.ndarray, np.ndarray]:
+                      hazard_exit_kph: float | None,
+                      never: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Travel times with the way out of closed areas: the rule of ``hazard_exit_kph``, in one place.
 
     A node whose every outgoing edge is closed is *inside* a closed area; its
@@ -578,6 +583,9 @@ def hazard_exit_costs(u: np.ndarray, closed: np.ndarray, length_m: np.ndarray, t
         Per edge: closed by the hazard, length (m), and travel time (s; ``inf`` where closed).
     hazard_exit_kph
         Exit speed (km/h); ``None`` or 0: nobody leaves a closed area.
+    never
+        Per edge: closed for good (a failed bridge in a scenario): never an
+        exit, not even slowly.
 
     Returns
     -------
@@ -591,6 +599,8 @@ def hazard_exit_costs(u: np.ndarray, closed: np.ndarray, length_m: np.ndarray, t
         open_out = np.bincount(u[~closed], minlength=n)
         inside = (out_deg > 0) & (open_out == 0)
         exit_edge = closed & inside[u]
+        if never is not None:
+            exit_edge &= ~never
         time_cost = np.where(exit_edge, length_m / (hazard_exit_kph / 3.6), time_cost)
     return time_cost, exit_edge
 

@@ -121,6 +121,29 @@ def build_csr(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, reverse: b
     return CsrGraph(matrix, rows[order], reverse)
 
 
+def _pack_lines(geoms: np.ndarray) -> dict | None:
+    """Edge lines as flat arrays (one entry per distinct line object); None when they are not all 2-D lines."""
+    present = np.array([g is not None for g in geoms], dtype=bool)
+    ids = np.fromiter((id(g) for g in geoms), dtype=np.int64, count=len(geoms))
+    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    distinct = geoms[first]
+    lines = distinct[present[first]]
+    if len(lines) and (not (shapely.get_type_id(lines) == 1).all() or shapely.has_z(lines).any()
+                       or (shapely.get_num_coordinates(lines) < 2).any()):
+        return None
+    coords, index = shapely.get_coordinates(lines, return_index=True)
+    return {"packed": "lines", "n": len(geoms), "present": present[first], "coords": coords,
+            "index": index.astype(np.int64), "inverse": inverse.astype(np.int64)}
+
+
+def _unpack_lines(packed: dict) -> np.ndarray:
+    """The object array :func:`_pack_lines` packed (shared lines are shared again)."""
+    distinct = np.full(len(packed["present"]), None, dtype=object)
+    if len(packed["coords"]):
+        distinct[packed["present"]] = shapely.linestrings(packed["coords"], indices=packed["index"])
+    return distinct[packed["inverse"]]
+
+
 @dataclass
 class NetworkReport:
     """What building the network kept and dropped."""
@@ -232,6 +255,29 @@ class RoadNetwork:
     @geometry.setter
     def geometry(self, value: np.ndarray | None) -> None:
         self._geometry, self._flip = value, None
+
+    # -- pickling (scenario ensembles send the network to every worker) -------------------------
+    def __getstate__(self) -> dict:
+        """The state with the edge lines as flat coordinate arrays, and without the search tree.
+
+        Pickling a million shapely lines one by one takes a minute; their
+        coordinates as one array take a fraction of a second.  Lines shared by
+        the two directions of a road stay shared after unpickling.
+        """
+        state = dict(self.__dict__)
+        state["_tree"] = None  # rebuilt on first use
+        g = state.get("_geometry")
+        if g is not None and len(g):
+            packed = _pack_lines(g)
+            if packed is not None:
+                state["_geometry"] = packed
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        g = state.get("_geometry")
+        if isinstance(g, dict) and g.get("packed") == "lines":
+            state = {**state, "_geometry": _unpack_lines(g)}
+        self.__dict__.update(state)
 
     # -- sizes ----------------------------------------------------------------------------------
     @property
