@@ -43,7 +43,8 @@ public_opt = click.option(
     help="Publishable output: leave out personal data (contacts, owners, drivers, notes) and remove phone "
          "numbers, e-mail addresses and LINE ids from other text.",
 )
-strict_opt = click.option("--strict", is_flag=True, help="Treat warnings (e.g. repaired geometries) as errors.")
+strict_opt = click.option("--strict", is_flag=True,
+                          help="Refuse invalid geometries instead of repairing them (with a warning).")
 overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 
 
