@@ -196,3 +196,35 @@ def test_report_pdf(hand_study, tmp_path):
     assert paths[1].read_bytes()[:4] == b"%PDF"
     with pytest.raises(ScorecardError, match="D2"):
         district_report(sc, "D2", tmp_path)
+
+
+def test_road_projects_become_actions_of_the_tambons_they_bring_nearer_a_shelter():
+    from pathlib import Path
+
+    from safegeo.roadplan import plan_roads
+
+    study = load_study(Path(__file__).resolve().parents[1] / "data" / "demo" / "study.toml")
+    plan = plan_roads(study, candidates="auto", verify_top=0)
+    sc = scorecard(study, road_plan=plan)
+    acts = sc.actions[sc.actions["kind"] == "road_project"]
+    assert len(acts) and (acts["order"] > 0).any()
+    # independently: each village's tambon from the evacuation, the plan's before/after minutes
+    where = sc.evacuation.assignments.drop_duplicates("origin_id").set_index("origin_id")["tambon_id"]
+    v = plan.villages.assign(tambon_id=lambda d: d["origin_id"].map(where))
+    v["gain"] = v["minutes_before"].fillna(120.0) - v["minutes_after"].fillna(120.0)
+    v = v[v["gain"] > 0]
+    tam = sc.tambons.set_index("area_id")
+    for _, act in acts.iterrows():
+        mine = v[v["tambon_id"] == act["area_id"]]
+        pm = (mine["gain"] * mine["population"]).groupby(mine["candidate_id"]).sum()
+        assert act["target"] == pm.idxmax()  # the project saving the tambon's people most person-minutes
+        chosen = mine[mine["candidate_id"] == act["target"]]
+        assert act["people"] == pytest.approx(chosen["population"].sum())
+        # its score gain: the tambon's shares within 15/30/60 min raised by the people newly within each limit
+        row = tam.loc[[act["area_id"]]].reset_index().copy()
+        for m in (15, 30, 60):
+            col = f"evac_share_within_{m}min"
+            newly = chosen.loc[~(chosen["minutes_before"] <= m) & (chosen["minutes_after"] <= m), "population"].sum()
+            row[col] = min(1.0, row[col].iloc[0] + newly / row["evac_population"].iloc[0])
+        after = composite(row, sc.indicators, sc.settings)["score"].iloc[0]
+        assert act["score_gain"] == pytest.approx(tam.at[act["area_id"], "score"] - after, abs=1e-4)

@@ -20,7 +20,11 @@ hazard_opt = click.option("--hazard", "hazard", metavar="NAME",
 @lang_opt
 @public_opt
 @click.option("--no-tiles", is_flag=True, help="Leave out the online basemap (fully offline page).")
-def scorecard(study: Path, hazard: str | None, out: Path, lang: str, public: bool, no_tiles: bool) -> None:
+@click.option("--road-plan", "road_plan", is_flag=True,
+              help="Also plan road projects (generated candidates, as plan-roads --candidates auto) and offer the "
+                   "best one for each tambon among its actions.")
+def scorecard(study: Path, hazard: str | None, out: Path, lang: str, public: bool, no_tiles: bool,
+              road_plan: bool) -> None:
     """One row per tambon and village from every analysis, a 0-10 score, ranks and the actions that help most.
 
     Runs evacuation, coverage, response and exposure (those the study has
@@ -30,7 +34,7 @@ def scorecard(study: Path, hazard: str | None, out: Path, lang: str, public: boo
     OUT/scorecard.gpkg (tambons, villages, actions), OUT/scorecard.csv
     (Excel-ready) and OUT/scorecard.html (map, sortable table, charts).
 
-    Example: safegeo scorecard data/demo/study.toml --hazard flood --out out/scorecard
+    Example: safegeo scorecard data/demo/study.toml --hazard flood --road-plan --out out/scorecard
     """
     from safegeo.scorecard import scorecard as run
     from safegeo.study import load_study
@@ -39,7 +43,12 @@ def scorecard(study: Path, hazard: str | None, out: Path, lang: str, public: boo
         with stage("load study"):
             st = load_study(study)
         with stage("analyses"):
-            result = run(st, hazard=hazard)
+            plan = None
+            if road_plan:
+                from safegeo.roadplan import plan_roads
+
+                plan = plan_roads(st, hazards=hazard, candidates="auto", verify_top=0)
+            result = run(st, hazard=hazard, road_plan=plan)
         for line in result.report_lines():
             click.echo(line, err=True)
         with stage("write"):

@@ -4,6 +4,10 @@ Candidate actions come from the analyses' own findings:
 
 * ``road``: secure the road whose loss alone cuts most of the tambon's people
   off from every shelter (evacuation ``cut_off_road`` → ``critical_roads``);
+* ``road_project``: build the road project of the road plan (when one is
+  given) that saves the tambon's people most person-minutes; the shares
+  within 15 / 30 / 60 min move by the people it brings within each limit
+  (the plan's nearest-shelter times, before and after);
 * ``shelter``: add shelter places for the people with no place in time
   (evacuation overflow; the fullest shelter is named);
 * ``coverage``: build the coverage analysis's proposed sites in the tambon
@@ -29,7 +33,7 @@ from safegeo._i18n import t
 from safegeo.scorecard.score import Indicator, composite
 
 _PREFIX_ASSET = {"lit": "lights", "seen": "cameras", "sos": "sos"}
-_KIND_ORDER = {"road": 0, "shelter": 1, "response": 2, "coverage": 3}
+_KIND_ORDER = {"road": 0, "road_project": 1, "shelter": 2, "response": 3, "coverage": 4}
 
 
 def _road_label(row: pd.Series, edge: int) -> str:
@@ -41,8 +45,58 @@ def _road_label(row: pd.Series, edge: int) -> str:
     return f"{row.get('highway') or 'road'} {rid if rid is not None and pd.notna(rid) else edge}"
 
 
+def _road_project_actions(road_plan: Any, evacuation: Any, tam: pd.DataFrame, cols: set[str], add: Any) -> None:
+    """Per tambon, the road-plan project that saves its people most person-minutes, as a candidate action."""
+    asg = evacuation.assignments
+    if "tambon_id" not in asg.columns:
+        return
+    where = asg.drop_duplicates("origin_id").set_index("origin_id")["tambon_id"]
+    v = pd.DataFrame(road_plan.villages.drop(columns="geometry", errors="ignore"))
+    v["tambon_id"] = v["origin_id"].map(where)
+    v = v[v["tambon_id"].isin(tam.index) & (v["population"] > 0)]
+    before = v["minutes_before"].to_numpy(float)
+    after = v["minutes_after"].to_numpy(float)
+    unreach = float(road_plan.settings.get("unreachable_minutes", 120.0)) if hasattr(road_plan, "settings") else 120.0
+    gain = np.nan_to_num(before, nan=unreach) - np.nan_to_num(after, nan=unreach)
+    v = v.assign(_gain=gain, _pm=gain * v["population"].to_numpy(float))
+    v = v[v["_gain"] > 0]
+    if not len(v):
+        return
+    per = v.groupby(["tambon_id", "candidate_id"], sort=True)["_pm"].sum().reset_index()
+    per = per.sort_values(["tambon_id", "_pm"], ascending=[True, False], kind="stable").drop_duplicates("tambon_id")
+    cands = road_plan.candidates.set_index("candidate_id")
+    for _, r in per.iterrows():
+        area, cid = r["tambon_id"], r["candidate_id"]
+        mine = v[(v["tambon_id"] == area) & (v["candidate_id"] == cid)]
+        pop = float(tam.at[area, "evac_population"]) if "evac_population" in tam.columns else 0.0
+        changes: dict[str, float] = {}
+        for m in (15, 30, 60):
+            col = f"evac_share_within_{m}min"
+            if col not in cols or not pop > 0 or pd.isna(tam.at[area, col]):
+                continue
+            b, a = mine["minutes_before"].to_numpy(float), mine["minutes_after"].to_numpy(float)
+            newly = float(mine["population"].to_numpy(float)[~(b <= m) & (a <= m)].sum())
+            if newly > 0:
+                changes[col] = min(1.0, float(tam.at[area, col]) + newly / pop)
+        if not changes:
+            continue
+        c = cands.loc[cid]
+        kind = str(c.get("kind", "project"))
+        cost = c.get("cost")
+        cost_txt = f", {float(cost):,.0f} M THB" if cost is not None and pd.notna(cost) else ""
+        cost_th = f" งบประมาณ {float(cost):,.0f} ล้านบาท" if cost is not None and pd.notna(cost) else ""
+        n = float(mine["population"].sum())
+        most = float(mine["_gain"].max())
+        add(area, "road_project", cid, n, changes,
+            f"Build road project {cid} ({t(kind, 'en').lower()}{cost_txt}): {n:,.0f} people reach a shelter "
+            f"up to {most:.0f} min sooner",
+            f"ก่อสร้างโครงการถนน {cid} ({t(kind, 'th')}{cost_th}): ประชาชน {n:,.0f} คนถึงศูนย์พักพิงเร็วขึ้นสูงสุด "
+            f"{most:.0f} นาที")
+
+
 def tambon_actions(tambons: pd.DataFrame, indicators: Sequence[Indicator], settings: Mapping[str, Any], *,
-                   evacuation: Any = None, coverage: Any = None, study: Any = None) -> pd.DataFrame:
+                   evacuation: Any = None, coverage: Any = None, study: Any = None,
+                   road_plan: Any = None) -> pd.DataFrame:
     """Candidate actions per tambon with their exact score gain; the best ``[scorecard] actions`` get an ``order``.
 
     Returns
@@ -50,7 +104,7 @@ def tambon_actions(tambons: pd.DataFrame, indicators: Sequence[Indicator], setti
     DataFrame
         ``area_id``, ``order`` (1 = the action that helps most; 0 = not among
         the best), ``kind``, ``target`` (road edge, shelter id, proposal
-        ranks, vehicle type), ``people``, ``score_gain``, ``dimension_gain``,
+        ranks, road project id, vehicle type), ``people``, ``score_gain``, ``dimension_gain``,
         ``text_en``, ``text_th``.
     """
     cols = {i.column for i in indicators}
@@ -81,6 +135,8 @@ def tambon_actions(tambons: pd.DataFrame, indicators: Sequence[Indicator], setti
                     {"evac_share_cut_off_by_one_road": max(share - n / pop, 0.0) if pop > 0 else 0.0},
                     f"Secure road {label}: its loss alone cuts {n:,.0f} people off from every shelter",
                     f"เสริมความมั่นคงถนน {label}: หากถนนนี้ขาด ประชาชน {n:,.0f} คนจะไปศูนย์พักพิงไม่ได้")
+    if road_plan is not None and evacuation is not None and len(getattr(road_plan, "villages", ())):
+        _road_project_actions(road_plan, evacuation, tam, cols, add)
     if "evac_overflow_share" in cols:
         for area, r in tam[tam["evac_overflow"].fillna(0) > 0].iterrows():
             n = float(r["evac_overflow"])

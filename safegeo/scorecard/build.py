@@ -43,6 +43,7 @@ def scorecard(
     coverage: CoverageResult | None = None,
     response: ResponseResult | None = None,
     exposure: ExposureResult | None = None,
+    road_plan: Any = None,
     weights: Mapping[str, float] | None = None,
     best: Mapping[str, float] | None = None,
     worst: Mapping[str, float] | None = None,
@@ -78,6 +79,10 @@ def scorecard(
         exposure reports the first); ``"none"``: no hazard.
     evacuation, coverage, response, exposure
         Results already computed (they should be of the same study and hazard).
+    road_plan
+        A :class:`~safegeo.roadplan.RoadPlanResult` of the same study and
+        hazard (optional): its best projects become candidate actions of the
+        tambons whose villages they bring nearer a shelter.
     weights, best, worst
         Overrides of ``[scorecard] weights``, ``best`` and ``worst`` by
         indicator family (``lit_pct``, ``median_min``, ...).
@@ -149,7 +154,8 @@ def scorecard(
     tambons, villages = scored
     from safegeo.scorecard.actions import tambon_actions
 
-    actions = tambon_actions(tambons, inds, settings, evacuation=evacuation, coverage=coverage, study=study)
+    actions = tambon_actions(tambons, inds, settings, evacuation=evacuation, coverage=coverage, study=study,
+                             road_plan=road_plan)
     for i in range(int(settings["actions"])):
         mine = actions[actions["order"] == i + 1].set_index("area_id")
         for col, src in ((f"action_{i + 1}", "text_en"), (f"action_{i + 1}_th", "text_th")):

@@ -242,10 +242,11 @@ def district_report(result: ScorecardResult, district: str, out_dir: str | Path,
 
 def demo_step(study: StudyArea, out_dir: Path, *, lang: str = "en") -> list[Path]:
     """The demo scorecard (every analysis, all hazards) and the report of the district ranked worst; map first."""
+    from safegeo.roadplan import plan_roads
     from safegeo.scorecard.build import scorecard
 
     out = Path(out_dir)
-    sc = scorecard(study)
+    sc = scorecard(study, road_plan=plan_roads(study, candidates="auto", verify_top=0))
     paths = sc.write(out, lang=lang, title=f"{study.name}: {t('scorecard_title', lang)}", back_href="../index.html")
     worst = sc.tambons.sort_values("score", ascending=False, kind="stable")["district_id"].dropna()
     if len(worst):
