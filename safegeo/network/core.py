@@ -47,8 +47,8 @@ class CsrGraph:
     edge_of: np.ndarray
     reverse: bool = False
 
-    def edge_between(self, tail: np.ndarray, head: np.ndarray) -> np.ndarray:
-        """Edge rows of the stored entries (tail → head); -1 where there is none.
+    def entry_between(self, tail: np.ndarray, head: np.ndarray) -> np.ndarray:
+        """Positions of the stored entries (tail → head) in the matrix's data; -1 where there is none.
 
         Column indices are sorted within each row, so each lookup is a binary
         search inside the tail's row: O(k log degree), no work over all edges.
@@ -73,8 +73,15 @@ class CsrGraph:
             left = np.where(go_right, mid + 1, left)
             right = np.where(active & ~go_right, mid, right)
         found = (left < hi) & (indices[np.minimum(left, len(indices) - 1)] == head)
-        out[found] = self.edge_of[left[found]]
+        out[found] = left[found]
         return out
+
+    def edge_between(self, tail: np.ndarray, head: np.ndarray) -> np.ndarray:
+        """Edge rows of the stored entries (tail → head); -1 where there is none (see :meth:`entry_between`)."""
+        pos = self.entry_between(tail, head)
+        found = pos >= 0
+        pos[found] = self.edge_of[pos[found]]
+        return pos
 
 
 def build_csr(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, reverse: bool = False) -> CsrGraph:

@@ -26,7 +26,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from safegeo.evacuation.plan import hazard_exit_costs
 from safegeo.hazards import HazardScenario, hazard_edge_costs
-from safegeo.network import CsrGraph, RoadNetwork, attach_points, build_csr, point_xy
+from safegeo.network import RoadNetwork, attach_points, build_csr, point_xy
 from safegeo.roadplan._search import update_labels
 from safegeo.roadplan.candidates import LINK_KINDS, CandidateSet
 
@@ -118,31 +118,6 @@ def driving_rule(u, closed, factor, length_m, time_s):
 def free_flow_rule(u, closed, factor, length_m, time_s):
     """Boats under a water hazard: every row at its free-flow time."""
     return np.asarray(time_s, dtype=float).copy()
-
-
-def _entries(csr: CsrGraph, tail: np.ndarray, head: np.ndarray) -> np.ndarray:
-    """Position of the stored entry tail -> head in *csr* (-1 where there is none); a binary search per row."""
-    m = csr.matrix
-    indptr, indices = m.indptr, m.indices
-    tail = np.asarray(tail, dtype=np.int64)
-    head = np.asarray(head, dtype=np.int64)
-    out = np.full(len(tail), -1, dtype=np.int64)
-    if len(tail) == 0 or len(indices) == 0:
-        return out
-    lo = indptr[tail].astype(np.int64)
-    hi = indptr[tail + 1].astype(np.int64)
-    left, right = lo.copy(), hi.copy()
-    while True:
-        active = left < right
-        if not active.any():
-            break
-        mid = (left + right) // 2
-        go_right = active & (indices[np.minimum(mid, len(indices) - 1)] < head)
-        left = np.where(go_right, mid + 1, left)
-        right = np.where(active & ~go_right, mid, right)
-    found = (left < hi) & (indices[np.minimum(left, len(indices) - 1)] == head)
-    out[found] = left[found]
-    return out
 
 
 @dataclass
@@ -318,8 +293,8 @@ class RoutingGraph:
             same = np.isin(pk, inc_pairs) & np.isfinite(cost_all)
             ex |= same
             it, ih = inc_pairs // self.n_nodes, inc_pairs % self.n_nodes
-            blocked_s = _entries(self.search, it, ih)
-            blocked_t = _entries(self.trans, ih, it)
+            blocked_s = self.search.entry_between(it, ih)
+            blocked_t = self.trans.entry_between(ih, it)
             blocked_s, blocked_t = blocked_s[blocked_s >= 0], blocked_t[blocked_t >= 0]
             roots_pairs = (it, ih)
         ex_tail = a_tail[ex].astype(np.int64)
