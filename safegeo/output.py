@@ -34,9 +34,10 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -197,3 +198,49 @@ def write_set(out_dir: str | os.PathLike, write: Callable[[Path], list[Path]], *
     with OutputSet(out, replaces=replaces) as stage:
         staged = write(stage)
     return [out / Path(p).relative_to(stage) for p in staged]
+
+
+def write_analysis(out_dir: str | os.PathLike, *, what: str, page: Callable[[], Any], html: str, gpkg: str,
+                   layers: Mapping[str, Any], tables: Mapping[str, Any], public: bool = False,
+                   geometry_types: Mapping[str, str] | None = None,
+                   more: Callable[[Path], list[Path]] | None = None) -> list[Path]:
+    """An analysis's files as one set: its map, its GeoPackage and its CSV tables, then *more*.
+
+    Parameters
+    ----------
+    out_dir
+        Output folder.
+    what
+        The analysis, for the public filter's log (``"exposure"``).
+    page
+        Builds the map (a :class:`~safegeo.maps.SafegeoMap`, already made with
+        the same *public*); saved as *html*.
+    html, gpkg
+        File names of the map and the GeoPackage.
+    layers
+        GeoPackage layers by name (see :func:`safegeo.io.write_gpkg`, with *geometry_types*).
+    tables
+        CSV file name -> table (:func:`safegeo.io.write_csv`: BOM, formula cells neutralised).
+    public
+        Every layer and table goes through :func:`safegeo.privacy.public_frame` first.
+    more
+        Writes further files into the stage folder and returns their paths.
+
+    Returns
+    -------
+    list of Path
+        The map, the GeoPackage, the tables in order, then *more*'s files.
+    """
+    from safegeo.io import write_csv, write_gpkg
+    from safegeo.privacy import public_frame
+
+    if public:
+        layers = {k: public_frame(v, what=f"{what} layer {k}") for k, v in layers.items()}
+        tables = {k: public_frame(v, what=f"{what} {k}") for k, v in tables.items()}
+
+    def write(stage: Path) -> list[Path]:
+        out = [Path(page().save(stage / html)), write_gpkg(stage / gpkg, layers, geometry_types=geometry_types)]
+        out += [write_csv(stage / name, table) for name, table in tables.items()]
+        return out + (more(stage) if more is not None else [])
+
+    return write_set(out_dir, write)

@@ -246,9 +246,7 @@ def write_coverage(result: CoverageResult, out_dir: str | Path, *, lang: str = "
     list of Path
         The map first, then the GeoPackage and the CSV.
     """
-    from safegeo.io import write_csv, write_gpkg
-    from safegeo.output import write_set
-    from safegeo.privacy import public_frame
+    from safegeo.output import write_analysis
 
     layers: dict[str, Any] = {"segments": result.segments, "gaps": result.gaps, "districts": result.districts,
                               "proposals": result.proposals}
@@ -256,17 +254,9 @@ def write_coverage(result: CoverageResult, out_dir: str | Path, *, lang: str = "
         layers["tambons"] = result.tambons
     if len(result.sectors):
         layers["camera_sectors"] = result.sectors
-    summary = result.summary
-    if public:
-        layers = {k: public_frame(v, what=f"coverage layer {k}") for k, v in layers.items()}
-        summary = public_frame(summary, what="coverage summary")
-
-    def write(stage: Path) -> list[Path]:
-        html = coverage_map(result, lang=lang, public=public, tiles=tiles, back_href=back_href).save(stage / "coverage.html")
-        gpkg = write_gpkg(stage / "coverage.gpkg", layers)
-        csv = write_csv(stage / "coverage_summary.csv", summary)
-        return [html, gpkg, csv]
-
-    return write_set(out_dir, write)
+    return write_analysis(
+        out_dir, what="coverage", html="coverage.html", gpkg="coverage.gpkg", public=public,
+        page=lambda: coverage_map(result, lang=lang, public=public, tiles=tiles, back_href=back_href),
+        layers=layers, tables={"coverage_summary.csv": result.summary})
 
 

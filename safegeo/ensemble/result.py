@@ -113,22 +113,13 @@ class EnsembleResult:
               title: str | None = None, back_href: str | None = None) -> list[Path]:
         """``ensemble.gpkg``, ``ensemble.csv`` (per-area summary), ``scenarios.csv`` and ``ensemble.html`` (with its
         charts), as one set."""
-        from safegeo.io import write_csv, write_gpkg
-        from safegeo.output import write_set
-        from safegeo.privacy import public_frame
+        from safegeo.output import write_analysis
 
-        def write(stage: Path) -> list[Path]:
-            html = self.map(lang=lang, public=public, tiles=tiles, title=title,
-                            back_href=back_href).save(stage / "ensemble.html")
-            layers = self.layers()
-            if public:
-                layers = {k: public_frame(v, what=f"ensemble layer {k}") for k, v in layers.items()}
-            gpkg = write_gpkg(stage / "ensemble.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
-            csv = write_csv(stage / "ensemble.csv", self.summary)
-            sc = write_csv(stage / "scenarios.csv", self.scenarios)
-            return [html, gpkg, csv, sc]
-
-        return write_set(out_dir, write)
+        return write_analysis(
+            out_dir, what="ensemble", html="ensemble.html", gpkg="ensemble.gpkg", public=public,
+            page=lambda: self.map(lang=lang, public=public, tiles=tiles, title=title, back_href=back_href),
+            layers=self.layers(), geometry_types=GPKG_GEOMETRY_TYPES,
+            tables={"ensemble.csv": self.summary, "scenarios.csv": self.scenarios})
 
 
 def aggregate(payload: Payload, scenarios: Sequence[Scenario], outcomes: Sequence[Outcome], *,

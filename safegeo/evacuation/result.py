@@ -263,24 +263,12 @@ class EvacuationResult:
         list of Path
             The map first, then the GeoPackage and the CSV.
         """
-        from safegeo.io import write_csv, write_gpkg
-        from safegeo.output import write_set
-        from safegeo.privacy import public_frame
+        from safegeo.output import write_analysis
 
-        layers = self.layers()
-        summary = self.summary
-        if public:
-            layers = {k: public_frame(v, what=f"evacuation layer {k}") for k, v in layers.items()}
-            summary = public_frame(summary, what="evacuation summary")
-
-        def write(stage: Path) -> list[Path]:
-            html = self.map(lang=lang, public=public, tiles=tiles, title=title,
-                            back_href=back_href).save(stage / "evacuation.html")
-            gpkg = write_gpkg(stage / "evacuation.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
-            csv = write_csv(stage / "summary.csv", summary)
-            return [html, gpkg, csv]
-
-        return write_set(out_dir, write)
+        return write_analysis(
+            out_dir, what="evacuation", html="evacuation.html", gpkg="evacuation.gpkg", public=public,
+            page=lambda: self.map(lang=lang, public=public, tiles=tiles, title=title, back_href=back_href),
+            layers=self.layers(), geometry_types=GPKG_GEOMETRY_TYPES, tables={"summary.csv": self.summary})
 
 
 

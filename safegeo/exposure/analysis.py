@@ -283,24 +283,12 @@ class ExposureResult:
         list of Path
             The map first, then the GeoPackage and the CSV.
         """
-        from safegeo.io import write_csv, write_gpkg
-        from safegeo.output import write_set
-        from safegeo.privacy import public_frame
+        from safegeo.output import write_analysis
 
-        layers = self.layers()
-        summary = self.summary
-        if public:
-            layers = {k: public_frame(v, what=f"exposure layer {k}") for k, v in layers.items()}
-            summary = public_frame(summary, what="exposure summary")
-
-        def write(stage: Path) -> list[Path]:
-            html = self.map(lang=lang, public=public, tiles=tiles, title=title,
-                            back_href=back_href).save(stage / "exposure.html")
-            gpkg = write_gpkg(stage / "exposure.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
-            csv = write_csv(stage / "exposure_summary.csv", summary)
-            return [Path(html), gpkg, csv]
-
-        return write_set(out_dir, write)
+        return write_analysis(
+            out_dir, what="exposure", html="exposure.html", gpkg="exposure.gpkg", public=public,
+            page=lambda: self.map(lang=lang, public=public, tiles=tiles, title=title, back_href=back_href),
+            layers=self.layers(), geometry_types=GPKG_GEOMETRY_TYPES, tables={"exposure_summary.csv": self.summary})
 
 
 #: Declared geometry types (an empty layer is still typed for QGIS).

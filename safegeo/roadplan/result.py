@@ -217,24 +217,12 @@ class RoadPlanResult:
         list of Path
             The map first, then the GeoPackage and the CSV.
         """
-        from safegeo.io import write_csv, write_gpkg
-        from safegeo.output import write_set
-        from safegeo.privacy import public_frame
+        from safegeo.output import write_analysis
 
-        layers = self.layers()
-        table = self.table()
-        if public:
-            layers = {k: public_frame(v, what=f"road plan layer {k}") for k, v in layers.items()}
-            table = public_frame(table, what="road plan table")
-
-        def write(stage: Path) -> list[Path]:
-            html = self.map(lang=lang, public=public, tiles=tiles, title=title,
-                            back_href=back_href).save(stage / "road_plan.html")
-            gpkg = write_gpkg(stage / "road_plan.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
-            csv = write_csv(stage / "road_plan.csv", table)
-            return [Path(html), gpkg, csv]
-
-        return write_set(out_dir, write)
+        return write_analysis(
+            out_dir, what="road plan", html="road_plan.html", gpkg="road_plan.gpkg", public=public,
+            page=lambda: self.map(lang=lang, public=public, tiles=tiles, title=title, back_href=back_href),
+            layers=self.layers(), geometry_types=GPKG_GEOMETRY_TYPES, tables={"road_plan.csv": self.table()})
 
 
 def road_plan_charts(result: RoadPlanResult, *, lang: str = "en", top: int = 12, width: int = 440) -> list:

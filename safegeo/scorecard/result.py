@@ -187,22 +187,11 @@ class ScorecardResult:
         list of Path
             The map first, then the GeoPackage and the CSV.
         """
-        from safegeo.io import write_csv, write_gpkg
-        from safegeo.output import write_set
-        from safegeo.privacy import public_frame
+        from safegeo.output import write_analysis
 
-        layers = self.layers()
         rows = pd.concat([self.tambons, pd.DataFrame(self.villages.drop(columns="geometry"))], ignore_index=True)
-        if public:
-            layers = {k: public_frame(v, what=f"scorecard layer {k}") for k, v in layers.items()}
-            rows = public_frame(rows, what="scorecard")
-
-        def write(stage: Path) -> list[Path]:
-            html = self.map(lang=lang, public=public, tiles=tiles, title=title,
-                            back_href=back_href).save(stage / "scorecard.html")
-            gpkg = write_gpkg(stage / "scorecard.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
-            csv = write_csv(stage / "scorecard.csv", rows)
-            return [Path(html), gpkg, csv]
-
-        return write_set(out_dir, write)
+        return write_analysis(
+            out_dir, what="scorecard", html="scorecard.html", gpkg="scorecard.gpkg", public=public,
+            page=lambda: self.map(lang=lang, public=public, tiles=tiles, title=title, back_href=back_href),
+            layers=self.layers(), geometry_types=GPKG_GEOMETRY_TYPES, tables={"scorecard.csv": rows})
 

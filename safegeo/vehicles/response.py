@@ -42,7 +42,6 @@ from safegeo.areas import AreaIndex
 from safegeo.hazards import HazardScenario
 from safegeo.network import RoadNetwork, attach_points, point_xy
 from safegeo.network.snap import line_points
-from safegeo.privacy import public_frame
 from safegeo.schema import VEHICLE_TYPES
 from safegeo.settings import resolve
 
@@ -680,8 +679,7 @@ def write_response(
         The map first.
     """
 
-    from safegeo.io import write_csv, write_gpkg
-    from safegeo.output import write_set
+    from safegeo.output import write_analysis
 
     fleet = result.vehicles.drop(columns=["node"], errors="ignore")
     layers: dict[str, Any] = {
@@ -690,20 +688,11 @@ def write_response(
     }
     if network is not None or result.network is not None:
         layers["nodes"] = result.node_times_gdf(network)
-    summary = result.summary
-    if public:
-        layers = {k: public_frame(v, what=f"response layer {k}") for k, v in layers.items()}
-        summary = public_frame(summary, what="response summary")
-
-    def write(stage: Path) -> list[Path]:
-        # declared geometry types: an empty layer (no village unserved) is still a point layer in QGIS
-        gpkg = write_gpkg(stage / "response.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES)
-        csv = write_csv(stage / "response_summary.csv", summary)
-        html = response_map(result, study=study, lang=lang, public=public, tiles=tiles,
-                            back_href=back_href).save(stage / "response.html")
-        return [Path(html), gpkg, csv]
-
-    return write_set(out_dir, write)
+    # declared geometry types: an empty layer (no village unserved) is still a point layer in QGIS
+    return write_analysis(
+        out_dir, what="response", html="response.html", gpkg="response.gpkg", public=public,
+        page=lambda: response_map(result, study=study, lang=lang, public=public, tiles=tiles, back_href=back_href),
+        layers=layers, geometry_types=GPKG_GEOMETRY_TYPES, tables={"response_summary.csv": result.summary})
 
 
 def _fleet_for_demo(study: StudyArea, out_dir: Path) -> tuple[Path, gpd.GeoDataFrame]:

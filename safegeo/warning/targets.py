@@ -450,31 +450,20 @@ class WarningResult:
         list of Path
             The map first.
         """
-        from safegeo.io import write_csv, write_gpkg, write_text_atomic
-        from safegeo.output import write_set
-        from safegeo.privacy import public_frame
+        from safegeo.io import write_csv, write_text_atomic
+        from safegeo.output import write_analysis
 
-        layers = self.layers()
-        targets = self.targets()
-        messages = self.messages
-        if public:
-            layers = {k: public_frame(v, what=f"warning layer {k}") for k, v in layers.items()}
-            targets = public_frame(targets, what="warning targets")
-            messages = public_frame(messages, what="warning messages")
-
-        def write(stage: Path) -> list[Path]:
-            html = self.map(lang=lang, public=public, tiles=tiles, title=title,
-                            back_href=back_href).save(stage / "warning.html")
-            out = [Path(html),
-                   write_gpkg(stage / "warning.gpkg", layers, geometry_types=GPKG_GEOMETRY_TYPES),
-                   write_csv(stage / "targets.csv", targets),
-                   write_csv(stage / "messages.csv", messages),
-                   write_text_atomic(stage / "alert.xml", self.alert_xml)]
-            if not public and len(self.send_list):
+        def more(stage: Path) -> list[Path]:
+            out = [write_text_atomic(stage / "alert.xml", self.alert_xml)]
+            if not public and len(self.send_list):  # the private list of who to call: never in a public set
                 out.append(write_csv(stage / "send_list.csv", self.send_list))
             return out
 
-        return write_set(out_dir, write)
+        return write_analysis(
+            out_dir, what="warning", html="warning.html", gpkg="warning.gpkg", public=public,
+            page=lambda: self.map(lang=lang, public=public, tiles=tiles, title=title, back_href=back_href),
+            layers=self.layers(), geometry_types=GPKG_GEOMETRY_TYPES,
+            tables={"targets.csv": self.targets(), "messages.csv": self.messages}, more=more)
 
 
 GPKG_GEOMETRY_TYPES = {"area": "MultiPolygon", "villages": "Point", "tambons": "MultiPolygon", "shelters": "Point",
