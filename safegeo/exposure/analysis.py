@@ -349,7 +349,7 @@ def exposure(
     with stage("villages"):
         vill = study.layer("villages") if study.has("villages") else None
         vgroups = [g for g in cfg["village_groups"] if vill is not None and g in vill.columns]
-        vrows, village_frames = [], []
+        village_frames: list[gpd.GeoDataFrame] = []
         if vill is not None and len(vill):
             v = vill.to_crs(crs)
             loc = areas.locate(v.geometry) if areas else pd.DataFrame(index=range(len(v)))
@@ -377,10 +377,9 @@ def exposure(
                 for c in loc.columns:
                     rows[c] = loc[c].to_numpy()[hit]
                 village_frames.append(gpd.GeoDataFrame(rows, geometry=v.geometry.values[hit], crs=crs))
-            vrows = village_frames
     village_cols = (["villages", "villages_population", *[f"villages_{g}" for g in vgroups]]
                     if vill is not None else [])
-    exposed_villages = (pd.concat(vrows, ignore_index=True) if vrows else
+    exposed_villages = (pd.concat(village_frames, ignore_index=True) if village_frames else
                         gpd.GeoDataFrame({"village_id": [], "hazard": [], "class": []}, geometry=[], crs=crs))
     # -- assets -----------------------------------------------------------------------------
     with stage("assets"):
