@@ -56,7 +56,7 @@ def _road_project_actions(road_plan: Any, evacuation: Any, tam: pd.DataFrame, co
     v = v[v["tambon_id"].isin(tam.index) & (v["population"] > 0)]
     before = v["minutes_before"].to_numpy(float)
     after = v["minutes_after"].to_numpy(float)
-    unreach = float(road_plan.settings.get("unreachable_minutes", 120.0)) if hasattr(road_plan, "settings") else 120.0
+    unreach = float(road_plan.settings["unreachable_minutes"])  # how the plan itself counts people cut off
     gain = np.nan_to_num(before, nan=unreach) - np.nan_to_num(after, nan=unreach)
     v = v.assign(_gain=gain, _pm=gain * v["population"].to_numpy(float))
     v = v[v["_gain"] > 0]
