@@ -351,21 +351,42 @@ def check_extent(
     return _file_rows(_check_extent(gdf, extent_lonlat, layer=layer, source=source, margin_deg=margin_deg), gdf)
 
 
+def _probe_lonlat(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One lon/lat point per feature (NaN when empty): a polygon's representative point, else its first vertex.
+
+    Only these points are reprojected, not every vertex: on a province's roads
+    that is a few hundred thousand points instead of millions.
+    """
+    values = np.asarray(gdf.geometry.values, dtype=object)
+    n = len(values)
+    probe = values.copy()
+    kind = shapely.get_type_id(values)
+    poly = (kind == 3) | (kind == 6)
+    if poly.any():
+        probe[poly] = shapely.point_on_surface(values[poly])
+    coords, idx = shapely.get_coordinates(probe, return_index=True)
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    if len(idx):
+        first = np.r_[0, np.flatnonzero(np.diff(idx)) + 1]
+        x[idx[first]] = coords[first, 0]
+        y[idx[first]] = coords[first, 1]
+    if not gdf.crs.is_geographic:
+        from pyproj import Transformer
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            x, y = Transformer.from_crs(gdf.crs, 4326, always_xy=True).transform(x, y)
+        x, y = np.asarray(x, float), np.asarray(y, float)
+    return x, y
+
+
 def _check_extent(gdf: gpd.GeoDataFrame, extent_lonlat: tuple[float, float, float, float] | None, *, layer: str,
                   source: str, margin_deg: float) -> list[Problem]:
     problems: list[Problem] = []
     if gdf.crs is None or len(gdf) == 0:
         return problems
-    geom = gdf.geometry
-    if gdf.crs.is_geographic:
-        ll = geom
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ll = geom.to_crs(4326)
-    pts = ll.representative_point() if not (geom.geom_type == "Point").all() else ll
-    x = pts.x.to_numpy()
-    y = pts.y.to_numpy()
+    x, y = _probe_lonlat(gdf)
     impossible = ~np.isfinite(x) | ~np.isfinite(y) | (np.abs(y) > 90) | (np.abs(x) > 180)
     if gdf.crs.is_geographic:
         impossible |= (np.abs(y) > 90)

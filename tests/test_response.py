@@ -175,6 +175,18 @@ def test_isochrone_bands_are_disjoint_and_contain_their_nodes() -> None:
     assert not shapely.covers(everything, shapely.points(net.x[beyond], net.y[beyond])).any()
 
 
+def test_isochrone_bands_with_more_edges_than_samples_still_cover_the_reached_nodes() -> None:
+    # a province with more road edges than max_samples: the grid coarsens until every edge is its two ends
+    # (it used to coarsen past that, sample nothing usable and fail on an empty array)
+    net = _random_net(side=30, seed=6)
+    t_s, _ = node_response_times(net, np.array([0, 870]))
+    iso = isochrone_bands(net, t_s, (1.0, 2.0, 4.0), cell_m=50, reach_m=50, max_samples=net.n_edges)
+    assert len(iso) > 0
+    reached = t_s / 60.0 <= 4.0
+    everything = shapely.union_all(iso.geometry.to_numpy()).buffer(1.0)
+    assert shapely.covers(everything, shapely.points(net.x[reached], net.y[reached])).all()
+
+
 def test_outputs_are_written_and_public_drops_contacts(tmp_path: Path) -> None:
     net, villages, districts, fleet = _town()
     res = response_coverage(net, fleet, villages, districts=districts, targets_min={"ambulance": 0.5},

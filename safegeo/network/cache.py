@@ -126,6 +126,18 @@ def cache_dir_for(study_path: Path | None, params: Mapping | None = None) -> Pat
 # ---------------------------------------------------------------------------------------------
 # storage
 # ---------------------------------------------------------------------------------------------
+def _text_column(s: pd.Series):
+    """A text column as a dictionary-encoded Arrow string array (missing values stay null; other values as text)."""
+    import pyarrow as pa
+
+    obj = s.astype(object).where(s.notna(), None)
+    try:
+        arr = pa.array(obj.to_numpy(), type=pa.string(), from_pandas=True)  # all text or missing: one C pass
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        arr = pa.array(obj.map(lambda v: v if v is None or isinstance(v, str) else str(v)), type=pa.string())
+    return arr.dictionary_encode()
+
+
 def save_network(net: RoadNetwork, folder: str | os.PathLike, *, key: str | None = None) -> Path:
     """Store *net* in *folder* (replaced as a whole: written beside it, then renamed into place)."""
     import pyarrow as pa
@@ -153,8 +165,7 @@ def save_network(net: RoadNetwork, folder: str | os.PathLike, *, key: str | None
         for c in net.edge_data.columns:
             s = net.edge_data[c]
             if s.dtype == object or isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s):
-                cols[c] = pa.array(s.astype(object).where(s.notna(), None).map(
-                    lambda v: v if v is None or isinstance(v, str) else str(v)), type=pa.string()).dictionary_encode()
+                cols[c] = _text_column(s)
             else:
                 cols[c] = pa.array(s.to_numpy())
         feather.write_feather(pa.table(cols) if cols else pa.table({"_": pa.array([], pa.int8())}),

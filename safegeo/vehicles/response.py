@@ -475,9 +475,9 @@ def isochrone_bands(
         return empty
     length = network.length_m[e]
     cell = float(cell_m)
-    while True:
-        k = np.ceil(length / (cell / 2.0)).astype(np.int64) + 1
-        if k.sum() <= max_samples:
+    while True:  # every edge gives at least its two ends, however coarse the grid must become
+        k = np.maximum(np.ceil(length / (cell / 2.0)).astype(np.int64) + 1, 2)
+        if k.sum() <= max_samples or (k == 2).all():
             break
         cell *= 1.5
     owner = np.repeat(np.arange(len(e)), k)
