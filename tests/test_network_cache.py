@@ -30,8 +30,17 @@ def _same(a, b) -> None:
 
 
 def test_a_stored_network_loads_identical(tmp_path):
+    from safegeo.network.snap import _find_twins
+
     net = load_study(DEMO / "study.toml").network("drive")
-    _same(net, load_network(save_network(net, tmp_path / "drive")))
+    back = load_network(save_network(net, tmp_path / "drive"))
+    _same(net, back)
+    # each edge's reverse is stored with it and loaded (snapping needs it), equal to finding it again
+    stored = back._csr_cache["_twins"]
+    np.testing.assert_array_equal(stored, _find_twins(back))
+    assert (stored >= 0).sum() > 0.9 * back.n_edges
+    two_way = np.flatnonzero(stored >= 0)
+    np.testing.assert_array_equal(back.u[stored[two_way]], back.v[two_way])
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import shapely
 from conftest import UTM47, X0, Y0
 from scipy.sparse.csgraph import dijkstra
@@ -87,3 +88,29 @@ def test_travel_times_from_points_match_the_base_graph_plus_the_partial_edge():
     # the original nodes are as far apart as before
     src = rng.choice(net.n_nodes, 5, replace=False)
     assert np.allclose(dijkstra(sp, indices=src)[:, : net.n_nodes], dijkstra(base, indices=src))
+
+
+def test_twins_pair_each_road_direction_with_its_reverse_like_a_brute_force_matching():
+    from safegeo.network.snap import _find_twins
+
+    rng = np.random.default_rng(3)
+    # a multigraph: parallel roads of equal and different lengths, one-way rows, a loop road
+    u = rng.integers(0, 6, 60)
+    v = rng.integers(0, 6, 60)
+    length = rng.choice([100.0, 100.004, 250.0], 60)
+    net = RoadNetwork(UTM47, np.arange(6.0), np.zeros(6), np.arange(6), u, v, length, length / 10,
+                      pd.DataFrame(index=np.arange(60)))
+    twin = _find_twins(net)
+    # brute force: in row order, the k-th u<=v row of a road (ends, length to the cm) pairs with its k-th u>v row
+    expect = np.full(60, -1)
+    groups: dict = {}
+    for e in range(60):
+        key = (min(u[e], v[e]), max(u[e], v[e]), round(length[e], 2))
+        groups.setdefault(key, ([], []))[0 if u[e] <= v[e] else 1].append(e)
+    for (a, b, _), (f, r) in groups.items():
+        if a == b:
+            continue
+        for ef, eb in zip(f, r, strict=False):
+            expect[ef], expect[eb] = eb, ef
+    np.testing.assert_array_equal(twin, expect)
+    assert (twin >= 0).any() and (twin < 0).any()

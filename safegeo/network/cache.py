@@ -155,6 +155,9 @@ def save_network(net: RoadNetwork, folder: str | os.PathLike, *, key: str | None
             np.save(tmp / f"{name}.npy", np.asarray(getattr(net, name), dtype=np.int64))
         np.save(tmp / "length_m.npy", np.asarray(net.length_m, dtype=np.float64))
         np.save(tmp / "time_s.npy", np.asarray(net.time_s, dtype=np.float64))
+        from safegeo.network.snap import _twins
+
+        np.save(tmp / "twin.npy", _twins(net))  # each edge's reverse, for snapping (a sort of all edges)
         if net.geometry is not None:
             coords, idx = shapely.get_coordinates(net.geometry, return_index=True)
             offsets = np.zeros(net.n_edges + 1, dtype=np.int64)
@@ -231,6 +234,10 @@ def load_network(folder: str | os.PathLike, *, key: str | None = None) -> RoadNe
                       report)
     if net.n_nodes != meta.get("n_nodes") or net.n_edges != meta.get("n_edges"):
         raise NetworkError(f"{folder}: the prepared network is incomplete", hint="run `safegeo prepare` again")
+    if (folder / "twin.npy").exists():
+        twin = np.array(arr("twin"))
+        if len(twin) == net.n_edges:
+            net._csr_cache["_twins"] = twin
     return net
 
 

@@ -176,18 +176,30 @@ def _twins(net: RoadNetwork) -> np.ndarray:
 
 
 def _find_twins(net: RoadNetwork) -> np.ndarray:
-    a = np.minimum(net.u, net.v)
-    b = np.maximum(net.u, net.v)
-    fwd = net.u <= net.v
-    key = pd.DataFrame({"a": a, "b": b, "l": np.round(net.length_m, 2)})
-    grp = key.groupby(["a", "b", "l"], sort=False).ngroup().to_numpy()
-    twin = np.full(net.n_edges, -1, dtype=np.int64)
-    # the k-th forward edge of a group pairs with its k-th backward edge
-    rank = pd.Series(np.arange(net.n_edges)).groupby([grp, fwd]).cumcount().to_numpy()
-    kf = pd.Series(np.flatnonzero(fwd), index=pd.MultiIndex.from_arrays([grp[fwd], rank[fwd]]))
-    kb = pd.Series(np.flatnonzero(~fwd), index=pd.MultiIndex.from_arrays([grp[~fwd], rank[~fwd]]))
-    both = kf.index.intersection(kb.index)
-    ef, eb = kf.loc[both].to_numpy(), kb.loc[both].to_numpy()
+    """Pair each edge with its reverse: same end nodes and length (to the cm); the k-th forward edge of a
+    road (in row order) with its k-th backward edge.  One sort, no grouping objects."""
+    n = net.n_edges
+    twin = np.full(n, -1, dtype=np.int64)
+    if n == 0:
+        return twin
+    u = np.asarray(net.u, dtype=np.int64)
+    v = np.asarray(net.v, dtype=np.int64)
+    fwd = u <= v
+    road = np.minimum(u, v) * max(net.n_nodes, 1) + np.maximum(u, v)  # the end nodes as one key
+    cm = np.rint(np.asarray(net.length_m, dtype=np.float64) * 100.0).astype(np.int64)  # length to the cm
+    # by road and length, forward rows first, then row order (lexsort is stable)
+    order = np.lexsort((cm * 2 + ~fwd, road))
+    sr, sc, sf = road[order], cm[order], fwd[order]
+    new_group = np.r_[True, (sr[1:] != sr[:-1]) | (sc[1:] != sc[:-1])]
+    gid = np.cumsum(new_group) - 1
+    gstart = np.flatnonzero(new_group)
+    gsize = np.diff(np.r_[gstart, n])
+    n_fwd = np.bincount(gid, weights=sf, minlength=len(gstart)).astype(np.int64)
+    pos = np.arange(n)
+    rank = pos - gstart[gid]  # forward rows: their rank among the group's forward rows
+    f = np.flatnonzero(sf & (rank < gsize[gid] - n_fwd[gid]))  # forward rows that have a k-th backward row
+    partner = gstart[gid[f]] + n_fwd[gid[f]] + rank[f]
+    ef, eb = order[f], order[partner]
     loops = net.u[ef] == net.v[ef]  # a closed loop road: both directions look "forward"; leave it unpaired
     ef, eb = ef[~loops], eb[~loops]
     twin[ef] = eb

@@ -308,6 +308,7 @@ def response_coverage(
     node_time: dict[str, np.ndarray] = {}
     frames = []
     iso_frames = []
+    samples: EdgeSamples | None = None
     for vtype in types:
         sel = (fleet["type"] == vtype) & (fleet["status"] == "available") & fleet["on_network"]
         bases = fleet[sel]
@@ -334,7 +335,9 @@ def response_coverage(
         if len(bases) == 0:
             notes.append(f"no available {vtype}: every village is unserved for this type")
         if isochrones and len(bases):
-            iso_frames.append(isochrone_bands(network, t_s, bands, cell_m=cell_m, edge_cost_s=cost)
+            if samples is None:  # the same points for every vehicle type: only their times differ
+                samples = edge_samples(network, cell_m=cell_m)
+            iso_frames.append(isochrone_bands(network, t_s, bands, cell_m=cell_m, edge_cost_s=cost, samples=samples)
                               .assign(vehicle_type=vtype))
     if frames:
         long = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=network.crs)
@@ -420,6 +423,54 @@ def _summary(long: pd.DataFrame, fleet: pd.DataFrame, types: list[str], targets:
     return out[[c for c in SUMMARY_COLUMNS if c in out.columns]].reset_index(drop=True)
 
 
+@dataclass
+class EdgeSamples:
+    """Points along a network's edges, at most half a grid cell apart (see :func:`edge_samples`).
+
+    Attributes
+    ----------
+    edge
+        Edge row of each point.
+    fraction
+        Where the point lies along its edge (0 at the start node, 1 at the end).
+    xy
+        (n, 2) coordinates.
+    cell_m
+        The grid cell the spacing was chosen for (m; may be coarser than asked, see *max_samples*).
+    """
+
+    edge: np.ndarray
+    fraction: np.ndarray
+    xy: np.ndarray
+    cell_m: float
+
+
+def edge_samples(network: RoadNetwork, *, cell_m: float = 200.0, max_samples: int = 5_000_000,
+                 edges: np.ndarray | None = None) -> EdgeSamples:
+    """Points along *edges* (all by default) at most ``cell_m / 2`` apart, both ends of every edge included.
+
+    When that would give more than *max_samples* points the cell is made
+    coarser (x1.5 at a time), down to two points (the ends) per edge.
+    """
+    e = np.arange(network.n_edges) if edges is None else np.asarray(edges, dtype=np.int64)
+    length = network.length_m[e]
+    cell = float(cell_m)
+    while True:  # every edge gives at least its two ends, however coarse the grid must become
+        k = np.maximum(np.ceil(length / (cell / 2.0)).astype(np.int64) + 1, 2)
+        if k.sum() <= max_samples or (k == 2).all() or len(k) == 0:
+            break
+        cell *= 1.5
+    owner = np.repeat(np.arange(len(e)), k)
+    frac = (np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)) / np.repeat(k - 1, k)
+    if network.geometry is not None and len(e):
+        xy = line_points(network.edge_geometries(e), fraction=frac, index=owner)
+    else:
+        uu, vv = network.u[e][owner], network.v[e][owner]
+        xy = np.column_stack([network.x[uu] + frac * (network.x[vv] - network.x[uu]),
+                              network.y[uu] + frac * (network.y[vv] - network.y[uu])])
+    return EdgeSamples(e[owner], frac, xy, cell)
+
+
 def isochrone_bands(
     network: RoadNetwork,
     node_time_s: np.ndarray,
@@ -429,6 +480,7 @@ def isochrone_bands(
     reach_m: float = 400.0,
     edge_cost_s: np.ndarray | None = None,
     max_samples: int = 5_000_000,
+    samples: EdgeSamples | None = None,
 ) -> gpd.GeoDataFrame:
     """Disjoint travel-time band polygons around the reached roads.
 
@@ -453,6 +505,10 @@ def isochrone_bands(
         last stretch on foot or the width of the settlement along it.
     edge_cost_s
         The per-edge time the node times were computed with.
+    samples
+        Points along the edges from :func:`edge_samples`, to share between
+        several calls on one network (one per vehicle type); by default the
+        reached edges are sampled here.
 
     Returns
     -------
@@ -470,27 +526,19 @@ def isochrone_bands(
     cost = network.time_s if edge_cost_s is None else np.asarray(edge_cost_s, dtype=float)
     t_u = node_time_s[network.u]
     horizon = bands[-1] * 60.0
-    e = np.flatnonzero(np.isfinite(t_u) & np.isfinite(cost) & (t_u <= horizon))
-    if len(e) == 0:
+    usable = np.isfinite(t_u) & np.isfinite(cost) & (t_u <= horizon)
+    if not usable.any():
         return empty
-    length = network.length_m[e]
-    cell = float(cell_m)
-    while True:  # every edge gives at least its two ends, however coarse the grid must become
-        k = np.maximum(np.ceil(length / (cell / 2.0)).astype(np.int64) + 1, 2)
-        if k.sum() <= max_samples or (k == 2).all():
-            break
-        cell *= 1.5
-    owner = np.repeat(np.arange(len(e)), k)
-    frac = (np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)) / np.repeat(k - 1, k)
-    t = t_u[e][owner] + frac * cost[e][owner]
-    if network.geometry is not None:
-        xy = line_points(network.edge_geometries(e), fraction=frac, index=owner)
-    else:
-        uu, vv = network.u[e][owner], network.v[e][owner]
-        xy = np.column_stack([network.x[uu] + frac * (network.x[vv] - network.x[uu]),
-                              network.y[uu] + frac * (network.y[vv] - network.y[uu])])
+    if samples is None:
+        samples = edge_samples(network, cell_m=cell_m, max_samples=max_samples, edges=np.flatnonzero(usable))
+    cell = samples.cell_m
+    on = usable[samples.edge]
+    e, frac = samples.edge[on], samples.fraction[on]
+    t = t_u[e] + frac * cost[e]
     keep = t <= horizon
-    xy, t = xy[keep], t[keep]
+    xy, t = samples.xy[on][keep], t[keep]
+    if len(t) == 0:
+        return empty
     pad = reach_m + 2 * cell
     west, south = xy.min(axis=0) - pad
     east, north = xy.max(axis=0) + pad
