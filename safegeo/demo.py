@@ -78,7 +78,8 @@ def run_demo(out_dir: str | Path = "out/demo", *, lang: str = "en", progress: bo
     done("generate")
 
     t = time.perf_counter()
-    result_outputs["prepare"] = prepare_study(study, out / "prepared", modes=("drive", "walk"))
+    result_outputs["prepare"] = prepare_study(study, out / "prepared", modes=("drive", "walk"),
+                                               network_gpkg=True)
     seconds["prepare"] = time.perf_counter() - t
     done("prepare")
 

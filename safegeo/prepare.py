@@ -20,25 +20,36 @@ def prepare_study(
     strict: bool = False,
     modes: Sequence[str] = ("drive", "walk"),
     progress: bool = False,
+    network_gpkg: bool = False,
 ) -> list[Path]:
-    """Write ``study.gpkg`` (all layers in the working CRS) and ``network_<mode>.gpkg`` per mode.
+    """Write ``study.gpkg`` (all layers in the working CRS) and store the routable network of each mode.
 
-    A study whose only layer is an OSM roads file has no ``study.gpkg``: its
+    The networks go to the prepared-network cache (``.safegeo/cache/`` beside
+    the study file, or ``SAFEGEO_CACHE_DIR``), where every later command
+    loads them in about a second; ``prepare_report.json`` says where.  A
+    study whose only layer is an OSM roads file has no ``study.gpkg``: its
     roads are the networks.
 
     Parameters
     ----------
     progress
         Show a progress bar on stderr (the CLI asks for it on a terminal).
+    network_gpkg
+        Also write ``network_<mode>.gpkg`` (layers ``nodes`` and ``edges``, one
+        row per directed edge) to look at in a GIS or load with
+        :meth:`RoadNetwork.load`.  At province scale these are large (about
+        800 MB and a minute per mode for a million nodes), so only on request.
 
     Returns
     -------
     list of Path
         The files written, plus ``prepare_report.json`` with the network
-        reports (kept / dropped nodes and edges).  Each network report is
-        also logged at INFO level (what the largest strongly connected
-        component left out).
+        reports (kept / dropped nodes and edges) and the cache folder of each
+        network.  Each network report is also logged at INFO level (what the
+        largest strongly connected component left out).
     """
+    from safegeo.network.cache import cache_dir_for, network_key
+
     bar = None
     if progress:
         from tqdm import tqdm
@@ -64,10 +75,20 @@ def prepare_study(
         step("study.gpkg")
         report = {"study": sa.name, "crs": sa.crs.to_string(), "layers": {k: len(v) for k, v in layers.items()},
                   "networks": {}}
+        if not sa.params.get("network", {}).get("cache", True) and not network_gpkg:
+            log.warning("[network] cache = false: the prepared networks are not kept, so every command builds them "
+                        "again; turn the cache on, or pass --network-gpkg to save them as GeoPackages")
         for mode in modes:
             net = sa.network(mode)
-            written.append(net.save(out / f"network_{mode}.gpkg"))
+            if network_gpkg:
+                written.append(net.save(out / f"network_{mode}.gpkg"))
             report["networks"][mode] = net.report.to_dict() if net.report else {}
+            net_p = sa.params.get("network", {})
+            folder = cache_dir_for(sa.path, net_p)
+            if folder is not None and sa.roads_fingerprint:
+                key = network_key(sa.roads_fingerprint, mode=mode, largest_component=True, crs=sa.crs, params=net_p)
+                if (folder / key / "meta.json").exists():
+                    report.setdefault("cache", {})[mode] = str((folder / key).resolve())
             if net.report is not None:
                 log.info("%s", net.report.format())
             step(f"{mode} network")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -71,7 +73,7 @@ def test_usage_error_exit_2(runner, tiny_study, tmp_path):
 
 def test_prepare_writes_layers_and_network(runner, tiny_study, tmp_path):
     out = tmp_path / "prep"
-    r = runner.invoke(cli, ["prepare", str(tiny_study), "--out", str(out)])
+    r = runner.invoke(cli, ["prepare", str(tiny_study), "--out", str(out), "--network-gpkg"])
     assert r.exit_code == 0, r.output
     layers = set(pyogrio.list_layers(out / "study.gpkg")[:, 0])
     assert {"roads", "districts", "villages", "shelters", "border"} <= layers
@@ -83,6 +85,29 @@ def test_prepare_writes_layers_and_network(runner, tiny_study, tmp_path):
     assert net.n_nodes == 16 and net.n_edges == 48
     report = json.loads((out / "prepare_report.json").read_text())
     assert report["networks"]["walk"]["nodes"] == 16
+    # the networks are kept in the cache the commands read, and the report says where
+    from safegeo.network.cache import load_network
+
+    for mode in ("drive", "walk"):
+        folder = Path(report["cache"][mode])
+        assert f"{mode} network prepared for reuse in {folder}" in r.stderr
+        cached = load_network(folder)
+        assert cached.mode == mode and cached.n_nodes == 16
+    np.testing.assert_array_equal(load_network(report["cache"]["drive"]).u, net.u)
+
+
+def test_prepare_writes_network_geopackages_only_on_request(runner, tiny_study, tmp_path, monkeypatch):
+    out = tmp_path / "prep"
+    r = runner.invoke(cli, ["prepare", str(tiny_study), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir()) == ["prepare_report.json", "study.gpkg"]
+    # with the cache turned off nothing would be kept: the user is told how to keep it
+    toml = tiny_study.read_text()
+    (tiny_study.parent / "nocache.toml").write_text(toml.replace("[layers]", "[network]\ncache = false\n\n[layers]", 1))
+    r = runner.invoke(cli, ["prepare", str(tiny_study.parent / "nocache.toml"), "--out", str(tmp_path / "q")])
+    assert r.exit_code == 0, r.output
+    assert "cache = false" in r.stderr and "--network-gpkg" in r.stderr
+    assert "cache" not in json.loads((tmp_path / "q" / "prepare_report.json").read_text())
 
 
 def test_map_public_drops_contacts_and_keeps_existing_file(runner, tiny_study, tmp_path):
@@ -148,7 +173,7 @@ def test_prepare_reports_the_network_on_stderr_and_no_bar_off_a_terminal(runner,
     island = gpd.GeoDataFrame({"road_id": [99], "highway": ["residential"]},
                               geometry=[shapely.LineString([(X0 + 5000, Y0), (X0 + 5100, Y0)])], crs=UTM47)
     toml = write_study(tmp_path, {"roads": gpd.GeoDataFrame(pd.concat([roads, island], ignore_index=True), crs=UTM47)})
-    r = runner.invoke(cli, ["prepare", str(toml), "--out", str(tmp_path / "p"), "--mode", "drive"])
+    r = runner.invoke(cli, ["prepare", str(toml), "--out", str(tmp_path / "p"), "--mode", "drive", "--network-gpkg"])
     assert r.exit_code == 0, r.output
     assert "drive network: kept 9 nodes" in r.stderr and "dropped 2 nodes and 2 edges in smaller islands" in r.stderr
     assert r.stdout.split() == [str(tmp_path / "p" / n) for n in ("study.gpkg", "network_drive.gpkg",
@@ -190,7 +215,7 @@ def test_prepare_a_study_with_only_osm_roads(runner, tmp_path):
 
     osm_grid(tmp_path / "roads.osm", *NARA)
     (tmp_path / "study.toml").write_text('[layers]\nroads = "roads.osm"\n')
-    r = runner.invoke(cli, ["prepare", str(tmp_path / "study.toml"), "--out", str(tmp_path / "p")])
+    r = runner.invoke(cli, ["prepare", str(tmp_path / "study.toml"), "--out", str(tmp_path / "p"), "--network-gpkg"])
     assert r.exit_code == 0, r.output
     assert r.stdout.split() == [str(tmp_path / "p" / n) for n in ("network_drive.gpkg", "network_walk.gpkg",
                                                                    "prepare_report.json")]

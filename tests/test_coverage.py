@@ -460,3 +460,24 @@ def test_a_province_map_groups_gaps_by_district_and_priority(monkeypatch):
     assert len(values["Gap pieces"]) == len(pairs)
     assert sum(int(v) for v in values["Gap pieces"]) == len(gaps)
     assert sum(float(v) for v in values["Gap length (km)"]) == pytest.approx(gaps["length_m"].sum() / 1000, rel=1e-3)
+
+
+def test_lines_near_points_equals_the_geos_dwithin_query():
+    from safegeo.coverage.gaps import lines_near_points
+
+    rng = np.random.default_rng(5)
+    for trial in range(24):
+        n = int(rng.integers(1, 300))
+        starts = rng.uniform(0, 1000, (n, 2))
+        lines = np.array([shapely.LineString(starts[i] + np.cumsum(rng.normal(0, 30, (int(rng.integers(2, 6)), 2)), axis=0))
+                          for i in range(n)], dtype=object)
+        if trial % 3 == 0:  # multi-part gaps go through GEOS
+            lines[:5] = [shapely.MultiLineString([g, shapely.affinity.translate(g, 50, 50)]) for g in lines[:5]]
+        pts = shapely.points(rng.uniform(0, 1000, (int(rng.integers(0, 60)), 2)))
+        if trial % 4 == 0:  # a place given as a polygon
+            pts = np.r_[pts, [shapely.box(10, 10, 50, 50)]]
+        d = float(rng.uniform(1, 60))
+        want = np.zeros(n, bool)
+        if len(pts):
+            want[shapely.STRtree(lines).query(pts, predicate="dwithin", distance=d)[1]] = True
+        np.testing.assert_array_equal(lines_near_points(lines, pts, d), want)

@@ -358,3 +358,16 @@ def test_report_does_not_count_footpath_nodes_as_islands():
     r = from_lines(roads).report
     assert (r.nodes, r.dropped_nodes, r.components, r.dropped_by_class) == (2, 0, 1, 1)
     assert "all strongly connected" in r.format()
+
+
+def test_unique_rows_by_one_key_equals_numpy_unique_over_rows():
+    from safegeo.network.build import _unique_rows
+
+    rng = np.random.default_rng(11)
+    for q in (rng.integers(-40, 40, (5000, 2)) * np.array([3, 7]) + np.array([-5 * 10**7, 6 * 10**8]),
+              rng.integers(-2**40, 2**40, (300, 2))):  # too wide for one key: numpy's own path
+        q = np.vstack([q, q[:100]]).astype(np.int64)  # shared vertices
+        want = np.unique(q, axis=0, return_inverse=True, return_counts=True)
+        got = _unique_rows(q)
+        for w, g in zip(want, got, strict=True):
+            np.testing.assert_array_equal(np.asarray(w).ravel(), np.asarray(g).ravel())

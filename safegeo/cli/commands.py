@@ -103,17 +103,22 @@ def validate(study: Path, strict: bool, as_json: bool) -> None:
 @strict_opt
 @click.option("--mode", type=click.Choice(["drive", "walk", "both"]), default="both", show_default=True,
               help="Which routable networks to save.")
+@click.option("--network-gpkg", is_flag=True,
+              help="Also write OUT/network_<mode>.gpkg (nodes and directed edges) to look at in a GIS; "
+                   "large at province scale.")
 @click.pass_context
-def prepare(ctx: click.Context, study: Path, out: Path, strict: bool, mode: str) -> None:
-    """Validate layers, project them to the working CRS and save the routable network.
+def prepare(ctx: click.Context, study: Path, out: Path, strict: bool, mode: str, network_gpkg: bool) -> None:
+    """Validate layers, project them to the working CRS and store the routable networks.
 
     Writes OUT/study.gpkg (every layer; districts with is_border and
-    border_km) and OUT/network_drive.gpkg / OUT/network_walk.gpkg.
+    border_km) and OUT/prepare_report.json, and keeps the drive and walk
+    networks in the prepared-network cache, where every later command
+    loads them in about a second (the report and stderr say where).
     """
     from safegeo.prepare import prepare_study
 
     written = prepare_study(study, out, strict=strict, modes=("drive", "walk") if mode == "both" else (mode,),
-                            progress=(ctx.obj or {}).get("progress", False))
+                            progress=(ctx.obj or {}).get("progress", False), network_gpkg=network_gpkg)
     for p in written:
         click.echo(str(p))
     report_path = next((p for p in written if p.name == "prepare_report.json"), None)
@@ -125,6 +130,8 @@ def prepare(ctx: click.Context, study: Path, out: Path, strict: bool, mode: str)
         for rep in report["networks"].values():
             if rep:
                 click.echo(NetworkReport(**rep).format(), err=True)
+        for net_mode, folder in report.get("cache", {}).items():
+            click.echo(f"{net_mode} network prepared for reuse in {folder}", err=True)
 
 
 @click.command(name="map")

@@ -92,6 +92,70 @@ def _mask(n: int, rows: np.ndarray) -> np.ndarray:
     return out
 
 
+def lines_near_points(lines: np.ndarray, points: np.ndarray, distance_m: float, *,
+                      tree: shapely.STRtree | None = None) -> np.ndarray:
+    """Which *lines* lie within *distance_m* of any of *points* (bool per line).
+
+    The same answer as ``STRtree(lines).query(points, predicate="dwithin")``,
+    without a GEOS call per (point, line) pair: every vertex segment of the
+    lines asks a k-d tree of the points for the point nearest its midpoint.
+    Within *distance_m* of the midpoint the segment is near; farther than
+    *distance_m* plus half the segment no point can be near it; only the
+    segments in between test their few candidate points exactly.  Places
+    that are not single points (a school drawn as a polygon) go through
+    GEOS with *tree* (an STRtree of *lines*, built when not given).
+    """
+    from scipy.spatial import cKDTree
+
+    lines = np.asarray(lines, dtype=object)
+    points = np.asarray(points, dtype=object)
+    n = len(lines)
+    out = np.zeros(n, bool)
+    if n == 0 or len(points) == 0:
+        return out
+    d = float(distance_m)
+    single = (shapely.get_type_id(points) == 0) & ~shapely.is_empty(points)
+    other = ~single & ~shapely.is_missing(points) & ~shapely.is_empty(points)
+    if other.any():
+        tree = tree if tree is not None else shapely.STRtree(lines)
+        out[tree.query(points[other], predicate="dwithin", distance=d)[1]] = True
+    if not single.any():
+        return out
+    kd = cKDTree(shapely.get_coordinates(points[single]))
+    multi = shapely.get_type_id(lines) != 1
+    if multi.any():  # vertex segments must never join two parts
+        parts, part_of = shapely.get_parts(lines, return_index=True)
+    else:
+        parts, part_of = lines, np.arange(n)
+    coords, part_idx = shapely.get_coordinates(parts, return_index=True)
+    owner = part_of[part_idx]
+    inner = np.flatnonzero(part_idx[1:] == part_idx[:-1])  # segment i runs from vertex i to vertex i + 1
+    a, b = coords[inner], coords[inner + 1]
+    seg_owner = owner[inner]
+    mid = (a + b) / 2.0
+    half = np.hypot(*(b - a).T) / 2.0
+    r, _ = kd.query(mid, k=1)
+    out[seg_owner[r <= d]] = True
+    amb = np.flatnonzero((r > d) & (r <= d + half) & ~out[seg_owner])
+    if len(amb):
+        cand = kd.query_ball_point(mid[amb], d + half[amb])
+        k = np.fromiter((len(c) for c in cand), np.int64, len(cand))
+        q = kd.data[np.concatenate([np.asarray(c, np.int64) for c in cand])] if k.sum() else np.zeros((0, 2))
+        s_i = np.repeat(amb, k)
+        sa, ab = a[s_i], b[s_i] - a[s_i]
+        den = (ab * ab).sum(axis=1)
+        t = np.clip(((q - sa) * ab).sum(axis=1) / np.where(den > 0, den, 1.0), 0.0, 1.0)
+        near = ((q - (sa + ab * t[:, None])) ** 2).sum(axis=1) <= d * d
+        out[seg_owner[s_i[near]]] = True
+    lone = np.bincount(part_idx, minlength=len(parts)) == 1  # a part of one vertex: its point
+    if lone.any():
+        first = np.r_[0, np.flatnonzero(np.diff(part_idx)) + 1]
+        pos = first[lone[part_idx[first]]]
+        r1, _ = kd.query(coords[pos], k=1)
+        out[owner[pos][r1 <= d]] = True
+    return out
+
+
 def gap_priority(gaps: gpd.GeoDataFrame, study: StudyArea, *, weights: dict | None = None,
                  hazard: str | None = None) -> pd.DataFrame:
     """Priority weight of each gap: the product of the factors that apply.
@@ -132,8 +196,7 @@ def gap_priority(gaps: gpd.GeoDataFrame, study: StudyArea, *, weights: dict | No
                 pts = study.layers[layer].geometry.values
                 # few points, many gaps: ask the gaps' tree about each point (the relation is symmetric)
                 gap_tree = gap_tree if gap_tree is not None else shapely.STRtree(geoms)
-                _, gi = gap_tree.query(pts, predicate="dwithin", distance=dist)
-                flags[col] = _mask(n, gi)
+                flags[col] = lines_near_points(geoms, pts, dist, tree=gap_tree)
     weight = np.ones(n)
     for col, key in (("in_hazard", "hazard"), ("in_border_district", "border"), ("near_poi", "poi"),
                      ("near_incident", "incident")):
