@@ -460,6 +460,14 @@ def test_a_province_map_groups_gaps_by_district_and_priority(monkeypatch):
     assert len(values["Gap pieces"]) == len(pairs)
     assert sum(int(v) for v in values["Gap pieces"]) == len(gaps)
     assert sum(float(v) for v in values["Gap length (km)"]) == pytest.approx(gaps["length_m"].sum() / 1000, rel=1e-3)
+    # each grouped feature holds exactly its district's and priority's pieces
+    grouped = cres._grouped_gaps(gaps)
+    for row in grouped.itertuples():
+        d = row.district if isinstance(row.district, str) else ""
+        mine = gaps[(gaps["district"].fillna("") == d) & (gaps["priority"] == row.priority)]
+        assert row.gap_pieces == len(mine) and row.gap_km == pytest.approx(mine["length_m"].sum() / 1000)
+        assert row.geometry.length == pytest.approx(mine.geometry.length.sum())
+        assert row.asset == "lights"
 
 
 def test_lines_near_points_equals_the_geos_dwithin_query():

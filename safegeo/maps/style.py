@@ -320,11 +320,19 @@ def _format_values(series: pd.Series, lang: str, *, translate: bool = True) -> l
         yes, no = t("yes", lang), t("no", lang)
         return [None if pd.isna(v) else (yes if v else no) for v in series.tolist()]
     if pd.api.types.is_integer_dtype(series):
-        return [None if pd.isna(v) else str(int(v)) for v in series.tolist()]
+        missing = series.isna().to_numpy()
+        text = series.to_numpy(dtype=np.int64, na_value=0).astype(str).astype(object)
+        text[missing] = None
+        return text.tolist()
     if pd.api.types.is_float_dtype(series):
         return _fmt_array(series.to_numpy(dtype=float, na_value=np.nan))
     if pd.api.types.is_datetime64_any_dtype(series):
         return [None if pd.isna(v) else v.isoformat() for v in series.tolist()]
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        # text only: each distinct value is formatted (and translated) once
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        shown = np.array([str(t_value(v, lang)) if translate else str(v) for v in uniques] + [None], dtype=object)
+        return shown[codes].tolist()  # code -1 (missing) picks the None at the end
     out: list[str | None] = []
     labels: dict[str, str] = {}
     for v in series.tolist():
