@@ -393,7 +393,10 @@ def _pack_geometry(geoms: np.ndarray, kind: str) -> dict[str, Any]:
     else:
         # vertices closer than the packed resolution to the line through their neighbours add nothing
         geoms = shapely.simplify(geoms, 1.0 / PACK_SCALE, preserve_topology=False)
-        parts, feat = shapely.get_parts(geoms, return_index=True)
+        if (shapely.get_type_id(geoms) == 1).all():  # single lines (most layers): each is its one part
+            parts, feat = geoms, np.arange(len(geoms))
+        else:
+            parts, feat = shapely.get_parts(geoms, return_index=True)
         xy, part_of = shapely.get_coordinates(parts, return_index=True)
         part_points = np.bincount(part_of, minlength=len(parts))
         feature_parts = np.bincount(feat, minlength=len(geoms))
