@@ -52,7 +52,7 @@ from safegeo.network.core import NetworkReport, RoadNetwork
 log = logging.getLogger(__name__)
 
 #: Version of the stored form; a new version never reads an old cache entry (it is rebuilt).
-FORMAT = "safegeo-network-2"
+FORMAT = "safegeo-network-3"  # 3: each edge's reverse (twin.npy) is stored
 #: Cache folder name beside the study file.
 CACHE_DIRNAME = ".safegeo/cache"
 
