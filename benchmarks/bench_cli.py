@@ -7,6 +7,9 @@ the study, every stage, writing its files and maps): ``prepare``, ``map``,
 ``response`` and ``dispatch``.  Each prints its wall time, its peak memory and
 the time of each stage (from ``safegeo -v``).
 
+``prepare`` keeps the networks in the cache (the network GeoPackages are
+written only with ``--network-gpkg``, not asked for here).
+
 The floor of a command is what it cannot do without, measured in its own
 fresh process: reading the layers it needs with pyogrio (Arrow), its scipy
 kernel (the multi-source Dijkstra from the shelters / bases on the prepared
@@ -52,9 +55,13 @@ def write(frames):
 
 def network(mode="drive"):
     from safegeo.network.cache import load_network
+    from safegeo._errors import NetworkError
     for meta in cache.glob("*/meta.json"):
         if json.loads(meta.read_text())["mode"] == mode:
-            return load_network(meta.parent)
+            try:
+                return load_network(meta.parent)
+            except NetworkError:  # an entry of an older format
+                continue
     raise SystemExit("no prepared network: run prepare first")
 
 if cmd in ("evacuate", "response", "dispatch"):

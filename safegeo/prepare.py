@@ -26,7 +26,9 @@ def prepare_study(
 
     The networks go to the prepared-network cache (``.safegeo/cache/`` beside
     the study file, or ``SAFEGEO_CACHE_DIR``), where every later command
-    loads them in about a second; ``prepare_report.json`` says where.  A
+    loads them in about a second; ``prepare_report.json`` says where.  With
+    an ``sos`` layer the walk network with every component (what coverage
+    uses to reach buttons on road islands) is prepared too.  A
     study whose only layer is an OSM roads file has no ``study.gpkg``: its
     roads are the networks.
 
@@ -48,7 +50,6 @@ def prepare_study(
         network.  Each network report is also logged at INFO level (what the
         largest strongly connected component left out).
     """
-    from safegeo.network.cache import cache_dir_for, network_key
 
     bar = None
     if progress:
@@ -78,17 +79,19 @@ def prepare_study(
         if not sa.params.get("network", {}).get("cache", True) and not network_gpkg:
             log.warning("[network] cache = false: the prepared networks are not kept, so every command builds them "
                         "again; turn the cache on, or pass --network-gpkg to save them as GeoPackages")
-        for mode in modes:
+        wanted = [(mode, True) for mode in modes]
+        if "walk" in modes and sa.has("sos"):  # coverage reaches SOS buttons on road islands too: every component
+            wanted.append(("walk", False))
+        for mode, largest in wanted:
+            if not largest:
+                sa.network(mode, largest_component=False)
+                _note_cache(report, sa, mode, largest)
+                continue
             net = sa.network(mode)
             if network_gpkg:
                 written.append(net.save(out / f"network_{mode}.gpkg"))
             report["networks"][mode] = net.report.to_dict() if net.report else {}
-            net_p = sa.params.get("network", {})
-            folder = cache_dir_for(sa.path, net_p)
-            if folder is not None and sa.roads_fingerprint:
-                key = network_key(sa.roads_fingerprint, mode=mode, largest_component=True, crs=sa.crs, params=net_p)
-                if (folder / key / "meta.json").exists():
-                    report.setdefault("cache", {})[mode] = str((folder / key).resolve())
+            _note_cache(report, sa, mode, largest)
             if net.report is not None:
                 log.info("%s", net.report.format())
             step(f"{mode} network")
@@ -97,3 +100,15 @@ def prepare_study(
         if bar is not None:
             bar.close()
     return written
+
+
+def _note_cache(report: dict, sa: StudyArea, mode: str, largest: bool) -> None:
+    """Record in *report* the cache folder holding the study's *mode* network (``walk:all``: every component)."""
+    from safegeo.network.cache import cache_dir_for, network_key
+
+    net_p = sa.params.get("network", {})
+    folder = cache_dir_for(sa.path, net_p)
+    if folder is not None and sa.roads_fingerprint:
+        key = network_key(sa.roads_fingerprint, mode=mode, largest_component=largest, crs=sa.crs, params=net_p)
+        if (folder / key / "meta.json").exists():
+            report.setdefault("cache", {})[mode if largest else f"{mode}:all"] = str((folder / key).resolve())

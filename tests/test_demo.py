@@ -49,6 +49,15 @@ def test_demo_end_to_end(demo_run):
     out = demo_run.out_dir
     assert demo_run.main_map == out / "index.html" and demo_run.main_map.exists()
     assert (out / "prepared" / "study.gpkg").exists() and (out / "prepared" / "network_drive.gpkg").exists()
+    # prepare kept every network the analyses use, the SOS walking network with all its components too
+    import json
+
+    from safegeo.network.cache import load_network
+
+    cache = json.loads((out / "prepared" / "prepare_report.json").read_text(encoding="utf-8"))["cache"]
+    assert set(cache) == {"drive", "walk", "walk:all"}
+    walk, walk_all = load_network(cache["walk"]), load_network(cache["walk:all"])
+    assert walk_all.mode == walk.mode == "walk" and walk_all.n_nodes >= walk.n_nodes
     public = (out / "index_public.html").read_text(encoding="utf-8")
     full = (out / "index.html").read_text(encoding="utf-8")
     shelters = pd.read_csv(out / "data" / "shelters.csv")
