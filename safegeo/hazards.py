@@ -373,7 +373,8 @@ def _apply_raster(network: RoadNetwork, geoms: np.ndarray, hz: HazardSource, thr
     np.maximum.at(worst, edge, vals)
     hit = np.flatnonzero(worst > threshold_m)
     factor[hit] = 0.0
-    labels = np.array([f"{hz.name}: depth {w:.2f} m > {threshold_m:g} m" for w in worst[hit]], dtype=object)
+    depths, which = np.unique(worst[hit], return_inverse=True)  # a raster has few distinct depths: format each once
+    labels = np.array([f"{hz.name}: depth {w:.2f} m > {threshold_m:g} m" for w in depths], dtype=object)[which]
     _note(reason, hit, labels)
     deep = vals > threshold_m
     if not deep.any():

@@ -532,11 +532,12 @@ def isochrone_bands(
     if samples is None:
         samples = edge_samples(network, cell_m=cell_m, max_samples=max_samples, edges=np.flatnonzero(usable))
     cell = samples.cell_m
-    on = usable[samples.edge]
-    e, frac = samples.edge[on], samples.fraction[on]
-    t = t_u[e] + frac * cost[e]
-    keep = t <= horizon
-    xy, t = samples.xy[on][keep], t[keep]
+    # the time at each sample; edges not usable give inf or NaN, which fail the horizon test (t >= t_u)
+    e_cost = np.where(usable, cost, np.inf)
+    with np.errstate(invalid="ignore"):
+        t = t_u[samples.edge] + samples.fraction * e_cost[samples.edge]
+        keep = t <= horizon
+    xy, t = samples.xy[keep], t[keep]
     if len(t) == 0:
         return empty
     pad = reach_m + 2 * cell
