@@ -196,7 +196,7 @@ class AreaIndex:
         if self._tambon_district is not None:
             from_tambon = np.where(t_row >= 0, self._tambon_district[np.maximum(t_row, 0)], None)
             dist_id = np.where(pd.notna(from_tambon), from_tambon, dist_id)
-        dist_id = np.asarray(pd.Series(dist_id, dtype=object).to_numpy(), dtype=object)
+        dist_id = np.asarray(dist_id, dtype=object)
         out["district_id"] = dist_id
         if d is not None:  # the district's label, else its id (a tambon's district missing from the districts)
             known = pd.notna(dist_id)

@@ -50,7 +50,6 @@ def prepare_study(
         network.  Each network report is also logged at INFO level (what the
         largest strongly connected component left out).
     """
-
     bar = None
     if progress:
         from tqdm import tqdm
@@ -79,22 +78,18 @@ def prepare_study(
         if not sa.params.get("network", {}).get("cache", True) and not network_gpkg:
             log.warning("[network] cache = false: the prepared networks are not kept, so every command builds them "
                         "again; turn the cache on, or pass --network-gpkg to save them as GeoPackages")
-        wanted = [(mode, True) for mode in modes]
-        if "walk" in modes and sa.has("sos"):  # coverage reaches SOS buttons on road islands too: every component
-            wanted.append(("walk", False))
-        for mode, largest in wanted:
-            if not largest:
-                sa.network(mode, largest_component=False)
-                _note_cache(report, sa, mode, largest)
-                continue
+        for mode in modes:
             net = sa.network(mode)
             if network_gpkg:
                 written.append(net.save(out / f"network_{mode}.gpkg"))
             report["networks"][mode] = net.report.to_dict() if net.report else {}
-            _note_cache(report, sa, mode, largest)
+            _note_cache(report, sa, mode, largest=True)
             if net.report is not None:
                 log.info("%s", net.report.format())
             step(f"{mode} network")
+        if "walk" in modes and sa.has("sos"):  # coverage reaches SOS buttons on road islands too: every component
+            sa.network("walk", largest_component=False)
+            _note_cache(report, sa, "walk", largest=False)
         written.append(write_text_atomic(out / "prepare_report.json", json.dumps(report, indent=2, ensure_ascii=False)))
     finally:
         if bar is not None:
@@ -102,7 +97,7 @@ def prepare_study(
     return written
 
 
-def _note_cache(report: dict, sa: StudyArea, mode: str, largest: bool) -> None:
+def _note_cache(report: dict, sa: StudyArea, mode: str, *, largest: bool) -> None:
     """Record in *report* the cache folder holding the study's *mode* network (``walk:all``: every component)."""
     from safegeo.network.cache import cache_dir_for, network_key
 

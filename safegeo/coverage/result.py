@@ -221,26 +221,23 @@ def _grouped_gaps(gaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """
     import shapely
 
-    district = gaps["district"].astype(object).where(gaps["district"].notna(), "")
-    keys = pd.DataFrame({"district": district.to_numpy(object), "priority": gaps["priority"].astype(object).to_numpy()})
-    group = keys.groupby(["district", "priority"], sort=True).ngroup().to_numpy()
-    first = keys.drop_duplicates().assign(_g=group[~keys.duplicated().to_numpy()]).sort_values("_g")
-    n_groups = len(first)
+    district = gaps["district"].astype(object).where(gaps["district"].notna(), "").to_numpy(object)
+    priority = gaps["priority"].astype(object).to_numpy()
+    group = pd.DataFrame({"district": district, "priority": priority}).groupby(
+        ["district", "priority"], sort=True).ngroup().to_numpy()
+    _, first_row = np.unique(group, return_index=True)  # groups are numbered 0.. in key order
+    n_groups = len(first_row)
     parts, src = shapely.get_parts(gaps.geometry.to_numpy(), return_index=True)
     order = np.argsort(group[src], kind="stable")
     geoms = np.full(n_groups, None, dtype=object)
     if len(parts):
         made = shapely.multilinestrings(parts[order], indices=group[src][order])
         geoms[: len(made)] = made
-    length = gaps["length_m"].to_numpy(float)
-    asset = gaps["asset"].to_numpy(object)
-    first_row = np.full(n_groups, -1)
-    first_row[group[::-1]] = np.arange(len(group))[::-1]
     return gpd.GeoDataFrame({
-        "asset": asset[first_row],
-        "district": [d or None for d in first["district"]],
-        "priority": first["priority"].to_numpy(object),
-        "gap_km": np.bincount(group, weights=length, minlength=n_groups) / 1000.0,
+        "asset": gaps["asset"].to_numpy(object)[first_row],
+        "district": [d or None for d in district[first_row]],
+        "priority": priority[first_row],
+        "gap_km": np.bincount(group, weights=gaps["length_m"].to_numpy(float), minlength=n_groups) / 1000.0,
         "gap_pieces": np.bincount(group, minlength=n_groups),
     }, geometry=geoms, crs=gaps.crs)
 
