@@ -24,6 +24,23 @@ def _grow(arr, n):  # pragma: no cover - compiled
     return out
 
 
+def _lower(y, nd, x, edge, lab, pred_node, pred_edge, mark, touched, n_t, heap, size):  # pragma: no cover
+    """Node *y* takes label *nd* (reached from *x* over edge row *edge*) when that is lower: it is recorded
+    as touched (once) and pushed.  Returns the (possibly grown) heap, its size, touched and its count."""
+    if nd < lab[y]:
+        if not mark[y]:
+            mark[y] = True
+            touched = _grow(touched, n_t)
+            touched[n_t] = y
+            n_t += 1
+        lab[y] = nd
+        pred_node[y] = x
+        pred_edge[y] = edge
+        heap = _heap_push(heap, size, np.float64(nd).view(np.int64), np.int64(y))
+        size += 1
+    return heap, size, touched, n_t
+
+
 def _update_kernel(indptr, indices, data, entry_edge, blocked,
                    t_indptr, t_indices, t_data, t_entry_edge, t_blocked,
                    lab, base, pred_node, pred_edge, mark,
@@ -78,19 +95,8 @@ def _update_kernel(indptr, indices, data, entry_edge, blocked,
             size += 1
     for i in range(ex_tail.shape[0]):
         a = ex_tail[i]
-        h = ex_head[i]
-        c = lab[a] + ex_w[i]
-        if c < lab[h]:
-            if not mark[h]:
-                mark[h] = True
-                touched = _grow(touched, n_t)
-                touched[n_t] = h
-                n_t += 1
-            lab[h] = c
-            pred_node[h] = a
-            pred_edge[h] = ex_edge[i]
-            heap = _heap_push(heap, size, np.float64(c).view(np.int64), np.int64(h))
-            size += 1
+        heap, size, touched, n_t = _lower(ex_head[i], lab[a] + ex_w[i], a, ex_edge[i], lab, pred_node, pred_edge,
+                                          mark, touched, n_t, heap, size)
     while size > 0:
         d = np.int64(heap[0, 0]).view(np.float64)
         x = heap[0, 1]
@@ -100,36 +106,13 @@ def _update_kernel(indptr, indices, data, entry_edge, blocked,
         for k in range(indptr[x], indptr[x + 1]):
             if blocked[k]:
                 continue
-            y = indices[k]
-            nd = d + data[k]
-            if nd < lab[y]:
-                if not mark[y]:
-                    mark[y] = True
-                    touched = _grow(touched, n_t)
-                    touched[n_t] = y
-                    n_t += 1
-                lab[y] = nd
-                pred_node[y] = x
-                pred_edge[y] = entry_edge[k]
-                heap = _heap_push(heap, size, np.float64(nd).view(np.int64), np.int64(y))
-                size += 1
+            heap, size, touched, n_t = _lower(indices[k], d + data[k], x, entry_edge[k], lab, pred_node,
+                                              pred_edge, mark, touched, n_t, heap, size)
         if has_extra[x]:
             for i in range(ex_tail.shape[0]):
-                if ex_tail[i] != x:
-                    continue
-                y = ex_head[i]
-                nd = d + ex_w[i]
-                if nd < lab[y]:
-                    if not mark[y]:
-                        mark[y] = True
-                        touched = _grow(touched, n_t)
-                        touched[n_t] = y
-                        n_t += 1
-                    lab[y] = nd
-                    pred_node[y] = x
-                    pred_edge[y] = ex_edge[i]
-                    heap = _heap_push(heap, size, np.float64(nd).view(np.int64), np.int64(y))
-                    size += 1
+                if ex_tail[i] == x:
+                    heap, size, touched, n_t = _lower(ex_head[i], d + ex_w[i], x, ex_edge[i], lab, pred_node,
+                                                      pred_edge, mark, touched, n_t, heap, size)
     nodes = touched[:n_t].copy()
     labels = np.empty(n_t)
     pn = np.empty(n_t, np.int64)
@@ -341,6 +324,7 @@ def _link_scan_kernel(x, y, sources, weight, start_cost, label, target_ok, cell_
 
 
 _grow = _jit(_grow)
+_lower = _jit(_lower)
 update_labels = _jit(_update_kernel)
 pair_distances = _jit(_pair_distance_kernel)
 best_stretches = _jit(_best_stretch_kernel)
