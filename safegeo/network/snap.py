@@ -175,6 +175,21 @@ def _twins(net: RoadNetwork) -> np.ndarray:
     return twin
 
 
+def road_groups(net: RoadNetwork, *, per_m: float, then: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Edge rows sorted by road: the same two junctions (either direction) and the same length, counted in
+    units of ``1 / per_m`` metres; within a road by *then* (0/1 per row, when given), then by row.
+
+    Returns the order and, along it, True where a new road starts.
+    """
+    u = np.asarray(net.u, dtype=np.int64)
+    v = np.asarray(net.v, dtype=np.int64)
+    road = np.minimum(u, v) * max(net.n_nodes, 1) + np.maximum(u, v)  # the end nodes as one key
+    units = np.rint(np.asarray(net.length_m, dtype=np.float64) * per_m).astype(np.int64)
+    order = np.lexsort((units if then is None else units * 2 + then, road))  # lexsort is stable: row order last
+    sr, su = road[order], units[order]
+    return order, np.r_[True, (sr[1:] != sr[:-1]) | (su[1:] != su[:-1])] if len(order) else np.zeros(0, bool)
+
+
 def _find_twins(net: RoadNetwork) -> np.ndarray:
     """Pair each edge with its reverse: same end nodes and length (to the cm); the k-th forward edge of a
     road (in row order) with its k-th backward edge.  One sort, no grouping objects."""
@@ -182,15 +197,9 @@ def _find_twins(net: RoadNetwork) -> np.ndarray:
     twin = np.full(n, -1, dtype=np.int64)
     if n == 0:
         return twin
-    u = np.asarray(net.u, dtype=np.int64)
-    v = np.asarray(net.v, dtype=np.int64)
-    fwd = u <= v
-    road = np.minimum(u, v) * max(net.n_nodes, 1) + np.maximum(u, v)  # the end nodes as one key
-    cm = np.rint(np.asarray(net.length_m, dtype=np.float64) * 100.0).astype(np.int64)  # length to the cm
-    # by road and length, forward rows first, then row order (lexsort is stable)
-    order = np.lexsort((cm * 2 + ~fwd, road))
-    sr, sc, sf = road[order], cm[order], fwd[order]
-    new_group = np.r_[True, (sr[1:] != sr[:-1]) | (sc[1:] != sc[:-1])]
+    fwd = np.asarray(net.u) <= np.asarray(net.v)
+    order, new_group = road_groups(net, per_m=100.0, then=~fwd)  # length to the cm, forward rows first
+    sf = fwd[order]
     gid = np.cumsum(new_group) - 1
     gstart = np.flatnonzero(new_group)
     gsize = np.diff(np.r_[gstart, n])

@@ -40,7 +40,7 @@ from pyproj import CRS
 from safegeo._errors import Problem, RoadPlanError
 from safegeo.hazards import HAZARD_PROOF_COLUMN
 from safegeo.network import DEFAULT_SPEED_KPH, DRIVE_CLASSES, RoadNetwork, speeds_for
-from safegeo.network.snap import ACCESS_COLUMN
+from safegeo.network.snap import ACCESS_COLUMN, road_groups
 
 log = logging.getLogger(__name__)
 
@@ -486,12 +486,7 @@ def road_codes(network: RoadNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray
     cached = network._csr_cache.get("_roadplan_roads")
     if cached is not None and len(cached[0]) == network.n_edges:
         return cached
-    n = np.int64(network.n_nodes)
-    a = np.minimum(network.u, network.v).astype(np.int64) * n + np.maximum(network.u, network.v)
-    length = np.round(network.length_m * 10).astype(np.int64)
-    order = np.lexsort((length, a))
-    new = np.r_[True, (a[order][1:] != a[order][:-1]) | (length[order][1:] != length[order][:-1])] \
-        if len(order) else np.zeros(0, bool)
+    order, new = road_groups(network, per_m=10.0)
     code_sorted = np.cumsum(new) - 1
     codes = np.empty(len(order), np.int64)
     codes[order] = code_sorted
